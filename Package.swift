@@ -1,0 +1,83 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Our own targets build in Swift 6 mode with warnings treated as errors; dependencies are not affected.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .unsafeFlags(["-warnings-as-errors"]),
+]
+
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
+let package = Package(
+    name: "Outpost",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "outpost", targets: ["outpost"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // Layer 0: the system's C libraries, each wrapped by exactly one Swift target above.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        .systemLibrary(
+            name: "CNetlink", pkgConfig: "libnl-xfrm-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-xfrm-3-dev"])]),
+        .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
+        // Function-like macros and inline functions Swift cannot import, one submodule per library.
+        .target(name: "COutpostShims", dependencies: ["COpenSSL", "CSRTP", "CNetlink", "CSpanDSP"]),
+
+        // Layer 1: pure values, no I/O and no C.
+        .target(name: "SIP", swiftSettings: strict),
+        .target(name: "SDP", swiftSettings: strict),
+
+        // Layer 2: state machines and the one wrapper per C library.
+        .target(name: "SIPTransaction", dependencies: ["SIP"], swiftSettings: strict),
+        .target(name: "PKI", dependencies: ["COpenSSL", "COutpostShims"], swiftSettings: strict),
+        .target(name: "SRTP", dependencies: ["CSRTP", "COutpostShims"], swiftSettings: strict),
+        .target(name: "XFRM", dependencies: ["CNetlink", "COutpostShims"], swiftSettings: strict),
+        .target(name: "DSP", dependencies: ["CSpanDSP", "COutpostShims"], swiftSettings: strict),
+
+        // Layer 3: I/O on NIOCore.
+        .target(name: "SIPTransport", dependencies: ["SIP", nioCore, logging], swiftSettings: strict),
+
+        // Layer 4: the domain, which sees protocols, not sockets.
+        .target(name: "Edge", dependencies: ["SIP", "SIPTransaction", "SDP", logging], swiftSettings: strict),
+
+        // Layer 5: wiring.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Edge", "SIPTransport", "SIP", "SDP", "PKI", "SRTP", "XFRM", "DSP",
+                nioCore, nioPosix, logging,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict),
+
+        // Layer 6: the command line.
+        .executableTarget(
+            name: "outpost",
+            dependencies: ["Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+
+        .testTarget(name: "SIPTests", dependencies: ["SIP"], swiftSettings: strict),
+        .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
+        .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIP"], swiftSettings: strict),
+        .testTarget(name: "WrapperTests", dependencies: ["PKI", "SRTP", "XFRM", "DSP"], swiftSettings: strict),
+        .testTarget(
+            name: "SIPTransportTests",
+            dependencies: ["SIPTransport", "SIP", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["Runtime", "SIP", "Edge"], swiftSettings: strict),
+    ]
+)

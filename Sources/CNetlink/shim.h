@@ -1,0 +1,13 @@
+#pragma once
+#include <netlink/netlink.h>
+#include <netlink/errno.h>
+#include <netlink/socket.h>
+#include <netlink/msg.h>
+#include <netlink/addr.h>
+#include <netlink/cache.h>
+#include <netlink/xfrm/sa.h>
+#include <netlink/xfrm/sp.h>
+#include <netlink/xfrm/selector.h>
+#include <netlink/xfrm/template.h>
+#include <netlink/xfrm/lifetime.h>
+#include <linux/xfrm.h>

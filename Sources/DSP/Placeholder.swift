@@ -1,0 +1,2 @@
+internal import CSpanDSP
+internal import COutpostShims.SpanDSP

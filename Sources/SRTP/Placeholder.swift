@@ -1,0 +1,2 @@
+internal import CSRTP
+internal import COutpostShims.SRTP

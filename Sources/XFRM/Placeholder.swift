@@ -1,0 +1,2 @@
+internal import CNetlink
+internal import COutpostShims.Netlink
