@@ -1,0 +1,75 @@
+/// A `;name[=value]` parameter of a header (RFC 3261 `generic-param`). The value is kept as
+/// written: a token, a host, or a quoted string with its quotes.
+public struct GenericParameter: Hashable, Sendable {
+    public var name: String
+    public var value: String?
+
+    public init(_ name: String, _ value: String? = nil) {
+        self.name = name
+        self.value = value
+    }
+}
+
+extension [GenericParameter] {
+    /// The value of the named parameter (case-insensitive); `""` when present without a value.
+    public func value(_ name: String) -> String? {
+        first { $0.name.lowercased() == name.lowercased() }.map { $0.value ?? "" }
+    }
+
+    public mutating func set(_ name: String, _ value: String?) {
+        if let index = firstIndex(where: { $0.name.lowercased() == name.lowercased() }) {
+            self[index].value = value
+        } else {
+            append(GenericParameter(name, value))
+        }
+    }
+
+    func serialize(into output: inout [UInt8]) {
+        for parameter in self {
+            output.append(0x3B)
+            output.append(contentsOf: parameter.name.utf8)
+            if let value = parameter.value {
+                output.append(0x3D)
+                output.append(contentsOf: value.utf8)
+            }
+        }
+    }
+}
+
+enum ParameterParser {
+    /// Parses `*( SEMI generic-param )` up to the end of the cursor or a byte it does not own.
+    static func parse(_ cursor: inout ByteCursor, element: String) throws(SIPParseError) -> [GenericParameter] {
+        var parameters: [GenericParameter] = []
+        while cursor.consumeSeparator(0x3B) {
+            let name = cursor.readToken()
+            guard !name.isEmpty else { throw SIPParseError(element: element, reason: "empty parameter name") }
+            var value: String?
+            if cursor.consumeSeparator(0x3D) {
+                value = try parseValue(&cursor, element: element)
+            }
+            parameters.append(GenericParameter(name.text, value))
+            if parameters.count > 64 { throw SIPParseError(element: element, reason: "too many parameters") }
+        }
+        return parameters
+    }
+
+    /// gen-value = token / host / quoted-string
+    private static func parseValue(_ cursor: inout ByteCursor, element: String) throws(SIPParseError) -> String {
+        if cursor.peek == 0x22 {
+            let start = cursor.index
+            guard cursor.skipQuotedString() else {
+                throw SIPParseError(element: element, reason: "unterminated quoted string")
+            }
+            guard let text = String(validatingUTF8Bytes: cursor.slice(start, cursor.index)) else {
+                throw SIPParseError(element: element, reason: "parameter is not UTF-8")
+            }
+            return text
+        }
+        if cursor.peek == 0x5B {
+            return try URIParser.parseHost(&cursor, element: element)
+        }
+        let value = cursor.readToken()
+        guard !value.isEmpty else { throw SIPParseError(element: element, reason: "empty parameter value") }
+        return value.text
+    }
+}
