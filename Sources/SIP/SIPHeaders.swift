@@ -120,3 +120,16 @@ enum HeaderList {
         return UnsafeBufferPointer(rebasing: bytes[from..<to]).text
     }
 }
+
+extension SIPHeaders {
+    /// Rewrites the first Via value, keeping any others on the same line.
+    public mutating func replaceTopVia(with via: Via) {
+        guard let index = fields.firstIndex(where: { $0.name == .via }) else {
+            insert(.via, via.description)
+            return
+        }
+        var elements = HeaderList.split(fields[index].value)
+        elements[0] = via.description
+        fields[index].value = elements.joined(separator: ", ")
+    }
+}
