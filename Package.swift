@@ -75,7 +75,11 @@ let package = Package(
         .testTarget(name: "WrapperTests", dependencies: ["PKI", "SRTP", "XFRM", "DSP"], swiftSettings: strict),
         .testTarget(
             name: "SIPTransportTests",
-            dependencies: ["SIPTransport", "SIP", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: [
+                "SIPTransport", "SIP", nioCore, logging,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Runtime", "SIP", "Edge"], swiftSettings: strict),

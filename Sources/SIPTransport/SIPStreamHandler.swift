@@ -1,0 +1,129 @@
+import Logging
+import NIOCore
+import SIP
+
+/// The SIP end of a TCP or TLS connection: parses framed messages, notes where requests came from,
+/// answers keep-alives, answers or counts what is malformed, and closes idle connections.
+public final class SIPStreamHandler: ChannelInboundHandler {
+    public typealias InboundIn = SIPStreamFrame
+    public typealias OutboundOut = ByteBuffer
+
+    private let transport: SIPTransportKind
+    private let receiver: any SIPMessageReceiver
+    private let connections: SIPConnectionTable
+    private let statistics: SIPTransportStatistics
+    private let logger: Logger
+    private var connection: SIPConnectionID?
+    private var peerIdentity: SIPPeerIdentity?
+    private var remote: SocketAddress?
+
+    public init(
+        transport: SIPTransportKind, receiver: any SIPMessageReceiver, connections: SIPConnectionTable,
+        statistics: SIPTransportStatistics, logger: Logger
+    ) {
+        self.transport = transport
+        self.receiver = receiver
+        self.connections = connections
+        self.statistics = statistics
+        self.logger = logger
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { register(context) }
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        register(context)
+        context.fireChannelActive()
+    }
+
+    private func register(_ context: ChannelHandlerContext) {
+        guard connection == nil else { return }
+        connection = connections.register(context.channel, transport: transport)
+        remote = context.channel.remoteAddress
+        statistics.increment(.connectionsAccepted)
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        if let connection { connections.remove(connection) }
+        connection = nil
+        statistics.increment(.connectionsClosed)
+        context.fireChannelInactive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .keepAlivePing:
+            statistics.increment(.keepAlivePings)
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "\r\n")), promise: nil)
+        case .message(let buffer):
+            handleMessage(buffer, context: context)
+        }
+    }
+
+    private func handleMessage(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        guard let connection, let remote else { return }
+        statistics.increment(.messagesReceived)
+        let outcome = buffer.withUnsafeReadableBytes { bytes in
+            Result { () throws(SIPParseError) -> SIPMessage in try SIPMessageParser.parse(bytes) }
+        }
+        switch outcome {
+        case .success(var message):
+            if case .request(var request) = message {
+                ViaAnnotation.annotate(&request, remote: remote)
+                message = .request(request)
+            }
+            let source = SIPSource(
+                transport: transport, remote: remote, local: context.channel.localAddress, connection: connection,
+                peerIdentity: peerIdentity)
+            receiver.receive(message, from: source)
+        case .failure(let error):
+            statistics.increment(.parseErrors)
+            logger.notice("malformed SIP message", metadata: ["remote": "\(remote)", "error": "\(error)"])
+            let answer = buffer.withUnsafeReadableBytes { SIPErrorAnswering.response(for: error, bytes: $0) }
+            if let answer {
+                statistics.increment(.badRequestsAnswered)
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: answer.serialized)), promise: nil)
+            } else {
+                statistics.increment(.malformedDropped)
+            }
+        }
+    }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let identified = event as? SIPPeerIdentifiedEvent {
+            peerIdentity = identified.identity
+        } else if event is IdleStateHandler.IdleStateEvent {
+            statistics.increment(.idleConnectionsClosed)
+            logger.debug("closing idle SIP connection", metadata: ["remote": "\(remote.map { "\($0)" } ?? "?")"])
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Framing errors leave the stream unusable: answer if the request can be addressed, then close.
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        var answer: SIPResponse?
+        switch error {
+        case SIPStreamFramingError.messageTooLarge(let limit, let headerSection):
+            statistics.increment(.oversizeMessages)
+            answer = headerSection.withUnsafeReadableBytes { SIPErrorAnswering.tooLarge(headerSection: $0, limit: limit) }
+        case SIPStreamFramingError.badContentLength(let headerSection):
+            statistics.increment(.parseErrors)
+            let fault = SIPParseError(element: "Content-Length", reason: "missing, repeated or not a number on a stream")
+            answer = headerSection.withUnsafeReadableBytes { SIPErrorAnswering.response(for: fault, bytes: $0) }
+        default:
+            logger.debug("SIP connection error", metadata: ["error": "\(error)"])
+        }
+        if let answer {
+            statistics.increment(.badRequestsAnswered)
+            let bytes = context.channel.allocator.buffer(bytes: answer.serialized)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            if error is SIPStreamFramingError { statistics.increment(.malformedDropped) }
+            context.close(promise: nil)
+        }
+    }
+}
