@@ -9,7 +9,10 @@ public struct CSeq: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(parsing text: String) throws(SIPParseError) {
-        self = try text.withBytes { (bytes) throws(SIPParseError) -> CSeq in
+        self = try text.withBytes { (bytes) throws(SIPParseError) -> CSeq in try CSeq.parse(bytes) }
+    }
+
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> CSeq {
             var cursor = ByteCursor(bytes)
             cursor.skipWhitespace()
             guard let number = cursor.read(while: Grammar.isDigit).decimal(limit: 0x7FFF_FFFF) else {
@@ -23,7 +26,6 @@ public struct CSeq: Hashable, Sendable, CustomStringConvertible {
                 throw SIPParseError(element: "CSeq", reason: "expected '<number> <method>'")
             }
             return CSeq(UInt32(number), SIPMethod.received(method))
-        }
     }
 
     public var description: String { "\(sequence) \(method.rawValue)" }

@@ -13,10 +13,7 @@ public struct NameAddress: Hashable, Sendable, CustomStringConvertible {
 
     public init(parsing text: String, element: String = "address") throws(SIPParseError) {
         self = try text.withBytes { (bytes) throws(SIPParseError) -> NameAddress in
-            var cursor = ByteCursor(bytes)
-            let address = try NameAddress.parse(&cursor, element: element)
-            guard cursor.isAtEnd else { throw SIPParseError(element: element, reason: "unexpected characters after address") }
-            return address
+            try NameAddress.parseSingle(bytes, element: element)
         }
     }
 
@@ -86,13 +83,14 @@ public struct NameAddress: Hashable, Sendable, CustomStringConvertible {
         return NameAddress(displayName: displayName, uri: uri, parameters: parameters)
     }
 
-    /// An addr-spec: the URI ends at the first `;` because its parameters belong to the header
-    /// (RFC 3261 §20: a URI with `;`, `,` or `?` must be enclosed in `<>`).
+    /// An addr-spec: the URI ends at the first `;` because its parameters belong to the header,
+    /// and at `,` which separates list values (RFC 3261 §20: a URI with `;`, `,` or `?` must be
+    /// enclosed in `<>`).
     private static func parseAddrSpec(_ cursor: inout ByteCursor, element: String) throws(SIPParseError) -> NameAddress {
         let start = cursor.index
-        while let byte = cursor.peek, byte != 0x3B, !Grammar.isWhitespace(byte) {
-            guard byte != 0x3F, byte != 0x2C, byte > 0x20 else {
-                throw SIPParseError(element: element, reason: "URI with '?' or ',' must be enclosed in <>")
+        while let byte = cursor.peek, byte != 0x3B, byte != 0x2C, !Grammar.isWhitespace(byte) {
+            guard byte != 0x3F, byte > 0x20 else {
+                throw SIPParseError(element: element, reason: "URI with '?' must be enclosed in <>")
             }
             cursor.advance()
         }
@@ -102,6 +100,28 @@ public struct NameAddress: Hashable, Sendable, CustomStringConvertible {
         let parameters = try ParameterParser.parse(&cursor, element: element)
         cursor.skipWhitespace()
         return NameAddress(uri: uri, parameters: parameters)
+    }
+}
+
+extension NameAddress {
+    /// One value of a single-valued header (From, To): a comma after it means a second value.
+    static func parseSingle(_ bytes: UnsafeBufferPointer<UInt8>, element: String) throws(SIPParseError) -> NameAddress {
+        var cursor = ByteCursor(bytes)
+        let address = try parse(&cursor, element: element)
+        if cursor.peek == 0x2C { throw SIPParseError(element: element, reason: "more than one value") }
+        guard cursor.isAtEnd else { throw SIPParseError(element: element, reason: "unexpected characters after address") }
+        return address
+    }
+
+    /// The comma-separated addresses of a list header line (Contact, Route, Record-Route, Path).
+    static func parseList(_ bytes: UnsafeBufferPointer<UInt8>, element: String) throws(SIPParseError) -> [NameAddress] {
+        var cursor = ByteCursor(bytes)
+        var addresses: [NameAddress] = []
+        repeat {
+            addresses.append(try parse(&cursor, element: element))
+        } while cursor.consumeSeparator(0x2C)
+        guard cursor.isAtEnd else { throw SIPParseError(element: element, reason: "unexpected characters after address") }
+        return addresses
     }
 }
 

@@ -4,93 +4,104 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible {
     /// The spelling used on the wire: the long form for known headers.
     public let canonical: String
     let lowercased: String
+    /// A known header's identity, so lookups compare integers; -1 for unknown names.
+    let id: Int16
+    /// Headers whose value is a comma-separated list (RFC 3261 §7.3.1), so several lines may be
+    /// combined and one line may carry several values.
+    public let isList: Bool
 
     public init(_ name: String) {
         if let known = SIPHeaderName.lookup(name) {
             self = known
         } else {
-            self.canonical = name
-            self.lowercased = name.lowercased()
+            self.init(unknown: name)
         }
     }
 
-    private init(known canonical: String) {
+    private init(known canonical: String, id: Int16, isList: Bool = false) {
         self.canonical = canonical
         self.lowercased = canonical.lowercased()
+        self.id = id
+        self.isList = isList
+    }
+
+    private init(unknown spelling: String) {
+        self.canonical = spelling
+        self.lowercased = spelling.lowercased()
+        self.id = -1
+        self.isList = false
     }
 
     public var description: String { canonical }
 
-    public static func == (lhs: SIPHeaderName, rhs: SIPHeaderName) -> Bool { lhs.lowercased == rhs.lowercased }
-    public func hash(into hasher: inout Hasher) { hasher.combine(lowercased) }
+    public static func == (lhs: SIPHeaderName, rhs: SIPHeaderName) -> Bool {
+        lhs.id == rhs.id && (lhs.id >= 0 || lhs.lowercased == rhs.lowercased)
+    }
 
-    /// Headers whose value is a comma-separated list (RFC 3261 §7.3.1), so several lines may be
-    /// combined and one line may carry several values.
-    public var isList: Bool { SIPHeaderName.listHeaders.contains(lowercased) }
+    public func hash(into hasher: inout Hasher) {
+        if id >= 0 { hasher.combine(id) } else { hasher.combine(lowercased) }
+    }
 
-    /// Headers that must appear at most once with a single value.
-    public var isSingleValued: Bool { SIPHeaderName.singleValuedHeaders.contains(lowercased) }
-
-    public static let accept = SIPHeaderName(known: "Accept")
-    public static let acceptEncoding = SIPHeaderName(known: "Accept-Encoding")
-    public static let acceptLanguage = SIPHeaderName(known: "Accept-Language")
-    public static let alertInfo = SIPHeaderName(known: "Alert-Info")
-    public static let allow = SIPHeaderName(known: "Allow")
-    public static let allowEvents = SIPHeaderName(known: "Allow-Events")
-    public static let authenticationInfo = SIPHeaderName(known: "Authentication-Info")
-    public static let authorization = SIPHeaderName(known: "Authorization")
-    public static let callID = SIPHeaderName(known: "Call-ID")
-    public static let callInfo = SIPHeaderName(known: "Call-Info")
-    public static let contact = SIPHeaderName(known: "Contact")
-    public static let contentDisposition = SIPHeaderName(known: "Content-Disposition")
-    public static let contentEncoding = SIPHeaderName(known: "Content-Encoding")
-    public static let contentLanguage = SIPHeaderName(known: "Content-Language")
-    public static let contentLength = SIPHeaderName(known: "Content-Length")
-    public static let contentType = SIPHeaderName(known: "Content-Type")
-    public static let cseq = SIPHeaderName(known: "CSeq")
-    public static let date = SIPHeaderName(known: "Date")
-    public static let errorInfo = SIPHeaderName(known: "Error-Info")
-    public static let event = SIPHeaderName(known: "Event")
-    public static let expires = SIPHeaderName(known: "Expires")
-    public static let flowTimer = SIPHeaderName(known: "Flow-Timer")
-    public static let from = SIPHeaderName(known: "From")
-    public static let identity = SIPHeaderName(known: "Identity")
-    public static let inReplyTo = SIPHeaderName(known: "In-Reply-To")
-    public static let maxForwards = SIPHeaderName(known: "Max-Forwards")
-    public static let mimeVersion = SIPHeaderName(known: "MIME-Version")
-    public static let minExpires = SIPHeaderName(known: "Min-Expires")
-    public static let minSE = SIPHeaderName(known: "Min-SE")
-    public static let organization = SIPHeaderName(known: "Organization")
-    public static let path = SIPHeaderName(known: "Path")
-    public static let priority = SIPHeaderName(known: "Priority")
-    public static let privacy = SIPHeaderName(known: "Privacy")
-    public static let proxyAuthenticate = SIPHeaderName(known: "Proxy-Authenticate")
-    public static let proxyAuthorization = SIPHeaderName(known: "Proxy-Authorization")
-    public static let proxyRequire = SIPHeaderName(known: "Proxy-Require")
-    public static let pAssertedIdentity = SIPHeaderName(known: "P-Asserted-Identity")
-    public static let rack = SIPHeaderName(known: "RAck")
-    public static let reason = SIPHeaderName(known: "Reason")
-    public static let recordRoute = SIPHeaderName(known: "Record-Route")
-    public static let referTo = SIPHeaderName(known: "Refer-To")
-    public static let referredBy = SIPHeaderName(known: "Referred-By")
-    public static let replyTo = SIPHeaderName(known: "Reply-To")
-    public static let require = SIPHeaderName(known: "Require")
-    public static let retryAfter = SIPHeaderName(known: "Retry-After")
-    public static let route = SIPHeaderName(known: "Route")
-    public static let rseq = SIPHeaderName(known: "RSeq")
-    public static let server = SIPHeaderName(known: "Server")
-    public static let serviceRoute = SIPHeaderName(known: "Service-Route")
-    public static let sessionExpires = SIPHeaderName(known: "Session-Expires")
-    public static let subject = SIPHeaderName(known: "Subject")
-    public static let subscriptionState = SIPHeaderName(known: "Subscription-State")
-    public static let supported = SIPHeaderName(known: "Supported")
-    public static let timestamp = SIPHeaderName(known: "Timestamp")
-    public static let to = SIPHeaderName(known: "To")
-    public static let unsupported = SIPHeaderName(known: "Unsupported")
-    public static let userAgent = SIPHeaderName(known: "User-Agent")
-    public static let via = SIPHeaderName(known: "Via")
-    public static let warning = SIPHeaderName(known: "Warning")
-    public static let wwwAuthenticate = SIPHeaderName(known: "WWW-Authenticate")
+    public static let accept = SIPHeaderName(known: "Accept", id: 0, isList: true)
+    public static let acceptEncoding = SIPHeaderName(known: "Accept-Encoding", id: 1, isList: true)
+    public static let acceptLanguage = SIPHeaderName(known: "Accept-Language", id: 2, isList: true)
+    public static let alertInfo = SIPHeaderName(known: "Alert-Info", id: 3, isList: true)
+    public static let allow = SIPHeaderName(known: "Allow", id: 4, isList: true)
+    public static let allowEvents = SIPHeaderName(known: "Allow-Events", id: 5, isList: true)
+    public static let authenticationInfo = SIPHeaderName(known: "Authentication-Info", id: 6)
+    public static let authorization = SIPHeaderName(known: "Authorization", id: 7)
+    public static let callID = SIPHeaderName(known: "Call-ID", id: 8)
+    public static let callInfo = SIPHeaderName(known: "Call-Info", id: 9, isList: true)
+    public static let contact = SIPHeaderName(known: "Contact", id: 10, isList: true)
+    public static let contentDisposition = SIPHeaderName(known: "Content-Disposition", id: 11)
+    public static let contentEncoding = SIPHeaderName(known: "Content-Encoding", id: 12, isList: true)
+    public static let contentLanguage = SIPHeaderName(known: "Content-Language", id: 13, isList: true)
+    public static let contentLength = SIPHeaderName(known: "Content-Length", id: 14)
+    public static let contentType = SIPHeaderName(known: "Content-Type", id: 15)
+    public static let cseq = SIPHeaderName(known: "CSeq", id: 16)
+    public static let date = SIPHeaderName(known: "Date", id: 17)
+    public static let errorInfo = SIPHeaderName(known: "Error-Info", id: 18, isList: true)
+    public static let event = SIPHeaderName(known: "Event", id: 19)
+    public static let expires = SIPHeaderName(known: "Expires", id: 20)
+    public static let flowTimer = SIPHeaderName(known: "Flow-Timer", id: 21)
+    public static let from = SIPHeaderName(known: "From", id: 22)
+    public static let identity = SIPHeaderName(known: "Identity", id: 23)
+    public static let inReplyTo = SIPHeaderName(known: "In-Reply-To", id: 24, isList: true)
+    public static let maxForwards = SIPHeaderName(known: "Max-Forwards", id: 25)
+    public static let mimeVersion = SIPHeaderName(known: "MIME-Version", id: 26)
+    public static let minExpires = SIPHeaderName(known: "Min-Expires", id: 27)
+    public static let minSE = SIPHeaderName(known: "Min-SE", id: 28)
+    public static let organization = SIPHeaderName(known: "Organization", id: 29)
+    public static let path = SIPHeaderName(known: "Path", id: 30, isList: true)
+    public static let priority = SIPHeaderName(known: "Priority", id: 31)
+    public static let privacy = SIPHeaderName(known: "Privacy", id: 32, isList: true)
+    public static let proxyAuthenticate = SIPHeaderName(known: "Proxy-Authenticate", id: 33)
+    public static let proxyAuthorization = SIPHeaderName(known: "Proxy-Authorization", id: 34)
+    public static let proxyRequire = SIPHeaderName(known: "Proxy-Require", id: 35, isList: true)
+    public static let pAssertedIdentity = SIPHeaderName(known: "P-Asserted-Identity", id: 36, isList: true)
+    public static let rack = SIPHeaderName(known: "RAck", id: 37)
+    public static let reason = SIPHeaderName(known: "Reason", id: 38, isList: true)
+    public static let recordRoute = SIPHeaderName(known: "Record-Route", id: 39, isList: true)
+    public static let referTo = SIPHeaderName(known: "Refer-To", id: 40)
+    public static let referredBy = SIPHeaderName(known: "Referred-By", id: 41)
+    public static let replyTo = SIPHeaderName(known: "Reply-To", id: 42)
+    public static let require = SIPHeaderName(known: "Require", id: 43, isList: true)
+    public static let retryAfter = SIPHeaderName(known: "Retry-After", id: 44)
+    public static let route = SIPHeaderName(known: "Route", id: 45, isList: true)
+    public static let rseq = SIPHeaderName(known: "RSeq", id: 46)
+    public static let server = SIPHeaderName(known: "Server", id: 47)
+    public static let serviceRoute = SIPHeaderName(known: "Service-Route", id: 48, isList: true)
+    public static let sessionExpires = SIPHeaderName(known: "Session-Expires", id: 49)
+    public static let subject = SIPHeaderName(known: "Subject", id: 50)
+    public static let subscriptionState = SIPHeaderName(known: "Subscription-State", id: 51)
+    public static let supported = SIPHeaderName(known: "Supported", id: 52, isList: true)
+    public static let timestamp = SIPHeaderName(known: "Timestamp", id: 53)
+    public static let to = SIPHeaderName(known: "To", id: 54)
+    public static let unsupported = SIPHeaderName(known: "Unsupported", id: 55, isList: true)
+    public static let userAgent = SIPHeaderName(known: "User-Agent", id: 56)
+    public static let via = SIPHeaderName(known: "Via", id: 57, isList: true)
+    public static let warning = SIPHeaderName(known: "Warning", id: 58, isList: true)
+    public static let wwwAuthenticate = SIPHeaderName(known: "WWW-Authenticate", id: 59)
 
     private static let all: [SIPHeaderName] = [
         accept, acceptEncoding, acceptLanguage, alertInfo, allow, allowEvents, authenticationInfo, authorization,
@@ -118,15 +129,7 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible {
         return table
     }()
 
-    private static let listHeaders: Set<String> = Set(
-        [
-            accept, acceptEncoding, acceptLanguage, alertInfo, allow, allowEvents, callInfo, contact,
-            contentEncoding, contentLanguage, errorInfo, inReplyTo, path, proxyRequire, pAssertedIdentity,
-            reason, recordRoute, require, route, serviceRoute, supported, unsupported, via, warning, privacy,
-        ].map(\.lowercased))
 
-    private static let singleValuedHeaders: Set<String> = Set(
-        [callID, contentLength, contentType, cseq, from, to, maxForwards, expires, minExpires].map(\.lowercased))
 
     static func lookup(_ name: String) -> SIPHeaderName? {
         var copy = name
@@ -151,10 +154,5 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible {
         if let known = lookup(bytes) { return known }
         let spelling = bytes.text
         return SIPHeaderName(unknown: spelling)
-    }
-
-    private init(unknown spelling: String) {
-        self.canonical = spelling
-        self.lowercased = spelling.lowercased()
     }
 }

@@ -26,10 +26,10 @@ public enum SIPMessageParser {
         guard let startLineEnd = lineEnd(bytes, from: index) else {
             throw SIPParseError(element: "message", reason: "no end of start line")
         }
-        let startLine = UnsafeBufferPointer(rebasing: bytes[index..<startLineEnd.contentEnd])
+        let startLine = try parseStartLine(UnsafeBufferPointer(rebasing: bytes[index..<startLineEnd.contentEnd]))
         index = startLineEnd.next
 
-        var headers = SIPHeaders()
+        var essentials = EssentialHeaders()
         var headerSectionEnded = false
         var folded: [UInt8] = []
         var pendingName: SIPHeaderName?
@@ -42,9 +42,16 @@ public enum SIPMessageParser {
             guard let name = pendingName else { return }
             let text: String?
             if isFolded {
-                text = String(validating: trimmedTrailing(folded), as: UTF8.self)
+                let length = trimmedTrailing(folded).count
+                text = try folded.withUnsafeBufferPointer { (buffer) throws(SIPParseError) -> String? in
+                    let value = UnsafeBufferPointer(rebasing: buffer[0..<length])
+                    try essentials.check(name, value)
+                    return String(validatingUTF8Bytes: value)
+                }
             } else {
-                text = pendingValue.flatMap { String(validatingUTF8Bytes: $0) }
+                let value = pendingValue ?? UnsafeBufferPointer(start: nil, count: 0)
+                try essentials.check(name, value)
+                text = String(validatingUTF8Bytes: value)
             }
             guard let text else { throw SIPParseError(element: name.canonical, reason: "value is not UTF-8") }
             fields.append(SIPHeaderField(name, text))
@@ -102,24 +109,36 @@ public enum SIPMessageParser {
         guard headerSectionEnded else {
             throw SIPParseError(element: "message", reason: "header section does not end with an empty line")
         }
-        headers = SIPHeaders(fields)
+        try essentials.finish(requestMethod: startLine.method)
 
         let available = bytes.count - index
-        let bodyLength = try headers.contentLength() ?? available
+        let bodyLength = essentials.contentLength ?? available
         guard bodyLength <= available else {
             throw SIPParseError(
                 element: "Content-Length", reason: "\(bodyLength) is more than the \(available) body bytes received")
         }
         let body = Array(UnsafeBufferPointer(rebasing: bytes[index..<(index + bodyLength)]))
 
-        let message = try parseStartLine(startLine, headers: headers, body: body)
-        try validate(message)
-        return message
+        let headers = SIPHeaders(fields)
+        switch startLine {
+        case .request(let method, let uri):
+            return .request(SIPRequest(method: method, uri: uri, headers: headers, body: body))
+        case .response(let status, let reason):
+            return .response(SIPResponse(statusCode: status, reasonPhrase: reason, headers: headers, body: body))
+        }
     }
 
-    private static func parseStartLine(
-        _ line: UnsafeBufferPointer<UInt8>, headers: SIPHeaders, body: [UInt8]
-    ) throws(SIPParseError) -> SIPMessage {
+    private enum StartLine {
+        case request(SIPMethod, URI)
+        case response(Int, String)
+
+        var method: SIPMethod? {
+            if case .request(let method, _) = self { return method }
+            return nil
+        }
+    }
+
+    private static func parseStartLine(_ line: UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> StartLine {
         var cursor = ByteCursor(line)
         if cursor.consume(caseInsensitive: "SIP/") {
             try parseVersion(&cursor, element: "Status-Line")
@@ -140,7 +159,7 @@ public enum SIPMessageParser {
             guard !reason.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 }) else {
                 throw SIPParseError(element: "Status-Line", reason: "control character in reason phrase")
             }
-            return .response(SIPResponse(statusCode: Int(status), reasonPhrase: reason, headers: headers, body: body))
+            return .response(Int(status), reason)
         }
         let method = cursor.readToken()
         guard !method.isEmpty else { throw SIPParseError(element: "Request-Line", reason: "method is not a token") }
@@ -162,7 +181,7 @@ public enum SIPMessageParser {
         if case .sip(let sipURI) = uri, !sipURI.headers.isEmpty {
             throw SIPParseError(element: "Request-URI", reason: "headers are not allowed in a Request-URI")
         }
-        return .request(SIPRequest(method: SIPMethod.received(method), uri: uri, headers: headers, body: body))
+        return .request(SIPMethod.received(method), uri)
     }
 
     private static func parseVersion(_ cursor: inout ByteCursor, element: String) throws(SIPParseError) {
@@ -172,23 +191,6 @@ public enum SIPMessageParser {
         guard !minor.isEmpty else { throw SIPParseError(element: element, reason: "malformed SIP version") }
         guard major.decimal(limit: 1000) == 2, minor.decimal(limit: 1000) == 0 else {
             throw SIPParseError(element: "SIP-Version", reason: "only SIP/2.0 is supported")
-        }
-    }
-
-    /// The headers every element depends on, checked once here so the core may trust them.
-    static func validate(_ message: SIPMessage) throws(SIPParseError) {
-        let headers = message.headers
-        let vias = try headers.vias()
-        guard !vias.isEmpty else { throw SIPParseError(element: "Via", reason: "missing") }
-        _ = try headers.from()
-        _ = try headers.to()
-        _ = try headers.callID()
-        let cseq = try headers.cseq()
-        _ = try headers.maxForwards()
-        _ = try headers.expires()
-        if headers.contains(.contact) { _ = try headers.contacts() }
-        if case .request(let request) = message, cseq.method != request.method {
-            throw SIPParseError(element: "CSeq", reason: "method \(cseq.method) does not match the request method \(request.method)")
         }
     }
 

@@ -3,13 +3,18 @@
 extension SIPHeaders {
     public func vias() throws(SIPParseError) -> [Via] {
         var result: [Via] = []
-        for value in values(.via) { result.append(try Via(parsing: value)) }
+        for line in lines(.via) {
+            result += try line.withBytes { (bytes) throws(SIPParseError) -> [Via] in try Via.parseList(bytes) }
+        }
         return result
     }
 
     public func topVia() throws(SIPParseError) -> Via {
-        guard let first = values(.via).first else { throw SIPParseError(element: "Via", reason: "missing") }
-        return try Via(parsing: first)
+        guard let first = fields.first(where: { $0.name == .via }) else { throw SIPParseError(element: "Via", reason: "missing") }
+        return try first.value.withBytes { (bytes) throws(SIPParseError) -> Via in
+            var cursor = ByteCursor(bytes)
+            return try Via.parse(&cursor)
+        }
     }
 
     public func from() throws(SIPParseError) -> NameAddress { try singleAddress(.from) }
@@ -17,10 +22,7 @@ extension SIPHeaders {
 
     public func callID() throws(SIPParseError) -> String {
         let value = try single(.callID)
-        let valid = value.utf8.allSatisfy { Grammar.word[Int($0)] || $0 == 0x40 }
-        guard valid, !value.isEmpty, value.utf8.filter({ $0 == 0x40 }).count <= 1 else {
-            throw SIPParseError(element: "Call-ID", reason: "not a word[@word]")
-        }
+        try value.withBytes { (bytes) throws(SIPParseError) in try EssentialHeaders.checkCallID(bytes) }
         return value
     }
 
@@ -43,20 +45,24 @@ extension SIPHeaders {
     }
 
     public func contacts() throws(SIPParseError) -> [ContactValue] {
-        let values = values(.contact)
-        if values.count == 1, values[0] == "*" { return [.wildcard] }
+        let lines = lines(.contact)
+        if lines.count == 1, lines[0] == "*" { return [.wildcard] }
         var result: [ContactValue] = []
-        for value in values {
-            guard value != "*" else { throw SIPParseError(element: "Contact", reason: "'*' mixed with other contacts") }
-            result.append(.address(try NameAddress(parsing: value, element: "Contact")))
+        for line in lines {
+            guard line != "*" else { throw SIPParseError(element: "Contact", reason: "'*' mixed with other contacts") }
+            result += try addresses(line, element: "Contact").map { .address($0) }
         }
         return result
     }
 
     public func addresses(_ name: SIPHeaderName) throws(SIPParseError) -> [NameAddress] {
         var result: [NameAddress] = []
-        for value in values(name) { result.append(try NameAddress(parsing: value, element: name.canonical)) }
+        for line in lines(name) { result += try addresses(line, element: name.canonical) }
         return result
+    }
+
+    private func addresses(_ line: String, element: String) throws(SIPParseError) -> [NameAddress] {
+        try line.withBytes { (bytes) throws(SIPParseError) -> [NameAddress] in try NameAddress.parseList(bytes, element: element) }
     }
 
     /// Option tags or methods of Allow, Supported, Require, Proxy-Require, Unsupported.
@@ -77,9 +83,6 @@ extension SIPHeaders {
         let lines = lines(name)
         guard let first = lines.first else { return nil }
         guard lines.count == 1 else { throw SIPParseError(element: name.canonical, reason: "more than one value") }
-        guard let number = Array(first.utf8).withUnsafeBufferPointer({ $0.decimal(limit: limit) }) else {
-            throw SIPParseError(element: name.canonical, reason: "'\(first.prefix(32))' is not a number up to \(limit)")
-        }
-        return Int(number)
+        return Int(try first.withBytes { (bytes) throws(SIPParseError) -> UInt64 in try EssentialHeaders.number(bytes, limit: limit, name) })
     }
 }

@@ -25,6 +25,17 @@ public struct Via: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The Via values of one header line.
+    static func parseList(_ bytes: UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> [Via] {
+        var cursor = ByteCursor(bytes)
+        var vias: [Via] = []
+        repeat {
+            vias.append(try parse(&cursor))
+        } while cursor.consumeSeparator(0x2C)
+        guard cursor.isAtEnd else { throw SIPParseError(element: "Via", reason: "unexpected characters") }
+        return vias
+    }
+
     public var branch: String? {
         get { parameters.value("branch") }
         set { parameters.set("branch", newValue) }
