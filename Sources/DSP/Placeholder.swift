@@ -1,2 +1,0 @@
-internal import CSpanDSP
-internal import COutpostShims.SpanDSP

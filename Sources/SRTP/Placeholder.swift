@@ -1,2 +1,0 @@
-internal import CSRTP
-internal import COutpostShims.SRTP

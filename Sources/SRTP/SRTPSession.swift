@@ -1,0 +1,153 @@
+internal import CSRTP
+
+/// One direction of SRTP for one call leg: a libsrtp session (`srtp_t`) created from a suite and
+/// a master key||salt. An outbound session protects, an inbound one unprotects.
+///
+/// Not `Sendable`: libsrtp sessions hold mutable per-stream state (replay windows, rollover
+/// counters) with no locking. Keep a session on one thread, task or event loop.
+public final class SRTPSession {
+    public enum Direction: Sendable, Hashable, CustomStringConvertible {
+        /// Packets arriving from the peer: `unprotect` only.
+        case inbound
+        /// Packets sent to the peer: `protect` only.
+        case outbound
+
+        public var description: String { self == .inbound ? "inbound" : "outbound" }
+    }
+
+    public let suite: SRTPSuite
+    public let direction: Direction
+
+    /// `srtp_t`, owned: released with `srtp_dealloc` in `deinit`.
+    private let context: OpaquePointer
+
+    /// Fixed RTP and RTCP header sizes; libsrtp must not be handed less.
+    private static let minimumRTPLength = 12
+    private static let minimumRTCPLength = 8
+    /// Room libsrtp may append while protecting (tag, MKI, SRTCP index).
+    private static let maximumTrailerLength = Int(SRTP_MAX_TRAILER_LEN) + 4
+
+    /// Creates a session.
+    /// - Parameters:
+    ///   - suite: the negotiated crypto suite.
+    ///   - masterKeyAndSalt: master key followed by master salt, `suite.keyAndSaltLength` bytes.
+    ///   - direction: whether this session protects (outbound) or unprotects (inbound).
+    ///   - ssrc: `nil` accepts any SSRC in `direction` (streams appear with their first packet);
+    ///     a value creates that stream now, so its rollover counter can be set before traffic.
+    ///   - replayWindowSize: packets in the SRTP replay window (libsrtp accepts 64…32768).
+    public init(
+        suite: SRTPSuite,
+        masterKeyAndSalt: [UInt8],
+        direction: Direction,
+        ssrc: UInt32? = nil,
+        replayWindowSize: Int = 128
+    ) throws(SRTPError) {
+        guard masterKeyAndSalt.count == suite.keyAndSaltLength else {
+            throw .badKeyLength(suite: suite, expected: suite.keyAndSaltLength, actual: masterKeyAndSalt.count)
+        }
+        try SRTPLibrary.initialize()
+
+        var policy = srtp_policy_t()
+        suite.apply(to: &policy)
+        if let ssrc {
+            policy.ssrc.type = ssrc_specific
+            policy.ssrc.value = ssrc
+        } else {
+            policy.ssrc.type = direction == .inbound ? ssrc_any_inbound : ssrc_any_outbound
+            policy.ssrc.value = 0
+        }
+        policy.window_size = UInt(max(0, replayWindowSize))
+        policy.allow_repeat_tx = 0
+        policy.next = nil
+
+        // libsrtp derives its session keys inside srtp_create and keeps no pointer to the
+        // master key, so a temporary copy that is wiped afterwards is enough.
+        var key = masterKeyAndSalt
+        var created: OpaquePointer?
+        let status = key.withUnsafeMutableBufferPointer { buffer -> srtp_err_status_t in
+            policy.key = buffer.baseAddress
+            return srtp_create(&created, &policy)
+        }
+        for index in key.indices { key[index] = 0 }
+        try SRTPError.check(status)
+        guard let created else { throw .allocationFailed }
+        self.context = created
+        self.suite = suite
+        self.direction = direction
+    }
+
+    deinit {
+        srtp_dealloc(context)
+    }
+
+    /// Encrypts and authenticates one RTP packet; returns the SRTP packet.
+    public func protect(rtp packet: [UInt8]) throws(SRTPError) -> [UInt8] {
+        guard direction == .outbound else { throw .wrongDirection(direction) }
+        return try transform(packet, minimum: Self.minimumRTPLength, growth: Self.maximumTrailerLength) { context, bytes, length in
+            srtp_protect(context, bytes, length)
+        }
+    }
+
+    /// Verifies and decrypts one SRTP packet; returns the RTP packet.
+    public func unprotect(srtp packet: [UInt8]) throws(SRTPError) -> [UInt8] {
+        guard direction == .inbound else { throw .wrongDirection(direction) }
+        return try transform(packet, minimum: Self.minimumRTPLength, growth: 0) { context, bytes, length in
+            srtp_unprotect(context, bytes, length)
+        }
+    }
+
+    /// Encrypts and authenticates one RTCP compound packet; returns the SRTCP packet.
+    public func protect(rtcp packet: [UInt8]) throws(SRTPError) -> [UInt8] {
+        guard direction == .outbound else { throw .wrongDirection(direction) }
+        return try transform(packet, minimum: Self.minimumRTCPLength, growth: Self.maximumTrailerLength) { context, bytes, length in
+            srtp_protect_rtcp(context, bytes, length)
+        }
+    }
+
+    /// Verifies and decrypts one SRTCP packet; returns the RTCP compound packet.
+    public func unprotect(srtcp packet: [UInt8]) throws(SRTPError) -> [UInt8] {
+        guard direction == .inbound else { throw .wrongDirection(direction) }
+        return try transform(packet, minimum: Self.minimumRTCPLength, growth: 0) { context, bytes, length in
+            srtp_unprotect_rtcp(context, bytes, length)
+        }
+    }
+
+    /// The rollover counter (RFC 3711 §3.3.1) of the stream for `ssrc`.
+    public func rolloverCounter(ssrc: UInt32) throws(SRTPError) -> UInt32 {
+        var roc: UInt32 = 0
+        let status = srtp_get_stream_roc(context, ssrc, &roc)
+        if status == srtp_err_status_bad_param { throw .unknownSSRC(ssrc) }
+        try SRTPError.check(status)
+        return roc
+    }
+
+    /// Sets the rollover counter of the stream for `ssrc`, for example to carry it across a
+    /// re-INVITE that keeps the key and SSRC. The stream must exist: create the session with that
+    /// `ssrc`, or let a packet of it pass first.
+    public func setRolloverCounter(_ roc: UInt32, ssrc: UInt32) throws(SRTPError) {
+        let status = srtp_set_stream_roc(context, ssrc, roc)
+        if status == srtp_err_status_bad_param { throw .unknownSSRC(ssrc) }
+        try SRTPError.check(status)
+    }
+
+    /// Copies `packet` into a buffer with `growth` spare bytes, runs libsrtp on it in place and
+    /// returns the bytes libsrtp reports as the result.
+    private func transform(
+        _ packet: [UInt8],
+        minimum: Int,
+        growth: Int,
+        _ operation: (OpaquePointer, UnsafeMutableRawPointer, UnsafeMutablePointer<Int32>) -> srtp_err_status_t
+    ) throws(SRTPError) -> [UInt8] {
+        guard packet.count >= minimum else { throw .packetTooShort(length: packet.count, minimum: minimum) }
+        guard packet.count + growth <= Int(Int32.max) else { throw .packetTooLarge(length: packet.count) }
+        var buffer = packet
+        buffer.append(contentsOf: repeatElement(0, count: growth))
+        var length = Int32(packet.count)
+        let status = buffer.withUnsafeMutableBytes { raw in
+            operation(context, raw.baseAddress!, &length)
+        }
+        try SRTPError.check(status)
+        buffer.removeLast(buffer.count - Int(length))
+        return buffer
+    }
+}

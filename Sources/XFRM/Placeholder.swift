@@ -1,2 +1,0 @@
-internal import CNetlink
-internal import COutpostShims.Netlink
