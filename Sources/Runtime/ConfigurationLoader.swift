@@ -1,0 +1,133 @@
+import Logging
+import SIPTransport
+import Yams
+
+/// A configuration fault, located so an operator can fix it: file, line, key and reason.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var key: String
+    public var reason: String
+
+    public var description: String {
+        "\(file)\(line.map { ":\($0)" } ?? ""): \(key): \(reason)"
+    }
+}
+
+/// Reads the YAML configuration. Unknown keys are errors: a misspelt key silently ignored is a
+/// setting the operator believes in and does not have.
+public enum ConfigurationLoader {
+    public static func load(yaml: String, file: String) throws(ConfigurationError) -> OutpostConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigurationError(file: file, line: nil, key: "(document)", reason: "not valid YAML: \(error)")
+        }
+        var configuration = OutpostConfiguration()
+        guard let root else { return configuration }
+        let reader = NodeReader(file: file)
+        let top = try reader.mapping(root, path: "(document)", allowed: ["sip", "state_directory", "log"])
+        if let sip = top["sip"] {
+            configuration.sip = try readSIP(sip, reader: reader)
+        }
+        if let directory = top["state_directory"] {
+            configuration.stateDirectory = try reader.string(directory, path: "state_directory")
+        }
+        if let log = top["log"] {
+            let entries = try reader.mapping(log, path: "log", allowed: ["level"])
+            if let level = entries["level"] {
+                let text = try reader.string(level, path: "log.level")
+                guard let parsed = Logger.Level(rawValue: text) else {
+                    throw reader.error(level, "log.level", "'\(text)' is not one of trace, debug, info, notice, warning, error, critical")
+                }
+                configuration.logLevel = parsed
+            }
+        }
+        return configuration
+    }
+
+    private static func readSIP(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.SIP {
+        var sip = OutpostConfiguration.SIP()
+        let entries = try reader.mapping(node, path: "sip", allowed: ["listen", "max_message_size", "idle_timeout", "server_name"])
+        if let listen = entries["listen"] {
+            guard case .sequence(let items) = listen else { throw reader.error(listen, "sip.listen", "must be a list") }
+            var listeners: [OutpostConfiguration.Listener] = []
+            for (index, item) in items.enumerated() {
+                let path = "sip.listen[\(index)]"
+                let fields = try reader.mapping(item, path: path, allowed: ["transport", "address", "port"])
+                guard let transportNode = fields["transport"] else { throw reader.error(item, path, "transport is required") }
+                let transportName = try reader.string(transportNode, path: path + ".transport")
+                guard let transport = SIPTransportKind(rawValue: transportName.uppercased()) else {
+                    throw reader.error(transportNode, path + ".transport", "'\(transportName)' is not udp, tcp or tls")
+                }
+                let address = try fields["address"].map { (node) throws(ConfigurationError) in try reader.string(node, path: path + ".address") } ?? "0.0.0.0"
+                guard isIPAddress(address) else {
+                    throw reader.error(fields["address"] ?? item, path + ".address", "'\(address)' is not an IPv4 or IPv6 address")
+                }
+                let port = try fields["port"].map { (node) throws(ConfigurationError) in try reader.integer(node, path: path + ".port", range: 1...65535) } ?? 5060
+                listeners.append(OutpostConfiguration.Listener(transport: transport, address: address, port: port))
+            }
+            let duplicates = Dictionary(grouping: listeners) { "\($0.transport.isReliable)/\($0.address):\($0.port)" }.filter { $0.value.count > 1 }
+            if let duplicate = duplicates.keys.sorted().first {
+                throw reader.error(listen, "sip.listen", "two listeners on the same socket (\(duplicate))")
+            }
+            sip.listeners = listeners
+        }
+        if let size = entries["max_message_size"] {
+            sip.maximumMessageSize = try reader.integer(size, path: "sip.max_message_size", range: 1500...65535)
+        }
+        if let timeout = entries["idle_timeout"] {
+            sip.idleTimeoutSeconds = try reader.integer(timeout, path: "sip.idle_timeout", range: 10...86400)
+        }
+        if let name = entries["server_name"] {
+            sip.serverName = try reader.string(name, path: "sip.server_name")
+            guard sip.serverName.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+                throw reader.error(name, "sip.server_name", "must be printable ASCII")
+            }
+        }
+        return sip
+    }
+
+    static func isIPAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 4, parts.allSatisfy({ UInt8($0) != nil && ($0 == "0" || !$0.hasPrefix("0")) }) { return true }
+        return text.contains(":") && text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+    }
+}
+
+/// Typed access to YAML nodes with errors that carry the line.
+struct NodeReader {
+    let file: String
+
+    func error(_ node: Node, _ path: String, _ reason: String) -> ConfigurationError {
+        ConfigurationError(file: file, line: node.mark.map { $0.line }, key: path, reason: reason)
+    }
+
+    func mapping(_ node: Node, path: String, allowed: Set<String>) throws(ConfigurationError) -> [String: Node] {
+        guard case .mapping(let mapping) = node else { throw error(node, path, "must be a mapping of keys") }
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else { throw error(keyNode, path, "keys must be text") }
+            guard allowed.contains(key) else {
+                throw error(keyNode, path == "(document)" ? key : "\(path).\(key)", "unknown key (known: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            guard result[key] == nil else { throw error(keyNode, "\(path).\(key)", "appears twice") }
+            result[key] = value
+        }
+        return result
+    }
+
+    func string(_ node: Node, path: String) throws(ConfigurationError) -> String {
+        guard case .scalar(let scalar) = node, !scalar.string.isEmpty else { throw error(node, path, "must be a non-empty value") }
+        return scalar.string
+    }
+
+    func integer(_ node: Node, path: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+            throw error(node, path, "must be a whole number")
+        }
+        guard range.contains(value) else { throw error(node, path, "\(value) is outside \(range.lowerBound)…\(range.upperBound)") }
+        return value
+    }
+}

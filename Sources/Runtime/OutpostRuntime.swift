@@ -1,0 +1,73 @@
+import Edge
+import Logging
+import NIOCore
+import NIOPosix
+import SIPTransport
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Builds every subsystem from the configuration and runs them as one service group until
+/// SIGTERM or SIGINT.
+public struct OutpostRuntime: Sendable {
+    public let configuration: OutpostConfiguration
+    public let statistics = SIPTransportStatistics()
+    public let connections = SIPConnectionTable()
+
+    public init(configuration: OutpostConfiguration) {
+        self.configuration = configuration
+    }
+
+    public func run(
+        logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
+    ) async throws {
+        try Self.prepareStateDirectory(configuration.stateDirectory)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let core = EdgeCore(capabilities: EdgeCapabilities(serverName: configuration.sip.serverName))
+        let sender = SIPSender(connections: connections, statistics: statistics)
+        let sip = SIPService(
+            listeners: configuration.sip.listeners,
+            settings: SIPTransportSettings(
+                maximumMessageSize: configuration.sip.maximumMessageSize,
+                idleTimeout: .seconds(Int64(configuration.sip.idleTimeoutSeconds))),
+            group: group, receiver: EdgeDispatcher(core: core, sender: sender), connections: connections,
+            statistics: statistics, logger: logger, onListening: onListening)
+        let services = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: sip)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.notice("Outpost starting", metadata: ["state_directory": "\(configuration.stateDirectory)"])
+        do {
+            try await services.run()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await group.shutdownGracefully()
+        logger.notice("Outpost stopped")
+    }
+
+    /// The state directory holds keys and registrations: owner-only, created if missing.
+    static func prepareStateDirectory(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw StateDirectoryError(path: path, reason: "is not a directory") }
+            guard access(path, W_OK) == 0 else { throw StateDirectoryError(path: path, reason: "is not writable") }
+            return
+        }
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0, errno != EEXIST {
+                throw StateDirectoryError(path: path, reason: String(cString: strerror(errno)))
+            }
+        }
+    }
+}
+
+public struct StateDirectoryError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "state directory \(path): \(reason)" }
+}

@@ -1,0 +1,99 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SIPTransport
+import ServiceLifecycle
+
+/// Binds the configured SIP listeners and keeps them until graceful shutdown.
+public final class SIPService: Service {
+    private let listeners: [OutpostConfiguration.Listener]
+    private let settings: SIPTransportSettings
+    private let group: any EventLoopGroup
+    private let receiver: any SIPMessageReceiver
+    private let connections: SIPConnectionTable
+    private let statistics: SIPTransportStatistics
+    private let logger: Logger
+    private let onListening: @Sendable ([SocketAddress]) -> Void
+
+    public init(
+        listeners: [OutpostConfiguration.Listener], settings: SIPTransportSettings, group: any EventLoopGroup,
+        receiver: any SIPMessageReceiver, connections: SIPConnectionTable, statistics: SIPTransportStatistics,
+        logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
+    ) {
+        self.listeners = listeners
+        self.settings = settings
+        self.group = group
+        self.receiver = receiver
+        self.connections = connections
+        self.statistics = statistics
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        var channels: [any Channel] = []
+        do {
+            for listener in listeners {
+                let channel = try await bind(listener)
+                channels.append(channel)
+                logger.notice(
+                    "SIP listening",
+                    metadata: ["transport": "\(listener.transport.rawValue)", "address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        onListening(channels.compactMap(\.localAddress))
+        try? await gracefulShutdown()
+        logger.notice("SIP listeners closing")
+        for channel in channels { try? await channel.close() }
+    }
+
+    private func bind(_ listener: OutpostConfiguration.Listener) async throws -> any Channel {
+        let receiver = self.receiver
+        let connections = self.connections
+        let statistics = self.statistics
+        let settings = self.settings
+        let logger = self.logger
+        do {
+            switch listener.transport {
+            case .udp:
+                return try await DatagramBootstrap(group: group)
+                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                    .channelInitializer { channel in
+                        SIPPipeline.configureDatagram(
+                            channel, receiver: receiver, connections: connections, statistics: statistics,
+                            settings: settings, logger: logger)
+                    }
+                    .bind(host: listener.address, port: listener.port).get()
+            case .tcp:
+                return try await ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 1024)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelInitializer { channel in
+                        SIPPipeline.configureStream(
+                            channel, transport: .tcp, receiver: receiver, connections: connections,
+                            statistics: statistics, settings: settings, logger: logger)
+                    }
+                    .bind(host: listener.address, port: listener.port).get()
+            case .tls:
+                throw ListenerError(listener: listener, reason: "TLS listeners are not available in this build")
+            }
+        } catch let error as ListenerError {
+            throw error
+        } catch {
+            throw ListenerError(listener: listener, reason: "\(error)")
+        }
+    }
+}
+
+public struct ListenerError: Error, CustomStringConvertible {
+    public let listener: OutpostConfiguration.Listener
+    public let reason: String
+    public var description: String {
+        "cannot listen on \(listener.transport.rawValue.lowercased()) \(listener.address):\(listener.port): \(reason)"
+    }
+}

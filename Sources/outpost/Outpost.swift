@@ -1,0 +1,81 @@
+import ArgumentParser
+import Logging
+import Runtime
+
+@main
+struct Outpost: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outpost",
+        abstract: "Secure voice gateway and SRST edge for branch offices.",
+        version: OutpostVersion.string,
+        subcommands: [Run.self, CheckConfig.self, Bench.self])
+}
+
+struct ConfigurationOptions: ParsableArguments {
+    @Option(name: .long, help: "YAML configuration file (default: the embedded configuration).")
+    var config: String?
+
+    @Option(name: .long, help: "State directory (overrides state_directory of the configuration).")
+    var stateDir: String?
+
+    func load() throws -> OutpostConfiguration {
+        var configuration: OutpostConfiguration
+        if let config {
+            let text: String
+            do {
+                text = try String(contentsOfFileAt: config)
+            } catch {
+                throw ValidationError("\(config): cannot read: \(error)")
+            }
+            do {
+                configuration = try ConfigurationLoader.load(yaml: text, file: config)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        } else {
+            configuration = try ConfigurationLoader.load(yaml: DefaultConfiguration.yaml, file: "(embedded default)")
+        }
+        if let stateDir { configuration.stateDirectory = stateDir }
+        return configuration
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the edge until SIGTERM or SIGINT.")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() async throws {
+        let configuration = try options.load()
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "outpost")
+        do {
+            try await OutpostRuntime(configuration: configuration).run(logger: logger)
+        } catch {
+            logger.critical("Outpost cannot run: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Check a configuration file and print what it means.")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() throws {
+        let configuration = try options.load()
+        print("configuration is valid")
+        for listener in configuration.sip.listeners {
+            print("  sip \(listener.transport.rawValue.lowercased()) \(listener.address):\(listener.port)")
+        }
+        print("  state directory \(configuration.stateDirectory)")
+        print("  log level \(configuration.logLevel)")
+    }
+}

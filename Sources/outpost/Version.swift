@@ -1,0 +1,3 @@
+enum OutpostVersion {
+    static let string = "0.1.0"
+}
