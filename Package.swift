@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "Edge", "SIPTransport", "SIP", "SDP", "PKI", "SRTP", "XFRM", "DSP",
+                "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "PKI", "SRTP", "XFRM", "DSP",
                 nioCore, nioPosix, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -82,6 +82,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Runtime", "SIP", "Edge"], swiftSettings: strict),
+            name: "IntegrationTests", dependencies: ["Runtime", "SIP", "Edge", "SIPTransport"], exclude: ["Fixtures"],
+            swiftSettings: strict),
     ]
 )

@@ -2,6 +2,7 @@ import Edge
 import Logging
 import NIOCore
 import NIOPosix
+import SIPTransaction
 import SIPTransport
 import ServiceLifecycle
 
@@ -32,7 +33,11 @@ public struct OutpostRuntime: Sendable {
             settings: SIPTransportSettings(
                 maximumMessageSize: configuration.sip.maximumMessageSize,
                 idleTimeout: .seconds(Int64(configuration.sip.idleTimeoutSeconds))),
-            group: group, receiver: EdgeDispatcher(core: core, sender: sender), connections: connections,
+            group: group,
+            receiver: TransactionDispatcher(
+                core: core, sender: sender, timerLoop: group.next(), timers: TransactionTimers(), capacity: 50_000,
+                logger: logger),
+            connections: connections,
             statistics: statistics, logger: logger, onListening: onListening)
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -61,6 +61,9 @@ public final class SIPService: Service {
             case .udp:
                 return try await DatagramBootstrap(group: group)
                     .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                    // Registration storms after a WAN outage arrive in bursts; the kernel caps this
+                    // at net.core.rmem_max, which appliance/sysctl.d/60-outpost.conf raises.
+                    .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
                     .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                     .channelInitializer { channel in
                         SIPPipeline.configureDatagram(

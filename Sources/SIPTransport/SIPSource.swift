@@ -36,7 +36,7 @@ public struct SIPPeerIdentifiedEvent: Sendable {
 }
 
 /// Where a message came from: enough to answer it the way RFC 3261 §18.2.2 and RFC 3581 ask.
-public struct SIPSource: Sendable {
+public struct SIPSource: Hashable, Sendable {
     public var transport: SIPTransportKind
     public var remote: SocketAddress
     public var local: SocketAddress?

@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import NIOCore
+import Runtime
+import SIPTransport
+import Synchronization
+
+/// An edge running in this process on loopback ports of its own, for peers to talk to.
+final class EdgeUnderTest: Sendable {
+    let port: Int
+    let runtime: OutpostRuntime
+    let stateDirectory: String
+    private let task: Task<Void, any Error>
+
+    static func start(idleTimeoutSeconds: Int = 300, maximumMessageSize: Int = 65_535) async throws -> EdgeUnderTest {
+        var lastError: (any Error)?
+        for _ in 0..<20 {
+            let port = Int.random(in: 20_000...40_000)
+            do {
+                return try await EdgeUnderTest(port: port, idleTimeoutSeconds: idleTimeoutSeconds, maximumMessageSize: maximumMessageSize)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError!
+    }
+
+    private init(port: Int, idleTimeoutSeconds: Int, maximumMessageSize: Int) async throws {
+        self.port = port
+        stateDirectory = NSTemporaryDirectory() + "outpost-test-\(UUID().uuidString)"
+        let configuration = OutpostConfiguration(
+            sip: .init(
+                listeners: [
+                    .init(transport: .udp, address: "127.0.0.1", port: port),
+                    .init(transport: .tcp, address: "127.0.0.1", port: port),
+                ],
+                maximumMessageSize: maximumMessageSize, idleTimeoutSeconds: idleTimeoutSeconds),
+            stateDirectory: stateDirectory, logLevel: .warning)
+        let runtime = OutpostRuntime(configuration: configuration)
+        self.runtime = runtime
+        let ready = AsyncStream<Void>.makeStream()
+        var logger = Logger(label: "edge-under-test")
+        logger.logLevel = .warning
+        task = Task { [logger] in
+            defer { ready.continuation.finish() }
+            try await runtime.run(logger: logger) { _ in ready.continuation.yield() }
+        }
+        let started = Task {
+            for await _ in ready.stream { return true }
+            return false
+        }
+        let timeout = Task {
+            try await Task.sleep(for: .seconds(5))
+            ready.continuation.finish()
+        }
+        let outcome = await started.value
+        timeout.cancel()
+        if !outcome {
+            task.cancel()
+            if case .failure(let error) = await task.result { throw error }
+            throw EdgeStartError(reason: "did not start listening")
+        }
+    }
+
+    var statistics: SIPTransportStatistics { runtime.statistics }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+        try? FileManager.default.removeItem(atPath: stateDirectory)
+    }
+}
+
+struct EdgeStartError: Error {
+    let reason: String
+}
