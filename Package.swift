@@ -81,6 +81,8 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP"], swiftSettings: strict),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Runtime", "SIP", "Edge", "SIPTransport"], exclude: ["Fixtures"],
             swiftSettings: strict),

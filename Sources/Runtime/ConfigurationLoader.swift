@@ -109,10 +109,11 @@ struct NodeReader {
         var result: [String: Node] = [:]
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw error(keyNode, path, "keys must be text") }
+            let keyPath = path == "(document)" ? key : "\(path).\(key)"
             guard allowed.contains(key) else {
-                throw error(keyNode, path == "(document)" ? key : "\(path).\(key)", "unknown key (known: \(allowed.sorted().joined(separator: ", ")))")
+                throw error(keyNode, keyPath, "unknown key (known: \(allowed.sorted().joined(separator: ", ")))")
             }
-            guard result[key] == nil else { throw error(keyNode, "\(path).\(key)", "appears twice") }
+            guard result[key] == nil else { throw error(keyNode, keyPath, "appears twice") }
             result[key] = value
         }
         return result

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+@testable import Runtime
+
+@Suite struct ConfigurationLoaderTests {
+    @Test func embeddedDefaultIsTheInstalledFileAndMeansTheDefaults() throws {
+        let installed = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("appliance/outpost.yaml")
+        #expect(try String(contentsOf: installed, encoding: .utf8) == DefaultConfiguration.yaml)
+        #expect(try ConfigurationLoader.load(yaml: DefaultConfiguration.yaml, file: "default") == OutpostConfiguration())
+    }
+
+    @Test func everyKeyIsRead() throws {
+        let yaml = """
+            sip:
+              listen:
+                - transport: tls
+                  address: "::"
+                  port: 5061
+              max_message_size: 8000
+              idle_timeout: 60
+              server_name: Branch-42
+            state_directory: /srv/outpost
+            log:
+              level: debug
+            """
+        let configuration = try ConfigurationLoader.load(yaml: yaml, file: "x.yaml")
+        #expect(configuration.sip.listeners == [.init(transport: .tls, address: "::", port: 5061)])
+        #expect(configuration.sip.maximumMessageSize == 8000)
+        #expect(configuration.sip.idleTimeoutSeconds == 60)
+        #expect(configuration.sip.serverName == "Branch-42")
+        #expect(configuration.stateDirectory == "/srv/outpost")
+        #expect(configuration.logLevel == .debug)
+        #expect(try ConfigurationLoader.load(yaml: "", file: "empty.yaml") == OutpostConfiguration())
+    }
+
+    @Test(arguments: [
+        ("sip:\n  lissen: []\n", 2, "sip.lissen", "unknown key"),
+        ("sip:\n  listen:\n    - transport: sctp\n", 3, "sip.listen[0].transport", "'sctp' is not udp, tcp or tls"),
+        ("sip:\n  listen:\n    - transport: udp\n      port: 70000\n", 4, "sip.listen[0].port", "70000 is outside 1…65535"),
+        ("sip:\n  listen:\n    - transport: udp\n      address: edge.example.com\n", 4, "sip.listen[0].address", "not an IPv4 or IPv6 address"),
+        ("sip:\n  listen:\n    - {transport: udp, port: 5060}\n    - {transport: udp, port: 5060}\n", 3, "sip.listen", "two listeners on the same socket"),
+        ("sip:\n  max_message_size: lots\n", 2, "sip.max_message_size", "must be a whole number"),
+        ("log:\n  level: loud\n", 2, "log.level", "'loud' is not one of"),
+        ("sip: [1, 2]\n", 1, "sip", "must be a mapping"),
+        ("state_directory: /a\nstate_directory: /b\n", 2, "state_directory", "appears twice"),
+    ])
+    func faultsNameFileLineKeyAndReason(yaml: String, line: Int, key: String, reason: String) {
+        do {
+            _ = try ConfigurationLoader.load(yaml: yaml, file: "edge.yaml")
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            #expect(error.file == "edge.yaml")
+            #expect(error.line == line, "\(error)")
+            #expect(error.key == key, "\(error)")
+            #expect(error.reason.contains(reason), "\(error)")
+        }
+    }
+
+    @Test func brokenYAMLIsAConfigurationError() {
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(yaml: "sip: [\n", file: "bad.yaml") }
+    }
+}
