@@ -48,6 +48,7 @@ let package = Package(
 
         // Layer 3: I/O on NIOCore.
         .target(name: "SIPTransport", dependencies: ["SIP", nioCore, logging], swiftSettings: strict),
+        .target(name: "TLS", dependencies: ["COpenSSL", "COutpostShims", nioCore, logging], swiftSettings: strict),
 
         // Layer 4: the domain, which sees protocols, not sockets.
         .target(name: "Edge", dependencies: ["SIP", "SIPTransaction", "SDP", logging], swiftSettings: strict),
@@ -81,6 +82,9 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "TLSTests", dependencies: ["TLS", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
+            exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP"], swiftSettings: strict),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport"], swiftSettings: strict),
         .testTarget(

@@ -1,0 +1,135 @@
+internal import COpenSSL
+internal import COutpostShims.OpenSSL
+
+/// The shared OpenSSL configuration (`SSL_CTX`) connections are created from.
+///
+/// `@unchecked Sendable`: the context is fully configured in `init` and never changed after;
+/// OpenSSL allows creating connections from one context on many threads at once.
+public final class TLSContext: @unchecked Sendable {
+    let context: OpaquePointer
+    public let configuration: TLSConfiguration
+
+    public init(configuration: TLSConfiguration) throws(TLSError) {
+        ERR_clear_error()
+        guard let context = SSL_CTX_new(configuration.role == .server ? TLS_server_method() : TLS_client_method()) else {
+            throw .draining(.configuration, context: "SSL_CTX_new failed")
+        }
+        self.context = context
+        self.configuration = configuration
+        try configure()
+    }
+
+    deinit { SSL_CTX_free(context) }
+
+    private func configure() throws(TLSError) {
+        let settings = configuration
+        let version = { (version: TLSConfiguration.Version) in version == .tls13 ? outpost_tls1_3_version() : outpost_tls1_2_version() }
+        guard outpost_SSL_CTX_set_min_proto_version(context, version(settings.minimumVersion)) == 1,
+              outpost_SSL_CTX_set_max_proto_version(context, version(settings.maximumVersion)) == 1
+        else { throw .draining(.configuration, context: "cannot restrict TLS versions") }
+        _ = outpost_SSL_CTX_set_options(context, outpost_tls_hardening_options())
+        _ = outpost_SSL_CTX_set_mode_release_buffers(context)
+        // Level 0 lets a legacy phone's SHA-1 signed manufacturer certificate through; the key
+        // floor is enforced by the verify callback instead, and FIPS mode raises the level.
+        SSL_CTX_set_security_level(context, settings.fipsMode ? 2 : 0)
+        guard SSL_CTX_set_cipher_list(context, settings.cipherList) == 1 else {
+            throw .draining(.configuration, context: "cipher list '\(settings.cipherList)' refused")
+        }
+        guard SSL_CTX_set_ciphersuites(context, settings.cipherSuites) == 1 else {
+            throw .draining(.configuration, context: "TLS 1.3 suites '\(settings.cipherSuites)' refused")
+        }
+        guard outpost_SSL_CTX_set1_groups_list(context, settings.groups) == 1 else {
+            throw .draining(.configuration, context: "groups '\(settings.groups)' refused")
+        }
+        if let chain = settings.certificateChainPath {
+            guard SSL_CTX_use_certificate_chain_file(context, chain) == 1 else {
+                throw .draining(.configuration, context: "cannot load certificate chain \(chain)")
+            }
+        }
+        if let key = settings.privateKeyPath {
+            guard SSL_CTX_use_PrivateKey_file(context, key, SSL_FILETYPE_PEM) == 1 else {
+                throw .draining(.configuration, context: "cannot load private key \(key)")
+            }
+            guard SSL_CTX_check_private_key(context) == 1 else {
+                throw .draining(.configuration, context: "private key \(key) does not match the certificate")
+            }
+        }
+        if let roots = settings.trustRootsPath {
+            guard SSL_CTX_load_verify_locations(context, roots, nil) == 1 else {
+                throw .draining(.configuration, context: "cannot load trust roots \(roots)")
+            }
+            if settings.role == .server, let names = SSL_load_client_CA_file(roots) {
+                SSL_CTX_set_client_CA_list(context, names)
+            }
+        }
+        if !settings.crlPaths.isEmpty {
+            let store = SSL_CTX_get_cert_store(context)
+            guard let lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file()) else {
+                throw .draining(.configuration, context: "cannot add a CRL lookup")
+            }
+            for path in settings.crlPaths where X509_load_crl_file(lookup, path, X509_FILETYPE_PEM) < 1 {
+                throw .draining(.configuration, context: "cannot load CRL \(path)")
+            }
+            X509_STORE_set_flags(store, UInt(outpost_x509_v_flags_crl_check_all()))
+        }
+        let sessionContext: [UInt8] = Array("outpost-sip".utf8)
+        _ = SSL_CTX_set_session_id_context(context, sessionContext, UInt32(sessionContext.count))
+        _ = outpost_SSL_CTX_set_timeout(context, 7200)
+
+        var mode: Int32 = 0
+        switch settings.peerVerification {
+        case .required:
+            mode = outpost_ssl_verify_peer() | outpost_ssl_verify_fail_if_no_peer_cert() | outpost_ssl_verify_client_once()
+        case .optional:
+            mode = outpost_ssl_verify_peer() | outpost_ssl_verify_client_once()
+        case .none:
+            mode = 0
+        }
+        if settings.fipsMode {
+            SSL_CTX_set_verify(context, mode, verifyWithFIPSFloor)
+        } else {
+            SSL_CTX_set_verify(context, mode, verifyWithKeyFloor)
+        }
+    }
+}
+
+/// The certificate floor of DESIGN.md on top of OpenSSL's own chain checks: RSA of at least 2048
+/// bits or EC on P-256, P-384 or P-521; anything else is refused as "key too small".
+private func keyMeetsFloor(_ certificate: OpaquePointer) -> Bool {
+    guard let key = X509_get0_pubkey(certificate) else { return false }
+    switch EVP_PKEY_get_base_id(key) {
+    case EVP_PKEY_RSA, EVP_PKEY_RSA_PSS:
+        return EVP_PKEY_get_bits(key) >= 2048
+    case EVP_PKEY_EC:
+        var name = [CChar](repeating: 0, count: 64)
+        var length = 0
+        guard EVP_PKEY_get_group_name(key, &name, name.count, &length) == 1 else { return false }
+        let curve = String(decoding: name.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return ["prime256v1", "secp384r1", "secp521r1", "P-256", "P-384", "P-521"].contains(curve)
+    default:
+        return false
+    }
+}
+
+private func checkFloor(_ preverified: Int32, _ store: OpaquePointer?, refuseSHA1: Bool) -> Int32 {
+    guard preverified == 1, let store, let certificate = X509_STORE_CTX_get_current_cert(store) else { return preverified }
+    let depth = X509_STORE_CTX_get_error_depth(store)
+    if !keyMeetsFloor(certificate) {
+        X509_STORE_CTX_set_error(store, depth == 0 ? outpost_x509_v_err_ee_key_too_small() : outpost_x509_v_err_ca_key_too_small())
+        return 0
+    }
+    // A trust anchor's signature on itself proves nothing, so only issued certificates count.
+    if refuseSHA1, X509_check_issued(certificate, certificate) != X509_V_OK, outpost_signature_digest_nid(certificate) == NID_sha1 {
+        X509_STORE_CTX_set_error(store, outpost_x509_v_err_ca_md_too_weak())
+        return 0
+    }
+    return 1
+}
+
+private func verifyWithKeyFloor(_ preverified: Int32, _ store: OpaquePointer?) -> Int32 {
+    checkFloor(preverified, store, refuseSHA1: false)
+}
+
+private func verifyWithFIPSFloor(_ preverified: Int32, _ store: OpaquePointer?) -> Int32 {
+    checkFloor(preverified, store, refuseSHA1: true)
+}

@@ -1,0 +1,53 @@
+internal import COpenSSL
+
+/// A TLS failure with OpenSSL's own words: the error queue and, for a refused certificate, the
+/// verification result ("certificate has expired", "unable to get local issuer certificate", …).
+public struct TLSError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        case configuration
+        case handshake
+        case certificateRefused
+        case noPeerCertificate
+        case protocolViolation
+        case handshakeTimeout
+        case closedDuringHandshake
+    }
+
+    public var kind: Kind
+    public var reasons: [String]
+
+    public init(kind: Kind, reasons: [String]) {
+        self.kind = kind
+        self.reasons = reasons
+    }
+
+    /// A short label for counters and logs: the verification reason if there is one.
+    public var label: String { reasons.first ?? kind.rawValue }
+
+    public var description: String {
+        reasons.isEmpty ? kind.rawValue : "\(kind.rawValue): \(reasons.joined(separator: "; "))"
+    }
+
+    static func draining(_ kind: Kind, context: String? = nil) -> TLSError {
+        var reasons = OpenSSLErrors.drain()
+        if let context { reasons.insert(context, at: 0) }
+        return TLSError(kind: kind, reasons: reasons)
+    }
+}
+
+enum OpenSSLErrors {
+    /// Empties this thread's OpenSSL error queue, oldest entry first, as OpenSSL's reason text.
+    static func drain() -> [String] {
+        var reasons: [String] = []
+        while case let code = ERR_get_error(), code != 0 {
+            if let reason = ERR_reason_error_string(code) {
+                reasons.append(String(cString: reason))
+            } else {
+                var buffer = [CChar](repeating: 0, count: 256)
+                ERR_error_string_n(code, &buffer, buffer.count)
+                reasons.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+        }
+        return reasons
+    }
+}

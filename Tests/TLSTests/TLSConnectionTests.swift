@@ -1,0 +1,140 @@
+import NIOCore
+import Testing
+
+@testable import TLS
+
+/// Client and server `TLSConnection`s wired back to back in memory: no sockets, every byte of
+/// ciphertext passed by hand.
+@Suite struct TLSConnectionTests {
+    let allocator = ByteBufferAllocator()
+
+    func serverConfiguration(verification: TLSConfiguration.PeerVerification = .required, fips: Bool = false, crl: Bool = true) -> TLSConfiguration {
+        TLSConfiguration(
+            role: .server, certificateChainPath: TestPKI.path("server.pem"), privateKeyPath: TestPKI.path("server.key"),
+            trustRootsPath: TestPKI.path("trusted.pem"), crlPaths: crl ? [TestPKI.path("crl.pem"), TestPKI.path("rsa-crl.pem")] : [],
+            peerVerification: verification, fipsMode: fips)
+    }
+
+    func clientConfiguration(identity: String?, minimum: TLSConfiguration.Version = .tls12, cipherSuites: String = TLSConfiguration.defaultCipherSuites) -> TLSConfiguration {
+        TLSConfiguration(
+            role: .client, certificateChainPath: identity.map { TestPKI.path("\($0).pem") },
+            privateKeyPath: identity.map { TestPKI.path("\($0).key") }, trustRootsPath: TestPKI.path("ca.pem"),
+            minimumVersion: minimum, cipherSuites: cipherSuites, serverName: "edge.test")
+    }
+
+    /// Runs both handshakes to an end; returns the server's and the client's outcome.
+    func handshake(server: TLSConfiguration, client: TLSConfiguration) throws -> (TLSConnection.Progress, TLSConnection.Progress, TLSConnection, TLSConnection) {
+        let serverSide = try TLSConnection(context: try TLSContext(configuration: server), allocator: allocator)
+        let clientSide = try TLSConnection(context: try TLSContext(configuration: client), allocator: allocator)
+        var serverProgress = TLSConnection.Progress.incomplete
+        var clientProgress = clientSide.handshake()
+        for _ in 0..<10 {
+            if let bytes = clientSide.takeCiphertext() {
+                serverSide.receive(bytes)
+                if case .incomplete = serverProgress { serverProgress = serverSide.handshake() }
+            }
+            if let bytes = serverSide.takeCiphertext() {
+                clientSide.receive(bytes)
+                if case .incomplete = clientProgress { clientProgress = clientSide.handshake() }
+            }
+            if case .incomplete = serverProgress { continue }
+            if case .incomplete = clientProgress { continue }
+            break
+        }
+        return (serverProgress, clientProgress, serverSide, clientSide)
+    }
+
+    @Test func mutualHandshakeExposesThePhoneIdentityAndCarriesData() throws {
+        let (server, client, serverSide, clientSide) = try handshake(server: serverConfiguration(), client: clientConfiguration(identity: "phone"))
+        #expect(server == .complete)
+        #expect(client == .complete)
+        #expect(serverSide.negotiatedVersion == "TLSv1.3")
+        let peer = try #require(serverSide.peerCertificate)
+        #expect(peer.commonName == "SEP001122334455")
+        #expect(peer.uris == ["sip:2001@edge.test"])
+        #expect(clientSide.peerCertificate?.dnsNames == ["edge.test"])
+
+        try clientSide.writePlaintext(allocator.buffer(string: "OPTIONS sip:edge.test SIP/2.0\r\n\r\n"))
+        serverSide.receive(try #require(clientSide.takeCiphertext()))
+        guard case .data(let plaintext) = serverSide.readPlaintext(allocator: allocator) else {
+            Issue.record("no plaintext")
+            return
+        }
+        #expect(String(buffer: plaintext) == "OPTIONS sip:edge.test SIP/2.0\r\n\r\n")
+    }
+
+    @Test func tls12WithAnAEADSuiteWorks() throws {
+        var client = clientConfiguration(identity: "phone")
+        client.cipherSuites = "TLS_AES_128_GCM_SHA256"
+        var server = serverConfiguration()
+        server.minimumVersion = .tls12
+        let (serverOutcome, _, serverSide, _) = try handshake(server: server, client: tlsTwelveOnly(client))
+        #expect(serverOutcome == .complete)
+        #expect(serverSide.negotiatedVersion == "TLSv1.2")
+        #expect(serverSide.negotiatedCipher.contains("GCM"))
+    }
+
+    /// A client capped at TLS 1.2, which the configuration type does not offer for the edge itself.
+    func tlsTwelveOnly(_ configuration: TLSConfiguration) -> TLSConfiguration {
+        var copy = configuration
+        copy.cipherSuites = "TLS_AES_128_GCM_SHA256"
+        copy.maximumVersion = .tls12
+        return copy
+    }
+
+    @Test(arguments: [
+        ("stranger", "unable to get local issuer certificate"),
+        ("expired", "certificate has expired"),
+        ("revoked", "certificate revoked"),
+        ("rsa1024", "EE certificate key too weak"),
+    ])
+    func refusedCertificatesSayWhy(identity: String, reason: String) throws {
+        let (server, _, _, _) = try handshake(server: serverConfiguration(), client: clientConfiguration(identity: identity))
+        guard case .failed(let error) = server else {
+            Issue.record("\(identity) accepted")
+            return
+        }
+        #expect(error.kind == .certificateRefused)
+        #expect(error.label == reason, "\(error)")
+    }
+
+    @Test func missingClientCertificateIsRefusedWhenRequiredAndAcceptedWhenOptional() throws {
+        let (required, _, _, _) = try handshake(server: serverConfiguration(), client: clientConfiguration(identity: nil))
+        guard case .failed(let error) = required else {
+            Issue.record("accepted without a certificate")
+            return
+        }
+        #expect(error.kind == .noPeerCertificate)
+        let (optional, _, serverSide, _) = try handshake(server: serverConfiguration(verification: .optional), client: clientConfiguration(identity: nil))
+        #expect(optional == .complete)
+        #expect(serverSide.peerCertificate == nil)
+    }
+
+    @Test func sha1SignedCertificateIsRefusedOnlyInFIPSMode() throws {
+        let (normal, _, serverSide, _) = try handshake(server: serverConfiguration(), client: clientConfiguration(identity: "sha1"))
+        #expect(normal == .complete)
+        #expect(serverSide.peerCertificate?.commonName == "SEP000000000SHA1")
+        let (fips, _, _, _) = try handshake(server: serverConfiguration(fips: true), client: clientConfiguration(identity: "sha1"))
+        guard case .failed(let error) = fips else {
+            Issue.record("SHA-1 accepted in FIPS mode")
+            return
+        }
+        #expect(error.label == "CA signature digest algorithm too weak", "\(error)")
+    }
+
+    @Test func misconfigurationCarriesOpenSSLReasons() {
+        var bad = serverConfiguration()
+        bad.privateKeyPath = TestPKI.path("phone.key")
+        #expect(throws: TLSError.self) { try TLSContext(configuration: bad) }
+        do {
+            _ = try TLSContext(configuration: bad)
+        } catch {
+            #expect(error.kind == .configuration)
+            #expect(error.reasons.contains { $0.contains("key values mismatch") }, "\(error)")
+            #expect(error.reasons.count > 1, "OpenSSL's own reason follows ours: \(error)")
+        }
+        var ciphers = serverConfiguration()
+        ciphers.cipherList = "NOT-A-CIPHER"
+        #expect(throws: TLSError.self) { try TLSContext(configuration: ciphers) }
+    }
+}
