@@ -15,8 +15,43 @@ public struct OutpostConfiguration: Sendable, Equatable {
         }
     }
 
+    /// The SIP/TLS listeners' identity, trust and policy. Paths left empty mean the edge's own
+    /// PKI in the state directory.
+    public struct TLS: Sendable, Equatable {
+        public enum ClientCertificates: String, Sendable, Equatable {
+            case required, optional
+        }
+
+        public var certificate: String?
+        public var key: String?
+        public var trustRoots: String?
+        public var crls: [String]
+        public var clientCertificates: ClientCertificates
+        public var handshakeTimeoutSeconds: Int
+        public var fipsMode: Bool
+        public var cipherList: String?
+        public var cipherSuites: String?
+
+        public init(
+            certificate: String? = nil, key: String? = nil, trustRoots: String? = nil, crls: [String] = [],
+            clientCertificates: ClientCertificates = .required, handshakeTimeoutSeconds: Int = 10, fipsMode: Bool = false,
+            cipherList: String? = nil, cipherSuites: String? = nil
+        ) {
+            self.certificate = certificate
+            self.key = key
+            self.trustRoots = trustRoots
+            self.crls = crls
+            self.clientCertificates = clientCertificates
+            self.handshakeTimeoutSeconds = handshakeTimeoutSeconds
+            self.fipsMode = fipsMode
+            self.cipherList = cipherList
+            self.cipherSuites = cipherSuites
+        }
+    }
+
     public struct SIP: Sendable, Equatable {
         public var listeners: [Listener]
+        public var tls: TLS
         public var maximumMessageSize: Int
         public var idleTimeoutSeconds: Int
         /// The Server header and the name in logs.
@@ -27,9 +62,10 @@ public struct OutpostConfiguration: Sendable, Equatable {
                 Listener(transport: .udp, address: "0.0.0.0", port: 5060),
                 Listener(transport: .tcp, address: "0.0.0.0", port: 5060),
             ],
-            maximumMessageSize: Int = 65_535, idleTimeoutSeconds: Int = 300, serverName: String = "Outpost"
+            tls: TLS = TLS(), maximumMessageSize: Int = 65_535, idleTimeoutSeconds: Int = 300, serverName: String = "Outpost"
         ) {
             self.listeners = listeners
+            self.tls = tls
             self.maximumMessageSize = maximumMessageSize
             self.idleTimeoutSeconds = idleTimeoutSeconds
             self.serverName = serverName

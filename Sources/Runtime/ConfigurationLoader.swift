@@ -49,7 +49,10 @@ public enum ConfigurationLoader {
 
     private static func readSIP(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.SIP {
         var sip = OutpostConfiguration.SIP()
-        let entries = try reader.mapping(node, path: "sip", allowed: ["listen", "max_message_size", "idle_timeout", "server_name"])
+        let entries = try reader.mapping(node, path: "sip", allowed: ["listen", "tls", "max_message_size", "idle_timeout", "server_name"])
+        if let tls = entries["tls"] {
+            sip.tls = try readTLS(tls, reader: reader)
+        }
         if let listen = entries["listen"] {
             guard case .sequence(let items) = listen else { throw reader.error(listen, "sip.listen", "must be a list") }
             var listeners: [OutpostConfiguration.Listener] = []
@@ -89,6 +92,36 @@ public enum ConfigurationLoader {
         return sip
     }
 
+    private static func readTLS(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.TLS {
+        var tls = OutpostConfiguration.TLS()
+        let entries = try reader.mapping(
+            node, path: "sip.tls",
+            allowed: ["certificate", "key", "trust_roots", "crls", "client_certificates", "handshake_timeout", "fips_mode", "cipher_list", "cipher_suites"])
+        if let value = entries["certificate"] { tls.certificate = try reader.string(value, path: "sip.tls.certificate") }
+        if let value = entries["key"] { tls.key = try reader.string(value, path: "sip.tls.key") }
+        if let value = entries["trust_roots"] { tls.trustRoots = try reader.string(value, path: "sip.tls.trust_roots") }
+        if let value = entries["crls"] {
+            guard case .sequence(let items) = value else { throw reader.error(value, "sip.tls.crls", "must be a list of files") }
+            var crls: [String] = []
+            for (index, item) in items.enumerated() { crls.append(try reader.string(item, path: "sip.tls.crls[\(index)]")) }
+            tls.crls = crls
+        }
+        if let value = entries["client_certificates"] {
+            let text = try reader.string(value, path: "sip.tls.client_certificates")
+            guard let mode = OutpostConfiguration.TLS.ClientCertificates(rawValue: text) else {
+                throw reader.error(value, "sip.tls.client_certificates", "'\(text)' is not required or optional")
+            }
+            tls.clientCertificates = mode
+        }
+        if let value = entries["handshake_timeout"] {
+            tls.handshakeTimeoutSeconds = try reader.integer(value, path: "sip.tls.handshake_timeout", range: 1...120)
+        }
+        if let value = entries["fips_mode"] { tls.fipsMode = try reader.boolean(value, path: "sip.tls.fips_mode") }
+        if let value = entries["cipher_list"] { tls.cipherList = try reader.string(value, path: "sip.tls.cipher_list") }
+        if let value = entries["cipher_suites"] { tls.cipherSuites = try reader.string(value, path: "sip.tls.cipher_suites") }
+        return tls
+    }
+
     static func isIPAddress(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         if parts.count == 4, parts.allSatisfy({ UInt8($0) != nil && ($0 == "0" || !$0.hasPrefix("0")) }) { return true }
@@ -122,6 +155,13 @@ struct NodeReader {
     func string(_ node: Node, path: String) throws(ConfigurationError) -> String {
         guard case .scalar(let scalar) = node, !scalar.string.isEmpty else { throw error(node, path, "must be a non-empty value") }
         return scalar.string
+    }
+
+    func boolean(_ node: Node, path: String) throws(ConfigurationError) -> Bool {
+        guard case .scalar(let scalar) = node, let value = Bool(scalar.string.lowercased()) else {
+            throw error(node, path, "must be true or false")
+        }
+        return value
     }
 
     func integer(_ node: Node, path: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {

@@ -5,6 +5,7 @@ import NIOPosix
 import SIPTransaction
 import SIPTransport
 import ServiceLifecycle
+import TLS
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,7 @@ public struct OutpostRuntime: Sendable {
     public let configuration: OutpostConfiguration
     public let statistics = SIPTransportStatistics()
     public let connections = SIPConnectionTable()
+    public let tlsStatistics = TLSHandshakeStatistics(logger: Logger(label: "outpost.tls"))
 
     public init(configuration: OutpostConfiguration) {
         self.configuration = configuration
@@ -25,6 +27,10 @@ public struct OutpostRuntime: Sendable {
         logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
     ) async throws {
         try Self.prepareStateDirectory(configuration.stateDirectory)
+        var tlsContext: TLSContext?
+        if configuration.sip.listeners.contains(where: { $0.transport == .tls }) {
+            tlsContext = try configuration.sip.tls.serverContext(stateDirectory: configuration.stateDirectory)
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let core = EdgeCore(capabilities: EdgeCapabilities(serverName: configuration.sip.serverName))
         let sender = SIPSender(connections: connections, statistics: statistics)
@@ -38,7 +44,8 @@ public struct OutpostRuntime: Sendable {
                 core: core, sender: sender, timerLoop: group.next(), timers: TransactionTimers(), capacity: 50_000,
                 logger: logger),
             connections: connections,
-            statistics: statistics, logger: logger, onListening: onListening)
+            statistics: statistics, tlsContext: tlsContext, tlsObserver: tlsStatistics, logger: logger,
+            onListening: onListening)
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: sip)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

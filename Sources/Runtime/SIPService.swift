@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import SIPTransport
 import ServiceLifecycle
+import TLS
 
 /// Binds the configured SIP listeners and keeps them until graceful shutdown.
 public final class SIPService: Service {
@@ -14,12 +15,17 @@ public final class SIPService: Service {
     private let statistics: SIPTransportStatistics
     private let logger: Logger
     private let onListening: @Sendable ([SocketAddress]) -> Void
+    private let tlsContext: TLSContext?
+    private let tlsObserver: (any TLSHandshakeObserver)?
 
     public init(
         listeners: [OutpostConfiguration.Listener], settings: SIPTransportSettings, group: any EventLoopGroup,
         receiver: any SIPMessageReceiver, connections: SIPConnectionTable, statistics: SIPTransportStatistics,
+        tlsContext: TLSContext? = nil, tlsObserver: (any TLSHandshakeObserver)? = nil,
         logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
     ) {
+        self.tlsContext = tlsContext
+        self.tlsObserver = tlsObserver
         self.listeners = listeners
         self.settings = settings
         self.group = group
@@ -71,19 +77,34 @@ public final class SIPService: Service {
                             settings: settings, logger: logger)
                     }
                     .bind(host: listener.address, port: listener.port).get()
-            case .tcp:
+            case .tcp, .tls:
+                let transport = listener.transport
+                let security: @Sendable () throws -> [any ChannelHandler]
+                if transport == .tls {
+                    guard let tlsContext else {
+                        throw ListenerError(listener: listener, reason: "no TLS certificate is configured")
+                    }
+                    let observer = tlsObserver
+                    security = {
+                        [TLSHandler(context: tlsContext, observer: observer), TLSIdentityBridge()]
+                    }
+                } else {
+                    security = { [] }
+                }
                 return try await ServerBootstrap(group: group)
                     .serverChannelOption(.backlog, value: 1024)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                     .childChannelInitializer { channel in
-                        SIPPipeline.configureStream(
-                            channel, transport: .tcp, receiver: receiver, connections: connections,
-                            statistics: statistics, settings: settings, logger: logger)
+                        do {
+                            return SIPPipeline.configureStream(
+                                channel, transport: transport, securityHandlers: try security(), receiver: receiver,
+                                connections: connections, statistics: statistics, settings: settings, logger: logger)
+                        } catch {
+                            return channel.eventLoop.makeFailedFuture(error)
+                        }
                     }
                     .bind(host: listener.address, port: listener.port).get()
-            case .tls:
-                throw ListenerError(listener: listener, reason: "TLS listeners are not available in this build")
             }
         } catch let error as ListenerError {
             throw error

@@ -16,7 +16,7 @@ public struct SIPTransportSettings: Sendable {
 /// security layer (TLS) goes in front through `securityHandlers` and nothing else changes.
 public enum SIPPipeline {
     public static func configureStream(
-        _ channel: any Channel, transport: SIPTransportKind, securityHandlers: [any ChannelHandler & Sendable] = [],
+        _ channel: any Channel, transport: SIPTransportKind, securityHandlers: [any ChannelHandler] = [],
         receiver: any SIPMessageReceiver, connections: SIPConnectionTable, statistics: SIPTransportStatistics,
         settings: SIPTransportSettings, logger: Logger
     ) -> EventLoopFuture<Void> {

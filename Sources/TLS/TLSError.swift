@@ -40,13 +40,12 @@ enum OpenSSLErrors {
     static func drain() -> [String] {
         var reasons: [String] = []
         while case let code = ERR_get_error(), code != 0 {
-            if let reason = ERR_reason_error_string(code) {
-                reasons.append(String(cString: reason))
-            } else {
-                var buffer = [CChar](repeating: 0, count: 256)
-                ERR_error_string_n(code, &buffer, buffer.count)
-                reasons.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-            }
+            var buffer = [CChar](repeating: 0, count: 256)
+            ERR_error_string_n(code, &buffer, buffer.count)
+            let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            // "error:0A000102:SSL routines::unsupported protocol" → "SSL routines::unsupported protocol"
+            let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            reasons.append(parts.count == 3 && parts[0] == "error" ? String(parts[2]) : text)
         }
         return reasons
     }

@@ -12,12 +12,18 @@ final class EdgeUnderTest: Sendable {
     let stateDirectory: String
     private let task: Task<Void, any Error>
 
-    static func start(idleTimeoutSeconds: Int = 300, maximumMessageSize: Int = 65_535) async throws -> EdgeUnderTest {
+    /// The TLS listener, when started with `tls`, is one port above the UDP/TCP one.
+    var tlsPort: Int { port + 1 }
+
+    static func start(
+        idleTimeoutSeconds: Int = 300, maximumMessageSize: Int = 65_535, tls: OutpostConfiguration.TLS? = nil
+    ) async throws -> EdgeUnderTest {
         var lastError: (any Error)?
         for _ in 0..<20 {
             let port = Int.random(in: 20_000...40_000)
             do {
-                return try await EdgeUnderTest(port: port, idleTimeoutSeconds: idleTimeoutSeconds, maximumMessageSize: maximumMessageSize)
+                return try await EdgeUnderTest(
+                    port: port, idleTimeoutSeconds: idleTimeoutSeconds, maximumMessageSize: maximumMessageSize, tls: tls)
             } catch {
                 lastError = error
             }
@@ -25,15 +31,17 @@ final class EdgeUnderTest: Sendable {
         throw lastError!
     }
 
-    private init(port: Int, idleTimeoutSeconds: Int, maximumMessageSize: Int) async throws {
+    private init(port: Int, idleTimeoutSeconds: Int, maximumMessageSize: Int, tls: OutpostConfiguration.TLS?) async throws {
         self.port = port
         stateDirectory = NSTemporaryDirectory() + "outpost-test-\(UUID().uuidString)"
+        var listeners: [OutpostConfiguration.Listener] = [
+            .init(transport: .udp, address: "127.0.0.1", port: port),
+            .init(transport: .tcp, address: "127.0.0.1", port: port),
+        ]
+        if tls != nil { listeners.append(.init(transport: .tls, address: "127.0.0.1", port: port + 1)) }
         let configuration = OutpostConfiguration(
             sip: .init(
-                listeners: [
-                    .init(transport: .udp, address: "127.0.0.1", port: port),
-                    .init(transport: .tcp, address: "127.0.0.1", port: port),
-                ],
+                listeners: listeners, tls: tls ?? OutpostConfiguration.TLS(),
                 maximumMessageSize: maximumMessageSize, idleTimeoutSeconds: idleTimeoutSeconds),
             stateDirectory: stateDirectory, logLevel: .warning)
         let runtime = OutpostRuntime(configuration: configuration)

@@ -40,7 +40,8 @@ struct ExternalTool {
             Thread.sleep(forTimeInterval: 0.02)
         }
         process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, output: collector.finish(), timedOut: timedOut)
+        // A grandchild may still hold the pipe open; do not wait for it beyond a moment.
+        return Outcome(status: process.terminationStatus, output: collector.finish(waitingAtMost: .seconds(2)), timedOut: timedOut)
     }
 }
 
@@ -63,8 +64,12 @@ final class OutputCollector: @unchecked Sendable {
         }
     }
 
-    func finish() -> String {
-        done.wait()
+    func finish(waitingAtMost limit: Duration? = nil) -> String {
+        if let limit {
+            _ = done.wait(timeout: .now() + .milliseconds(Int(limit.components.seconds * 1000)))
+        } else {
+            done.wait()
+        }
         lock.lock()
         defer { lock.unlock() }
         return String(decoding: data, as: UTF8.self)

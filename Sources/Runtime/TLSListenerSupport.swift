@@ -1,0 +1,74 @@
+import Logging
+import NIOCore
+import SIPTransport
+import Synchronization
+import TLS
+
+/// Counts every TLS handshake outcome by reason and logs each refusal with it, so an operator
+/// can see that a phone was turned away and why (unknown CA, expired, revoked, key too small…).
+public final class TLSHandshakeStatistics: TLSHandshakeObserver {
+    private struct Counts {
+        var succeeded = 0
+        var resumed = 0
+        var failed: [String: Int] = [:]
+    }
+
+    private let counts = Mutex(Counts())
+    private let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    public func handshakeSucceeded(_ completed: TLSHandshakeCompleted, remote: String) {
+        counts.withLock {
+            $0.succeeded += 1
+            if completed.resumed { $0.resumed += 1 }
+        }
+        logger.debug(
+            "TLS handshake completed",
+            metadata: ["remote": "\(remote)", "version": "\(completed.version)", "peer": "\(completed.peer?.commonName ?? "-")"])
+    }
+
+    public func handshakeFailed(_ error: TLSError, remote: String) {
+        counts.withLock { $0.failed[error.label, default: 0] += 1 }
+        logger.notice("TLS handshake refused", metadata: ["remote": "\(remote)", "reason": "\(error.label)", "detail": "\(error)"])
+    }
+
+    public var succeeded: Int { counts.withLock { $0.succeeded } }
+    public var resumed: Int { counts.withLock { $0.resumed } }
+    public var failures: [String: Int] { counts.withLock { $0.failed } }
+}
+
+/// Hands the verified certificate identity from the TLS layer to the SIP layer above it.
+final class TLSIdentityBridge: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let completed = event as? TLSHandshakeCompleted, let peer = completed.peer {
+            context.fireUserInboundEventTriggered(
+                SIPPeerIdentifiedEvent(identity: SIPPeerIdentity(commonName: peer.commonName, uris: peer.uris, dnsNames: peer.dnsNames)))
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
+extension OutpostConfiguration.TLS {
+    /// The server context for the SIP/TLS listeners; empty paths mean the edge's own PKI.
+    func serverContext(stateDirectory: String) throws(TLSError) -> TLSContext {
+        let pki = stateDirectory + "/pki"
+        var configuration = TLSConfiguration(
+            role: .server,
+            certificateChainPath: certificate ?? pki + "/srst.pem",
+            privateKeyPath: key ?? pki + "/srst.key",
+            trustRootsPath: trustRoots ?? pki + "/trust.pem",
+            crlPaths: crls,
+            peerVerification: clientCertificates == .required ? .required : .optional,
+            fipsMode: fipsMode,
+            handshakeTimeout: .seconds(handshakeTimeoutSeconds))
+        if let cipherList { configuration.cipherList = cipherList }
+        if let cipherSuites { configuration.cipherSuites = cipherSuites }
+        return try TLSContext(configuration: configuration)
+    }
+}
