@@ -88,7 +88,8 @@ let package = Package(
         .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP"], swiftSettings: strict),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport"], swiftSettings: strict),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Runtime", "SIP", "Edge", "SIPTransport"], exclude: ["Fixtures"],
+            name: "IntegrationTests",
+            dependencies: ["Runtime", "SIP", "Edge", "SIPTransport", "TLS", nioCore, nioPosix], exclude: ["Fixtures"],
             swiftSettings: strict),
     ]
 )
