@@ -21,6 +21,14 @@ public struct PKIError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unsupported = Code(name: "unsupported")
         /// OpenSSL could not allocate an object.
         public static let allocationFailed = Code(name: "allocationFailed")
+        /// Signing (or setting up a signature check) failed inside OpenSSL.
+        public static let signingFailed = Code(name: "signingFailed")
+        /// A certificate, request or CRL could not be assembled.
+        public static let buildFailed = Code(name: "buildFailed")
+        /// `CertificatePolicy` refused a key or certificate; `reasons` are its violations.
+        public static let policyViolation = Code(name: "policyViolation")
+        /// The caller's input was refused before OpenSSL was called (a name, an address, a serial).
+        public static let invalidInput = Code(name: "invalidInput")
     }
 
     public var code: Code
@@ -38,6 +46,11 @@ public struct PKIError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         let text = reasons.isEmpty ? "no OpenSSL error reported" : reasons.joined(separator: "; ")
         return "\(code) in \(operation): \(text)"
+    }
+
+    /// An error that OpenSSL did not report: the wrapper refused the input itself.
+    static func refused(_ code: Code, operation: String, reason: String) -> PKIError {
+        PKIError(code: code, operation: operation, reasons: [reason])
     }
 
     /// Builds an error from OpenSSL's error queue, draining it so nothing leaks into the next call.

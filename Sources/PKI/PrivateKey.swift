@@ -146,21 +146,7 @@ public final class PrivateKey: @unchecked Sendable {
 
     /// The key's algorithm (and curve for EC keys).
     public var algorithm: KeyAlgorithm {
-        if EVP_PKEY_is_a(pointer, "RSA") == 1 { return .rsa }
-        if EVP_PKEY_is_a(pointer, "EC") == 1 {
-            var name = [CChar](repeating: 0, count: 80)
-            var length = 0
-            let ok = name.withUnsafeMutableBufferPointer { buffer in
-                EVP_PKEY_get_group_name(pointer, buffer.baseAddress, buffer.count, &length)
-            }
-            OpenSSLErrorQueue.clear()
-            let curve = ok == 1 ? String(decoding: name.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "unknown"
-            return .ec(NamedCurve(openSSLName: curve))
-        }
-        if let typeName = EVP_PKEY_get0_type_name(pointer) {
-            return .other(String(cString: typeName))
-        }
-        return .other("unknown")
+        KeyFacts.algorithm(of: pointer)
     }
 
     /// The key size in bits as OpenSSL reports it (RSA modulus length, EC group order length).
@@ -171,6 +157,19 @@ public final class PrivateKey: @unchecked Sendable {
     /// The key's strength in bits of security (RSA 2048 → 112, P-256 → 128).
     public var securityBits: Int {
         Int(EVP_PKEY_get_security_bits(pointer))
+    }
+}
+
+extension PrivateKey {
+    /// The public half.
+    public var publicKey: PublicKey {
+        PublicKey(retaining: pointer)
+    }
+
+    /// Signs `bytes`: the digest, then RSA PKCS#1 v1.5 (for RSA keys, what Cisco CTL/ITL files
+    /// carry) or ECDSA (DER `ECDSA-Sig-Value`). Check with `PublicKey.verify(signature:for:digest:)`.
+    public func sign(_ bytes: some Collection<UInt8>, digest: DigestAlgorithm = .sha256) throws(PKIError) -> [UInt8] {
+        try KeyFacts.sign(Array(bytes), digest: digest, with: pointer)
     }
 }
 
