@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "TLS", "PKI", "SRTP", "XFRM", "DSP",
                 nioCore, nioPosix, logging,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -67,12 +68,13 @@ let package = Package(
         // Layer 6: the command line.
         .executableTarget(
             name: "outpost",
-            dependencies: ["Runtime", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runtime", "PKI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         .testTarget(name: "SIPTests", dependencies: ["SIP"], exclude: ["RFC4475"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIP"], swiftSettings: strict),
+        .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: strict),
         .testTarget(name: "WrapperTests", dependencies: ["PKI", "SRTP", "XFRM", "DSP"], swiftSettings: strict),
         .testTarget(
             name: "SIPTransportTests",

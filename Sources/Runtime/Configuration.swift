@@ -61,6 +61,7 @@ public struct OutpostConfiguration: Sendable, Equatable {
             listeners: [Listener] = [
                 Listener(transport: .udp, address: "0.0.0.0", port: 5060),
                 Listener(transport: .tcp, address: "0.0.0.0", port: 5060),
+                Listener(transport: .tls, address: "0.0.0.0", port: 5061),
             ],
             tls: TLS = TLS(), maximumMessageSize: Int = 65_535, idleTimeoutSeconds: Int = 300, serverName: String = "Outpost"
         ) {
@@ -72,12 +73,29 @@ public struct OutpostConfiguration: Sendable, Equatable {
         }
     }
 
+    /// What the edge's own SRST certificate names, and when expiry is reported.
+    public struct PKI: Sendable, Equatable {
+        /// DNS names; empty means this host's name.
+        public var names: [String]
+        /// Addresses phones reach the edge on; empty means this host's non-loopback addresses.
+        public var addresses: [String]
+        public var expiryWarningDays: Int
+
+        public init(names: [String] = [], addresses: [String] = [], expiryWarningDays: Int = 30) {
+            self.names = names
+            self.addresses = addresses
+            self.expiryWarningDays = expiryWarningDays
+        }
+    }
+
     public var sip: SIP
+    public var pki: PKI
     public var stateDirectory: String
     public var logLevel: Logger.Level
 
-    public init(sip: SIP = SIP(), stateDirectory: String = "/var/lib/outpost", logLevel: Logger.Level = .info) {
+    public init(sip: SIP = SIP(), pki: PKI = PKI(), stateDirectory: String = "/var/lib/outpost", logLevel: Logger.Level = .info) {
         self.sip = sip
+        self.pki = pki
         self.stateDirectory = stateDirectory
         self.logLevel = logLevel
     }

@@ -27,7 +27,10 @@ public enum ConfigurationLoader {
         var configuration = OutpostConfiguration()
         guard let root else { return configuration }
         let reader = NodeReader(file: file)
-        let top = try reader.mapping(root, path: "(document)", allowed: ["sip", "state_directory", "log"])
+        let top = try reader.mapping(root, path: "(document)", allowed: ["sip", "pki", "state_directory", "log"])
+        if let pki = top["pki"] {
+            configuration.pki = try readPKI(pki, reader: reader)
+        }
         if let sip = top["sip"] {
             configuration.sip = try readSIP(sip, reader: reader)
         }
@@ -92,6 +95,22 @@ public enum ConfigurationLoader {
         return sip
     }
 
+    private static func readPKI(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.PKI {
+        var pki = OutpostConfiguration.PKI()
+        let entries = try reader.mapping(node, path: "pki", allowed: ["names", "addresses", "expiry_warning_days"])
+        if let names = entries["names"] { pki.names = try reader.strings(names, path: "pki.names") }
+        if let addresses = entries["addresses"] {
+            pki.addresses = try reader.strings(addresses, path: "pki.addresses")
+            for (index, address) in pki.addresses.enumerated() where !isIPAddress(address) {
+                throw reader.error(addresses, "pki.addresses[\(index)]", "'\(address)' is not an IPv4 or IPv6 address")
+            }
+        }
+        if let days = entries["expiry_warning_days"] {
+            pki.expiryWarningDays = try reader.integer(days, path: "pki.expiry_warning_days", range: 1...365)
+        }
+        return pki
+    }
+
     private static func readTLS(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.TLS {
         var tls = OutpostConfiguration.TLS()
         let entries = try reader.mapping(
@@ -100,12 +119,7 @@ public enum ConfigurationLoader {
         if let value = entries["certificate"] { tls.certificate = try reader.string(value, path: "sip.tls.certificate") }
         if let value = entries["key"] { tls.key = try reader.string(value, path: "sip.tls.key") }
         if let value = entries["trust_roots"] { tls.trustRoots = try reader.string(value, path: "sip.tls.trust_roots") }
-        if let value = entries["crls"] {
-            guard case .sequence(let items) = value else { throw reader.error(value, "sip.tls.crls", "must be a list of files") }
-            var crls: [String] = []
-            for (index, item) in items.enumerated() { crls.append(try reader.string(item, path: "sip.tls.crls[\(index)]")) }
-            tls.crls = crls
-        }
+        if let value = entries["crls"] { tls.crls = try reader.strings(value, path: "sip.tls.crls") }
         if let value = entries["client_certificates"] {
             let text = try reader.string(value, path: "sip.tls.client_certificates")
             guard let mode = OutpostConfiguration.TLS.ClientCertificates(rawValue: text) else {
@@ -155,6 +169,13 @@ struct NodeReader {
     func string(_ node: Node, path: String) throws(ConfigurationError) -> String {
         guard case .scalar(let scalar) = node, !scalar.string.isEmpty else { throw error(node, path, "must be a non-empty value") }
         return scalar.string
+    }
+
+    func strings(_ node: Node, path: String) throws(ConfigurationError) -> [String] {
+        guard case .sequence(let items) = node else { throw error(node, path, "must be a list") }
+        var result: [String] = []
+        for (index, item) in items.enumerated() { result.append(try string(item, path: "\(path)[\(index)]")) }
+        return result
     }
 
     func boolean(_ node: Node, path: String) throws(ConfigurationError) -> Bool {

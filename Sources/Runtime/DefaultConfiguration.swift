@@ -6,7 +6,7 @@ public enum DefaultConfiguration {
         # Every key is optional; what is left out takes the value shown here.
 
         sip:
-          # Where the edge listens for phones and peers. transport: udp | tcp
+          # Where the edge listens for phones and peers. transport: udp | tcp | tls
           listen:
             - transport: udp
               address: 0.0.0.0
@@ -14,12 +14,33 @@ public enum DefaultConfiguration {
             - transport: tcp
               address: 0.0.0.0
               port: 5060
+            - transport: tls
+              address: 0.0.0.0
+              port: 5061
+          # The TLS listeners. Without certificate/key/trust_roots the edge uses its own PKI in the
+          # state directory, creating it on first start (see `outpost pki`).
+          tls:
+            # required: phones must present a certificate that chains to a trusted root.
+            client_certificates: required
+            # Seconds a client may take to finish its handshake.
+            handshake_timeout: 10
+            # Also refuse SHA-1 signatures anywhere in a peer's chain.
+            fips_mode: false
           # Larger messages are refused with 513 (UDP) or 513 and a close (TCP).
           max_message_size: 65535
           # Seconds a TCP connection may stay silent before the edge closes it.
           idle_timeout: 300
           # The Server header.
           server_name: Outpost
+
+        # The edge's own certificate authority and SRST certificate.
+        pki:
+          # Names and addresses the SRST certificate carries; empty lists mean this host's name
+          # and its non-loopback addresses at the time the certificate is first made.
+          names: []
+          addresses: []
+          # Certificates and CRLs expiring within this many days are reported at start.
+          expiry_warning_days: 30
 
         # Registrations, call records and the PKI live here (created 0700 if missing).
         state_directory: /var/lib/outpost

@@ -29,7 +29,7 @@ public struct OutpostRuntime: Sendable {
         try Self.prepareStateDirectory(configuration.stateDirectory)
         var tlsContext: TLSContext?
         if configuration.sip.listeners.contains(where: { $0.transport == .tls }) {
-            tlsContext = try configuration.sip.tls.serverContext(stateDirectory: configuration.stateDirectory)
+            tlsContext = try EdgePKI.serverContext(configuration, logger: logger)
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let core = EdgeCore(capabilities: EdgeCapabilities(serverName: configuration.sip.serverName))

@@ -53,22 +53,3 @@ final class TLSIdentityBridge: ChannelInboundHandler, Sendable {
         context.fireUserInboundEventTriggered(event)
     }
 }
-
-extension OutpostConfiguration.TLS {
-    /// The server context for the SIP/TLS listeners; empty paths mean the edge's own PKI.
-    func serverContext(stateDirectory: String) throws(TLSError) -> TLSContext {
-        let pki = stateDirectory + "/pki"
-        var configuration = TLSConfiguration(
-            role: .server,
-            certificateChainPath: certificate ?? pki + "/srst.pem",
-            privateKeyPath: key ?? pki + "/srst.key",
-            trustRootsPath: trustRoots ?? pki + "/trust.pem",
-            crlPaths: crls,
-            peerVerification: clientCertificates == .required ? .required : .optional,
-            fipsMode: fipsMode,
-            handshakeTimeout: .seconds(handshakeTimeoutSeconds))
-        if let cipherList { configuration.cipherList = cipherList }
-        if let cipherSuites { configuration.cipherSuites = cipherSuites }
-        return try TLSContext(configuration: configuration)
-    }
-}

@@ -4,7 +4,7 @@ import Runtime
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure a hot path next to its baseline, both in this run (use a release build).",
-        subcommands: [SIPParseBench.self])
+        subcommands: [SIPParseBench.self, TLSBench.self, TLSIdleClientsCommand.self])
 }
 
 struct SIPParseBench: ParsableCommand {
@@ -16,5 +16,38 @@ struct SIPParseBench: ParsableCommand {
 
     func run() throws {
         for line in SIPParseBenchmark(secondsPerMeasurement: seconds).run() { print(line) }
+    }
+}
+
+struct TLSBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tls",
+        abstract: "Mutual-TLS handshakes per second through the NIO handler next to in-memory OpenSSL handshakes; memory per idle TLS connection.")
+
+    @Option(help: "Seconds to run each handshake measurement.")
+    var seconds: Double = 2
+
+    @Option(help: "Idle TLS connections to hold for the memory figure.")
+    var connections: Int = 1000
+
+    func run() async throws {
+        let benchmark = TLSBenchmark(
+            secondsPerMeasurement: seconds, idleConnections: connections, executable: CommandLine.arguments[0])
+        for line in try await benchmark.run() { print(line) }
+    }
+}
+
+/// The client process of `bench tls`'s memory figure; not meant to be run by hand.
+struct TLSIdleClientsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tls-idle-clients", shouldDisplay: false)
+
+    @Option var port: Int
+    @Option var count: Int
+    @Option var certificate: String
+    @Option var key: String
+    @Option var ca: String
+
+    func run() async throws {
+        try await TLSIdleClients.run(port: port, count: count, certificate: certificate, key: key, ca: ca)
     }
 }

@@ -8,7 +8,7 @@ struct Outpost: AsyncParsableCommand {
         commandName: "outpost",
         abstract: "Secure voice gateway and SRST edge for branch offices.",
         version: OutpostVersion.string,
-        subcommands: [Run.self, CheckConfig.self, Bench.self])
+        subcommands: [Run.self, CheckConfig.self, PKI.self, Bench.self])
 }
 
 struct ConfigurationOptions: ParsableArguments {

@@ -17,9 +17,9 @@ import Glibc
         #expect(outcome.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
     }
 
-    @Test func embeddedDefaultConfigurationServesOn5060AndStopsOnSIGTERM() throws {
-        guard Self.portIsFree(5060) else {
-            print("skipped: something already listens on 5060, where the embedded configuration binds")
+    @Test func embeddedDefaultConfigurationServesUDPTCPAndTLSAndStopsOnSIGTERM() throws {
+        guard Self.portIsFree(5060), Self.portIsFree(5061) else {
+            print("skipped: something already listens on 5060 or 5061, where the embedded configuration binds")
             return
         }
         let sipsak = try #require(ExternalTool.path("sipsak"))
@@ -45,6 +45,21 @@ import Glibc
         #expect(tcp.status == 0, "\(tcp.output)")
         var info = stat()
         #expect(stat(state, &info) == 0 && info.st_mode & 0o777 == 0o700)
+
+        // First start made the PKI; a phone certificate from `outpost pki issue` gets in over TLS.
+        let issued = try ExternalTool.run(
+            Self.binary, ["pki", "issue", "--state-dir", state, "--device", "SEP0011223344AA", "--cert-out", "\(state)/phone.pem",
+                          "--key-out", "\(state)/phone.key"], timeout: .seconds(30))
+        #expect(issued.status == 0, "\(issued.output)")
+        let verified = try ExternalTool.run(
+            "/usr/bin/openssl", ["verify", "-CAfile", "\(state)/pki/ca/cert.pem", "-crl_check", "-CRLfile", "\(state)/pki/crl.pem", "\(state)/phone.pem"])
+        #expect(verified.output.contains("phone.pem: OK"), "\(verified.output)")
+        let request = "\(state)/options.txt"
+        try SIPProbe.options(port: 5061, transport: "TLS").write(toFile: request, atomically: true, encoding: .utf8)
+        let tls = try ExternalTool.run("/bin/bash", ["-c",
+            "(cat \(request); sleep 1) | openssl s_client -connect 127.0.0.1:5061 -quiet -no_ign_eof -verify_return_error "
+            + "-CAfile \(state)/pki/ca/cert.pem -cert \(state)/phone.pem -key \(state)/phone.key"], timeout: .seconds(15))
+        #expect(tls.output.contains("SIP/2.0 200 OK"), "\(tls.output)")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
