@@ -91,6 +91,12 @@ public struct TLSBenchmark {
             }
         }
         guard serverDone, clientDone else { throw BenchmarkError(reason: "in-memory handshake did not complete") }
+        // The server's TLS 1.3 session tickets follow the handshake; the handler path has the
+        // client read them, so the baseline does too.
+        if let tickets = serverSide.takeCiphertext() {
+            clientSide.receive(tickets)
+            _ = clientSide.readPlaintext(allocator: allocator)
+        }
     }
 
     private static func check(_ progress: TLSConnection.Progress) throws -> Bool {
