@@ -7,11 +7,15 @@ public struct OutpostConfiguration: Sendable, Equatable {
         public var transport: SIPTransportKind
         public var address: String
         public var port: Int
+        /// For a TLS listener: overrides sip.tls.client_certificates (e.g. optional on a
+        /// listener for softphones, required on the phones' one).
+        public var clientCertificates: TLS.ClientCertificates?
 
-        public init(transport: SIPTransportKind, address: String, port: Int) {
+        public init(transport: SIPTransportKind, address: String, port: Int, clientCertificates: TLS.ClientCertificates? = nil) {
             self.transport = transport
             self.address = address
             self.port = port
+            self.clientCertificates = clientCertificates
         }
     }
 

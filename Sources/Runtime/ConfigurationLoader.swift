@@ -61,7 +61,7 @@ public enum ConfigurationLoader {
             var listeners: [OutpostConfiguration.Listener] = []
             for (index, item) in items.enumerated() {
                 let path = "sip.listen[\(index)]"
-                let fields = try reader.mapping(item, path: path, allowed: ["transport", "address", "port"])
+                let fields = try reader.mapping(item, path: path, allowed: ["transport", "address", "port", "client_certificates"])
                 guard let transportNode = fields["transport"] else { throw reader.error(item, path, "transport is required") }
                 let transportName = try reader.string(transportNode, path: path + ".transport")
                 guard let transport = SIPTransportKind(rawValue: transportName.uppercased()) else {
@@ -72,7 +72,15 @@ public enum ConfigurationLoader {
                     throw reader.error(fields["address"] ?? item, path + ".address", "'\(address)' is not an IPv4 or IPv6 address")
                 }
                 let port = try fields["port"].map { (node) throws(ConfigurationError) in try reader.integer(node, path: path + ".port", range: 1...65535) } ?? 5060
-                listeners.append(OutpostConfiguration.Listener(transport: transport, address: address, port: port))
+                var clientCertificates: OutpostConfiguration.TLS.ClientCertificates?
+                if let mode = fields["client_certificates"] {
+                    guard transport == .tls else {
+                        throw reader.error(mode, path + ".client_certificates", "only a tls listener asks for client certificates")
+                    }
+                    clientCertificates = try readClientCertificates(mode, path: path + ".client_certificates", reader: reader)
+                }
+                listeners.append(
+                    OutpostConfiguration.Listener(transport: transport, address: address, port: port, clientCertificates: clientCertificates))
             }
             let duplicates = Dictionary(grouping: listeners) { "\($0.transport.isReliable)/\($0.address):\($0.port)" }.filter { $0.value.count > 1 }
             if let duplicate = duplicates.keys.sorted().first {
@@ -121,11 +129,7 @@ public enum ConfigurationLoader {
         if let value = entries["trust_roots"] { tls.trustRoots = try reader.string(value, path: "sip.tls.trust_roots") }
         if let value = entries["crls"] { tls.crls = try reader.strings(value, path: "sip.tls.crls") }
         if let value = entries["client_certificates"] {
-            let text = try reader.string(value, path: "sip.tls.client_certificates")
-            guard let mode = OutpostConfiguration.TLS.ClientCertificates(rawValue: text) else {
-                throw reader.error(value, "sip.tls.client_certificates", "'\(text)' is not required or optional")
-            }
-            tls.clientCertificates = mode
+            tls.clientCertificates = try readClientCertificates(value, path: "sip.tls.client_certificates", reader: reader)
         }
         if let value = entries["handshake_timeout"] {
             tls.handshakeTimeoutSeconds = try reader.integer(value, path: "sip.tls.handshake_timeout", range: 1...120)
@@ -134,6 +138,16 @@ public enum ConfigurationLoader {
         if let value = entries["cipher_list"] { tls.cipherList = try reader.string(value, path: "sip.tls.cipher_list") }
         if let value = entries["cipher_suites"] { tls.cipherSuites = try reader.string(value, path: "sip.tls.cipher_suites") }
         return tls
+    }
+
+    private static func readClientCertificates(
+        _ node: Node, path: String, reader: NodeReader
+    ) throws(ConfigurationError) -> OutpostConfiguration.TLS.ClientCertificates {
+        let text = try reader.string(node, path: path)
+        guard let mode = OutpostConfiguration.TLS.ClientCertificates(rawValue: text) else {
+            throw reader.error(node, path, "'\(text)' is not required or optional")
+        }
+        return mode
     }
 
     static func isIPAddress(_ text: String) -> Bool {

@@ -9,6 +9,20 @@ import Glibc
 /// The TLS identity of the edge's SIP listeners: the operator's files when configured, otherwise
 /// the edge's own PKI, created on first start so a fresh machine serves TLS with no preparation.
 enum EdgePKI {
+    /// One server context per client-certificate mode the TLS listeners use.
+    static func serverContexts(
+        _ configuration: OutpostConfiguration, logger: Logger
+    ) throws -> [OutpostConfiguration.TLS.ClientCertificates: TLSContext] {
+        let modes = Set(configuration.sip.listeners.filter { $0.transport == .tls }.map { $0.clientCertificates ?? configuration.sip.tls.clientCertificates })
+        var contexts: [OutpostConfiguration.TLS.ClientCertificates: TLSContext] = [:]
+        for mode in modes.sorted(by: { $0.rawValue < $1.rawValue }) {
+            var settings = configuration
+            settings.sip.tls.clientCertificates = mode
+            contexts[mode] = try serverContext(settings, logger: logger)
+        }
+        return contexts
+    }
+
     static func serverContext(_ configuration: OutpostConfiguration, logger: Logger) throws -> TLSContext {
         let tls = configuration.sip.tls
         if tls.certificate != nil || tls.key != nil {

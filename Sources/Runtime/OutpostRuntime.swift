@@ -27,10 +27,7 @@ public struct OutpostRuntime: Sendable {
         logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
     ) async throws {
         try Self.prepareStateDirectory(configuration.stateDirectory)
-        var tlsContext: TLSContext?
-        if configuration.sip.listeners.contains(where: { $0.transport == .tls }) {
-            tlsContext = try EdgePKI.serverContext(configuration, logger: logger)
-        }
+        let tlsContexts = try EdgePKI.serverContexts(configuration, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let core = EdgeCore(capabilities: EdgeCapabilities(serverName: configuration.sip.serverName))
         let sender = SIPSender(connections: connections, statistics: statistics)
@@ -44,7 +41,8 @@ public struct OutpostRuntime: Sendable {
                 core: core, sender: sender, timerLoop: group.next(), timers: TransactionTimers(), capacity: 50_000,
                 logger: logger),
             connections: connections,
-            statistics: statistics, tlsContext: tlsContext, tlsObserver: tlsStatistics, logger: logger,
+            statistics: statistics, tlsContexts: tlsContexts, defaultClientCertificates: configuration.sip.tls.clientCertificates,
+            tlsObserver: tlsStatistics, logger: logger,
             onListening: onListening)
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -15,16 +15,20 @@ public final class SIPService: Service {
     private let statistics: SIPTransportStatistics
     private let logger: Logger
     private let onListening: @Sendable ([SocketAddress]) -> Void
-    private let tlsContext: TLSContext?
+    private let tlsContexts: [OutpostConfiguration.TLS.ClientCertificates: TLSContext]
+    private let defaultClientCertificates: OutpostConfiguration.TLS.ClientCertificates
     private let tlsObserver: (any TLSHandshakeObserver)?
 
     public init(
         listeners: [OutpostConfiguration.Listener], settings: SIPTransportSettings, group: any EventLoopGroup,
         receiver: any SIPMessageReceiver, connections: SIPConnectionTable, statistics: SIPTransportStatistics,
-        tlsContext: TLSContext? = nil, tlsObserver: (any TLSHandshakeObserver)? = nil,
+        tlsContexts: [OutpostConfiguration.TLS.ClientCertificates: TLSContext] = [:],
+        defaultClientCertificates: OutpostConfiguration.TLS.ClientCertificates = .required,
+        tlsObserver: (any TLSHandshakeObserver)? = nil,
         logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
     ) {
-        self.tlsContext = tlsContext
+        self.tlsContexts = tlsContexts
+        self.defaultClientCertificates = defaultClientCertificates
         self.tlsObserver = tlsObserver
         self.listeners = listeners
         self.settings = settings
@@ -81,7 +85,7 @@ public final class SIPService: Service {
                 let transport = listener.transport
                 let security: @Sendable () throws -> [any ChannelHandler]
                 if transport == .tls {
-                    guard let tlsContext else {
+                    guard let tlsContext = tlsContexts[listener.clientCertificates ?? defaultClientCertificates] else {
                         throw ListenerError(listener: listener, reason: "no TLS certificate is configured")
                     }
                     let observer = tlsObserver

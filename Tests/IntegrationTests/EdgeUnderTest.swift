@@ -16,14 +16,16 @@ final class EdgeUnderTest: Sendable {
     var tlsPort: Int { port + 1 }
 
     static func start(
-        idleTimeoutSeconds: Int = 300, maximumMessageSize: Int = 65_535, tls: OutpostConfiguration.TLS? = nil
+        idleTimeoutSeconds: Int = 300, maximumMessageSize: Int = 65_535, tls: OutpostConfiguration.TLS? = nil,
+        tlsListenerClientCertificates: OutpostConfiguration.TLS.ClientCertificates? = nil
     ) async throws -> EdgeUnderTest {
         var lastError: (any Error)?
         for _ in 0..<20 {
             let port = Int.random(in: 20_000...40_000)
             do {
                 return try await EdgeUnderTest(
-                    port: port, idleTimeoutSeconds: idleTimeoutSeconds, maximumMessageSize: maximumMessageSize, tls: tls)
+                    port: port, idleTimeoutSeconds: idleTimeoutSeconds, maximumMessageSize: maximumMessageSize, tls: tls,
+                    tlsListenerClientCertificates: tlsListenerClientCertificates)
             } catch {
                 lastError = error
             }
@@ -31,14 +33,19 @@ final class EdgeUnderTest: Sendable {
         throw lastError!
     }
 
-    private init(port: Int, idleTimeoutSeconds: Int, maximumMessageSize: Int, tls: OutpostConfiguration.TLS?) async throws {
+    private init(
+        port: Int, idleTimeoutSeconds: Int, maximumMessageSize: Int, tls: OutpostConfiguration.TLS?,
+        tlsListenerClientCertificates: OutpostConfiguration.TLS.ClientCertificates?
+    ) async throws {
         self.port = port
         stateDirectory = NSTemporaryDirectory() + "outpost-test-\(UUID().uuidString)"
         var listeners: [OutpostConfiguration.Listener] = [
             .init(transport: .udp, address: "127.0.0.1", port: port),
             .init(transport: .tcp, address: "127.0.0.1", port: port),
         ]
-        if tls != nil { listeners.append(.init(transport: .tls, address: "127.0.0.1", port: port + 1)) }
+        if tls != nil {
+            listeners.append(.init(transport: .tls, address: "127.0.0.1", port: port + 1, clientCertificates: tlsListenerClientCertificates))
+        }
         let configuration = OutpostConfiguration(
             sip: .init(
                 listeners: listeners, tls: tls ?? OutpostConfiguration.TLS(),

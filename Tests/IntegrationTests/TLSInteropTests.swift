@@ -55,6 +55,17 @@ import Testing
         await edge.stop()
     }
 
+    @Test func aListenerWithOptionalClientCertificatesServesAClientWithout() async throws {
+        let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS(), tlsListenerClientCertificates: .optional)
+        let anonymous = try sClient(edge, ["-CAfile", IntegrationPKI.path("ca.pem")])
+        #expect(anonymous.output.contains("SIP/2.0 200 OK"), "\(anonymous.output)")
+        // A certificate that is presented must still verify.
+        _ = try sClient(edge, identity("expired"))
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(edge.runtime.tlsStatistics.failures["certificate has expired"] == 1)
+        await edge.stop()
+    }
+
     @Test func sippOverMutualTLSThroughSocat() async throws {
         let sipp = try #require(ExternalTool.path("sipp"))
         let socat = try #require(ExternalTool.path("socat"))

@@ -19,6 +19,7 @@ import Testing
                 - transport: tls
                   address: "::"
                   port: 5061
+                  client_certificates: optional
               max_message_size: 8000
               idle_timeout: 60
               server_name: Branch-42
@@ -27,7 +28,7 @@ import Testing
               level: debug
             """
         let configuration = try ConfigurationLoader.load(yaml: yaml, file: "x.yaml")
-        #expect(configuration.sip.listeners == [.init(transport: .tls, address: "::", port: 5061)])
+        #expect(configuration.sip.listeners == [.init(transport: .tls, address: "::", port: 5061, clientCertificates: .optional)])
         #expect(configuration.sip.maximumMessageSize == 8000)
         #expect(configuration.sip.idleTimeoutSeconds == 60)
         #expect(configuration.sip.serverName == "Branch-42")
@@ -43,6 +44,8 @@ import Testing
         ("sip:\n  listen:\n    - transport: udp\n      address: edge.example.com\n", 4, "sip.listen[0].address", "not an IPv4 or IPv6 address"),
         ("sip:\n  listen:\n    - {transport: udp, port: 5060}\n    - {transport: udp, port: 5060}\n", 3, "sip.listen", "two listeners on the same socket"),
         ("sip:\n  max_message_size: lots\n", 2, "sip.max_message_size", "must be a whole number"),
+        ("sip:\n  listen:\n    - {transport: udp, client_certificates: optional}\n", 3, "sip.listen[0].client_certificates", "only a tls listener"),
+        ("sip:\n  tls:\n    client_certificates: maybe\n", 3, "sip.tls.client_certificates", "'maybe' is not required or optional"),
         ("log:\n  level: loud\n", 2, "log.level", "'loud' is not one of"),
         ("sip: [1, 2]\n", 1, "sip", "must be a mapping"),
         ("state_directory: /a\nstate_directory: /b\n", 2, "state_directory", "appears twice"),
