@@ -35,12 +35,15 @@ public struct OutpostConfiguration: Sendable, Equatable {
         public var fipsMode: Bool
         public var cipherList: String?
         public var cipherSuites: String?
+        /// How often the TLS files and CRLs are checked for changes.
+        public var reloadIntervalSeconds: Int
 
         public init(
             certificate: String? = nil, key: String? = nil, trustRoots: String? = nil, crls: [String] = [],
             clientCertificates: ClientCertificates = .required, handshakeTimeoutSeconds: Int = 10, fipsMode: Bool = false,
-            cipherList: String? = nil, cipherSuites: String? = nil
+            cipherList: String? = nil, cipherSuites: String? = nil, reloadIntervalSeconds: Int = 30
         ) {
+            self.reloadIntervalSeconds = reloadIntervalSeconds
             self.certificate = certificate
             self.key = key
             self.trustRoots = trustRoots

@@ -123,7 +123,7 @@ public enum ConfigurationLoader {
         var tls = OutpostConfiguration.TLS()
         let entries = try reader.mapping(
             node, path: "sip.tls",
-            allowed: ["certificate", "key", "trust_roots", "crls", "client_certificates", "handshake_timeout", "fips_mode", "cipher_list", "cipher_suites"])
+            allowed: ["certificate", "key", "trust_roots", "crls", "client_certificates", "handshake_timeout", "fips_mode", "cipher_list", "cipher_suites", "reload_interval"])
         if let value = entries["certificate"] { tls.certificate = try reader.string(value, path: "sip.tls.certificate") }
         if let value = entries["key"] { tls.key = try reader.string(value, path: "sip.tls.key") }
         if let value = entries["trust_roots"] { tls.trustRoots = try reader.string(value, path: "sip.tls.trust_roots") }
@@ -133,6 +133,9 @@ public enum ConfigurationLoader {
         }
         if let value = entries["handshake_timeout"] {
             tls.handshakeTimeoutSeconds = try reader.integer(value, path: "sip.tls.handshake_timeout", range: 1...120)
+        }
+        if let value = entries["reload_interval"] {
+            tls.reloadIntervalSeconds = try reader.integer(value, path: "sip.tls.reload_interval", range: 1...86400)
         }
         if let value = entries["fips_mode"] { tls.fipsMode = try reader.boolean(value, path: "sip.tls.fips_mode") }
         if let value = entries["cipher_list"] { tls.cipherList = try reader.string(value, path: "sip.tls.cipher_list") }

@@ -26,6 +26,9 @@ public enum DefaultConfiguration {
             handshake_timeout: 10
             # Also refuse SHA-1 signatures anywhere in a peer's chain.
             fips_mode: false
+            # Seconds between checks for changed certificates, trust roots and CRLs (a device
+            # revoked with `outpost pki revoke` is refused on its next connection after this).
+            reload_interval: 30
           # Larger messages are refused with 513 (UDP) or 513 and a close (TCP).
           max_message_size: 65535
           # Seconds a TCP connection may stay silent before the edge closes it.

@@ -27,8 +27,8 @@ public struct OutpostRuntime: Sendable {
         logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
     ) async throws {
         try Self.prepareStateDirectory(configuration.stateDirectory)
-        let tlsContexts = try EdgePKI.serverContexts(configuration, logger: logger)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let tlsContexts = TLSContextStore(try EdgePKI.serverContexts(configuration, logger: logger))
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let core = EdgeCore(capabilities: EdgeCapabilities(serverName: configuration.sip.serverName))
         let sender = SIPSender(connections: connections, statistics: statistics)
         let sip = SIPService(
@@ -36,25 +36,31 @@ public struct OutpostRuntime: Sendable {
             settings: SIPTransportSettings(
                 maximumMessageSize: configuration.sip.maximumMessageSize,
                 idleTimeout: .seconds(Int64(configuration.sip.idleTimeoutSeconds))),
-            group: group,
+            group: eventLoops,
             receiver: TransactionDispatcher(
-                core: core, sender: sender, timerLoop: group.next(), timers: TransactionTimers(), capacity: 50_000,
+                core: core, sender: sender, timerLoop: eventLoops.next(), timers: TransactionTimers(), capacity: 50_000,
                 logger: logger),
             connections: connections,
             statistics: statistics, tlsContexts: tlsContexts, defaultClientCertificates: configuration.sip.tls.clientCertificates,
             tlsObserver: tlsStatistics, logger: logger,
             onListening: onListening)
-        let services = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: sip)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sip)]
+        if configuration.sip.listeners.contains(where: { $0.transport == .tls }) {
+            let reloader = TLSContextReloader(
+                configuration: configuration, store: tlsContexts,
+                interval: .seconds(configuration.sip.tls.reloadIntervalSeconds), logger: logger)
+            services.append(.init(service: reloader))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.notice("Outpost starting", metadata: ["state_directory": "\(configuration.stateDirectory)"])
         do {
-            try await services.run()
+            try await group.run()
         } catch {
-            try? await group.shutdownGracefully()
+            try? await eventLoops.shutdownGracefully()
             throw error
         }
-        try await group.shutdownGracefully()
+        try await eventLoops.shutdownGracefully()
         logger.notice("Outpost stopped")
     }
 

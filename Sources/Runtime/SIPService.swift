@@ -15,14 +15,14 @@ public final class SIPService: Service {
     private let statistics: SIPTransportStatistics
     private let logger: Logger
     private let onListening: @Sendable ([SocketAddress]) -> Void
-    private let tlsContexts: [OutpostConfiguration.TLS.ClientCertificates: TLSContext]
+    private let tlsContexts: TLSContextStore
     private let defaultClientCertificates: OutpostConfiguration.TLS.ClientCertificates
     private let tlsObserver: (any TLSHandshakeObserver)?
 
     public init(
         listeners: [OutpostConfiguration.Listener], settings: SIPTransportSettings, group: any EventLoopGroup,
         receiver: any SIPMessageReceiver, connections: SIPConnectionTable, statistics: SIPTransportStatistics,
-        tlsContexts: [OutpostConfiguration.TLS.ClientCertificates: TLSContext] = [:],
+        tlsContexts: TLSContextStore = TLSContextStore([:]),
         defaultClientCertificates: OutpostConfiguration.TLS.ClientCertificates = .required,
         tlsObserver: (any TLSHandshakeObserver)? = nil,
         logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
@@ -85,12 +85,16 @@ public final class SIPService: Service {
                 let transport = listener.transport
                 let security: @Sendable () throws -> [any ChannelHandler]
                 if transport == .tls {
-                    guard let tlsContext = tlsContexts[listener.clientCertificates ?? defaultClientCertificates] else {
+                    let mode = listener.clientCertificates ?? defaultClientCertificates
+                    guard tlsContexts.context(for: mode) != nil else {
                         throw ListenerError(listener: listener, reason: "no TLS certificate is configured")
                     }
                     let observer = tlsObserver
+                    let contexts = tlsContexts
                     security = {
-                        [TLSHandler(context: tlsContext, observer: observer), TLSIdentityBridge()]
+                        // Looked up per connection, so a reloaded context applies to the next one.
+                        guard let context = contexts.context(for: mode) else { throw ListenerError(listener: listener, reason: "TLS context vanished") }
+                        return [TLSHandler(context: context, observer: observer), TLSIdentityBridge()]
                     }
                 } else {
                     security = { [] }

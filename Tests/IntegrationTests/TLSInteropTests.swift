@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Testing
 
 /// The edge's SIP/TLS listener against OpenSSL's own client, socat+sipp and hostile clients.
@@ -63,6 +64,31 @@ import Testing
         _ = try sClient(edge, identity("expired"))
         try await Task.sleep(for: .milliseconds(100))
         #expect(edge.runtime.tlsStatistics.failures["certificate has expired"] == 1)
+        await edge.stop()
+    }
+
+    @Test func aRevocationReachesTheRunningEdgeWithoutARestart() async throws {
+        // A private copy: the shared test PKI must not change under the other tests.
+        let copy = NSTemporaryDirectory() + "outpost-revoke-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: IntegrationPKI.directory, toPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let tls = OutpostConfiguration.TLS(
+            certificate: "\(copy)/server.pem", key: "\(copy)/server.key", trustRoots: "\(copy)/trusted.pem",
+            crls: ["\(copy)/crl.pem", "\(copy)/rsa-crl.pem"], reloadIntervalSeconds: 1)
+        let edge = try await EdgeUnderTest.start(tls: tls)
+        let before = try sClient(edge, identity("phone"))
+        #expect(before.output.contains("SIP/2.0 200 OK"))
+
+        let revoke = "cd \(copy) && export SAN=URI:sip:revoked@edge.test && openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -revoke phone.pem"
+            + " && openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -gencrl -out crl.pem"
+        let revoked = try ExternalTool.run("/bin/bash", ["-c", revoke], timeout: .seconds(20))
+        #expect(revoked.status == 0, "\(revoked.output)")
+        try await Task.sleep(for: .milliseconds(2500))
+
+        let after = try sClient(edge, identity("phone"))
+        #expect(!after.output.contains("SIP/2.0 200 OK"), "\(after.output)")
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(edge.runtime.tlsStatistics.failures["certificate revoked"] == 1, "\(edge.runtime.tlsStatistics.failures)")
         await edge.stop()
     }
 
