@@ -13,16 +13,20 @@ struct ByteCursor {
         self.end = bytes.count
     }
 
+    @inline(__always)
     var isAtEnd: Bool { index >= end }
 
+    @inline(__always)
     var peek: UInt8? { index < end ? bytes[index] : nil }
 
     func peek(at offset: Int) -> UInt8? {
         index + offset < end ? bytes[index + offset] : nil
     }
 
+    @inline(__always)
     mutating func advance(_ count: Int = 1) { index += count }
 
+    @inline(__always)
     mutating func consume(_ byte: UInt8) -> Bool {
         guard index < end, bytes[index] == byte else { return false }
         index += 1
@@ -41,6 +45,7 @@ struct ByteCursor {
         return true
     }
 
+    @inline(__always)
     mutating func skipWhitespace() {
         while index < end, Grammar.isWhitespace(bytes[index]) { index += 1 }
     }
@@ -57,6 +62,7 @@ struct ByteCursor {
         return true
     }
 
+    @inline(__always)
     mutating func read(while predicate: (UInt8) -> Bool) -> UnsafeBufferPointer<UInt8> {
         let start = index
         while index < end, predicate(bytes[index]) { index += 1 }
@@ -67,35 +73,47 @@ struct ByteCursor {
         read(while: Grammar.isToken)
     }
 
+    @inline(__always)
     func slice(_ from: Int, _ to: Int) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(rebasing: bytes[from..<to])
     }
 
     var remaining: UnsafeBufferPointer<UInt8> { slice(index, end) }
 
-    /// Reads a quoted-string starting at `"` and returns its content with escapes resolved.
-    mutating func readQuotedString(element: String) throws(SIPParseError) -> String {
+    /// Reads a quoted-string starting at `"` and returns its content with escapes resolved; in
+    /// `.check` mode it only checks it and returns nil.
+    mutating func readQuotedString(element: String, mode: GrammarMode = .build) throws(SIPParseError) -> String? {
         guard consume(0x22) else { throw SIPParseError(element: element, reason: "expected a quoted string") }
-        var content: [UInt8] = []
+        let start = index
+        // Only a quoted-pair makes the content differ from the bytes between the quotes.
+        var unescaped: [UInt8]?
         while index < end {
             let byte = bytes[index]
             index += 1
             switch byte {
             case 0x22:
-                guard let text = String(validating: content, as: UTF8.self) else {
+                if let unescaped {
+                    guard unescaped.withUnsafeBufferPointer({ Grammar.isUTF8($0) }) else {
+                        throw SIPParseError(element: element, reason: "quoted string is not UTF-8")
+                    }
+                    return mode == .build ? String(decoding: unescaped, as: UTF8.self) : nil
+                }
+                let content = slice(start, index - 1)
+                guard Grammar.isUTF8(content) else {
                     throw SIPParseError(element: element, reason: "quoted string is not UTF-8")
                 }
-                return text
+                return mode == .build ? content.text : nil
             case 0x5C:
                 guard index < end, bytes[index] != 0x0A, bytes[index] != 0x0D else {
                     throw SIPParseError(element: element, reason: "bad escape in quoted string")
                 }
-                content.append(bytes[index])
+                if unescaped == nil { unescaped = Array(slice(start, index - 1)) }
+                unescaped!.append(bytes[index])
                 index += 1
             case 0x0D, 0x0A:
                 throw SIPParseError(element: element, reason: "line break in quoted string")
             default:
-                content.append(byte)
+                unescaped?.append(byte)
             }
         }
         throw SIPParseError(element: element, reason: "unterminated quoted string")

@@ -1,42 +1,52 @@
 /// Checks, as each header field is read, the headers every element relies on: Via, From, To,
 /// Call-ID, CSeq, Max-Forwards, Expires, Contact and Content-Length. Checking the received bytes
 /// in the same pass costs far less than re-reading the values afterwards.
+///
+/// The values are checked with the same grammar walkers that build them, in their `.check` mode,
+/// so checking allocates nothing.
 struct EssentialHeaders {
     private(set) var contentLength: Int?
     private(set) var cseq: CSeq?
-    private var counts = [Int](repeating: 0, count: 8)
-
-    private enum Slot: Int {
-        case via, from, to, callID, cseq, maxForwards, expires, contentLength
-    }
+    private var vias = 0
+    private var froms = 0
+    private var tos = 0
+    private var callIDs = 0
+    private var cseqs = 0
+    private var maxForwards = 0
+    private var expires = 0
+    private(set) var contentLengths = 0
 
     mutating func check(_ name: SIPHeaderName, _ bytes: UnsafeBufferPointer<UInt8>) throws(SIPParseError) {
-        switch name {
+        guard case .known(let known) = name.storage else { return }
+        switch known {
         case .via:
-            count(.via, by: try Via.parseList(bytes).count)
-        case .from, .to:
-            count(name == .from ? .from : .to)
-            _ = try NameAddress.parseSingle(bytes, element: name.canonical)
+            vias += try Via.parseList(bytes, mode: .check).count
+        case .from:
+            froms += 1
+            _ = try NameAddress.parseSingle(bytes, element: "From", mode: .check)
+        case .to:
+            tos += 1
+            _ = try NameAddress.parseSingle(bytes, element: "To", mode: .check)
         case .callID:
-            count(.callID)
+            callIDs += 1
             try Self.checkCallID(bytes)
         case .cseq:
-            count(.cseq)
+            cseqs += 1
             cseq = try CSeq.parse(bytes)
         case .maxForwards:
-            count(.maxForwards)
+            maxForwards += 1
             _ = try Self.number(bytes, limit: 255, name)
         case .expires:
-            count(.expires)
+            expires += 1
             _ = try Self.number(bytes, limit: UInt64(UInt32.max), name)
         case .minExpires:
             _ = try Self.number(bytes, limit: UInt64(UInt32.max), name)
         case .contentLength:
-            count(.contentLength)
+            contentLengths += 1
             contentLength = Int(try Self.number(bytes, limit: 1 << 30, name))
         case .contact:
             if bytes.count == 1, bytes[0] == 0x2A { return }
-            _ = try NameAddress.parseList(bytes, element: "Contact")
+            _ = try NameAddress.parseList(bytes, element: "Contact", mode: .check)
         default:
             return
         }
@@ -44,29 +54,32 @@ struct EssentialHeaders {
 
     /// After the last field: every mandatory header once, and the CSeq method matching the request.
     func finish(requestMethod: SIPMethod?) throws(SIPParseError) {
-        guard counts[Slot.via.rawValue] > 0 else { throw SIPParseError(element: "Via", reason: "missing") }
-        for (slot, name) in [(Slot.from, "From"), (.to, "To"), (.callID, "Call-ID"), (.cseq, "CSeq")] {
-            guard counts[slot.rawValue] > 0 else { throw SIPParseError(element: name, reason: "missing") }
-        }
-        for (slot, name) in [(Slot.from, "From"), (.to, "To"), (.callID, "Call-ID"), (.cseq, "CSeq"),
-                             (.maxForwards, "Max-Forwards"), (.expires, "Expires"), (.contentLength, "Content-Length")]
-        where counts[slot.rawValue] > 1 {
-            throw SIPParseError(element: name, reason: "more than one value")
-        }
+        guard vias > 0 else { throw SIPParseError(element: "Via", reason: "missing") }
+        guard froms > 0 else { throw SIPParseError(element: "From", reason: "missing") }
+        guard tos > 0 else { throw SIPParseError(element: "To", reason: "missing") }
+        guard callIDs > 0 else { throw SIPParseError(element: "Call-ID", reason: "missing") }
+        guard cseqs > 0 else { throw SIPParseError(element: "CSeq", reason: "missing") }
+        guard froms == 1 else { throw Self.moreThanOne("From") }
+        guard tos == 1 else { throw Self.moreThanOne("To") }
+        guard callIDs == 1 else { throw Self.moreThanOne("Call-ID") }
+        guard cseqs == 1 else { throw Self.moreThanOne("CSeq") }
+        guard maxForwards <= 1 else { throw Self.moreThanOne("Max-Forwards") }
+        guard expires <= 1 else { throw Self.moreThanOne("Expires") }
+        guard contentLengths <= 1 else { throw Self.moreThanOne("Content-Length") }
         if let requestMethod, let cseq, cseq.method != requestMethod {
             throw SIPParseError(element: "CSeq", reason: "method \(cseq.method) does not match the request method \(requestMethod)")
         }
     }
 
-    private mutating func count(_ slot: Slot, by amount: Int = 1) {
-        counts[slot.rawValue] += amount
+    private static func moreThanOne(_ element: String) -> SIPParseError {
+        SIPParseError(element: element, reason: "more than one value")
     }
 
     /// Call-ID = word [ "@" word ]
     static func checkCallID(_ bytes: UnsafeBufferPointer<UInt8>) throws(SIPParseError) {
         var ats = 0
         for byte in bytes {
-            if byte == 0x40 { ats += 1 } else if !Grammar.word[Int(byte)] {
+            if byte == 0x40 { ats += 1 } else if !Grammar.isWord(byte) {
                 throw SIPParseError(element: "Call-ID", reason: "not a word[@word]")
             }
         }

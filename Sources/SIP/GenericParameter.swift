@@ -38,38 +38,42 @@ extension [GenericParameter] {
 
 enum ParameterParser {
     /// Parses `*( SEMI generic-param )` up to the end of the cursor or a byte it does not own.
-    static func parse(_ cursor: inout ByteCursor, element: String) throws(SIPParseError) -> [GenericParameter] {
+    /// In `.check` mode the parameters are only checked, and the result is empty.
+    static func parse(_ cursor: inout ByteCursor, element: String, mode: GrammarMode = .build) throws(SIPParseError) -> [GenericParameter] {
         var parameters: [GenericParameter] = []
+        var count = 0
         while cursor.consumeSeparator(0x3B) {
             let name = cursor.readToken()
             guard !name.isEmpty else { throw SIPParseError(element: element, reason: "empty parameter name") }
-            var value: String?
+            var value: UnsafeBufferPointer<UInt8>?
             if cursor.consumeSeparator(0x3D) {
                 value = try parseValue(&cursor, element: element)
             }
-            parameters.append(GenericParameter(name.text, value))
-            if parameters.count > 64 { throw SIPParseError(element: element, reason: "too many parameters") }
+            if mode == .build { parameters.append(GenericParameter(name.text, value?.text)) }
+            count += 1
+            if count > 64 { throw SIPParseError(element: element, reason: "too many parameters") }
         }
         return parameters
     }
 
-    /// gen-value = token / host / quoted-string
-    private static func parseValue(_ cursor: inout ByteCursor, element: String) throws(SIPParseError) -> String {
+    /// gen-value = token / host / quoted-string; the bytes as written, checked to be UTF-8.
+    private static func parseValue(_ cursor: inout ByteCursor, element: String) throws(SIPParseError) -> UnsafeBufferPointer<UInt8> {
         if cursor.peek == 0x22 {
             let start = cursor.index
             guard cursor.skipQuotedString() else {
                 throw SIPParseError(element: element, reason: "unterminated quoted string")
             }
-            guard let text = String(validatingUTF8Bytes: cursor.slice(start, cursor.index)) else {
+            let value = cursor.slice(start, cursor.index)
+            guard Grammar.isUTF8(value) else {
                 throw SIPParseError(element: element, reason: "parameter is not UTF-8")
             }
-            return text
+            return value
         }
         if cursor.peek == 0x5B {
             return try URIParser.parseHost(&cursor, element: element)
         }
         let value = cursor.readToken()
         guard !value.isEmpty else { throw SIPParseError(element: element, reason: "empty parameter value") }
-        return value.text
+        return value
     }
 }

@@ -1,46 +1,9 @@
-/// Character classes of RFC 3261 §25.1, as lookup tables over bytes.
+/// Character classes of RFC 3261 §25.1, as byte predicates.
+///
+/// They are switches rather than tables: a switch over a byte compiles to a bit test, needs no
+/// lazily initialised global (no `swift_once` on every call) and no bounds check.
 enum Grammar {
     /// `token` characters: alphanum and `-.!%*_+`'~`.
-    static let token: [Bool] = table { byte in
-        isAlphanumeric(byte) || "-.!%*_+`'~".utf8.contains(byte)
-    }
-
-    /// `word` characters (used by Call-ID): token plus `()<>:\"/[]?{}`.
-    static let word: [Bool] = table { byte in
-        token[Int(byte)] || "()<>:\\\"/[]?{}".utf8.contains(byte)
-    }
-
-    /// Characters allowed unescaped in the user part of a SIP URI: unreserved and user-unreserved.
-    static let userUnescaped: [Bool] = table { byte in
-        isUnreserved(byte) || "&=+$,;?/".utf8.contains(byte)
-    }
-
-    /// Characters allowed unescaped in the password part.
-    static let passwordUnescaped: [Bool] = table { byte in
-        isUnreserved(byte) || "&=+$,".utf8.contains(byte)
-    }
-
-    /// `paramchar` without escapes: param-unreserved and unreserved.
-    static let parameterUnescaped: [Bool] = table { byte in
-        isUnreserved(byte) || "[]/:&+$".utf8.contains(byte)
-    }
-
-    /// `hnv-unreserved` and unreserved, for URI headers.
-    static let uriHeaderUnescaped: [Bool] = table { byte in
-        isUnreserved(byte) || "[]/?:+$".utf8.contains(byte)
-    }
-
-    static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
-    }
-
-    static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-
-    static func isUnreserved(_ byte: UInt8) -> Bool {
-        isAlphanumeric(byte) || "-_.!~*'()".utf8.contains(byte)
-    }
-
-    /// A switch rather than the table: this runs for every byte of every header name and token.
     @inline(__always)
     static func isToken(_ byte: UInt8) -> Bool {
         switch byte {
@@ -50,8 +13,86 @@ enum Grammar {
         }
     }
 
+    /// `word` characters (used by Call-ID): token plus `()<>:\"/[]?{}`.
+    @inline(__always)
+    static func isWord(_ byte: UInt8) -> Bool {
+        if isToken(byte) { return true }
+        switch byte {
+        case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: ":"),
+             UInt8(ascii: "\\"), UInt8(ascii: "\""), UInt8(ascii: "/"), UInt8(ascii: "["), UInt8(ascii: "]"),
+             UInt8(ascii: "?"), UInt8(ascii: "{"), UInt8(ascii: "}"): return true
+        default: return false
+        }
+    }
+
+    /// Characters allowed unescaped in the user part of a SIP URI: unreserved and user-unreserved.
+    @inline(__always)
+    static func isUserUnescaped(_ byte: UInt8) -> Bool {
+        if isUnreserved(byte) { return true }
+        switch byte {
+        case UInt8(ascii: "&"), UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "$"), UInt8(ascii: ","),
+             UInt8(ascii: ";"), UInt8(ascii: "?"), UInt8(ascii: "/"): return true
+        default: return false
+        }
+    }
+
+    /// Characters allowed unescaped in the password part.
+    @inline(__always)
+    static func isPasswordUnescaped(_ byte: UInt8) -> Bool {
+        if isUnreserved(byte) { return true }
+        switch byte {
+        case UInt8(ascii: "&"), UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "$"), UInt8(ascii: ","): return true
+        default: return false
+        }
+    }
+
+    /// `paramchar` without escapes: param-unreserved and unreserved.
+    @inline(__always)
+    static func isParameterUnescaped(_ byte: UInt8) -> Bool {
+        if isUnreserved(byte) { return true }
+        switch byte {
+        case UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "/"), UInt8(ascii: ":"), UInt8(ascii: "&"),
+             UInt8(ascii: "+"), UInt8(ascii: "$"): return true
+        default: return false
+        }
+    }
+
+    /// `hnv-unreserved` and unreserved, for URI headers.
+    @inline(__always)
+    static func isURIHeaderUnescaped(_ byte: UInt8) -> Bool {
+        if isUnreserved(byte) { return true }
+        switch byte {
+        case UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: ":"),
+             UInt8(ascii: "+"), UInt8(ascii: "$"): return true
+        default: return false
+        }
+    }
+
+    @inline(__always)
+    static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
+    }
+
+    @inline(__always)
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+    @inline(__always)
+    static func isUnreserved(_ byte: UInt8) -> Bool {
+        if isAlphanumeric(byte) { return true }
+        switch byte {
+        case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "~"),
+             UInt8(ascii: "*"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"): return true
+        default: return false
+        }
+    }
+
+    @inline(__always)
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
+    @inline(__always)
+    static func isHexDigit(_ byte: UInt8) -> Bool { hexValue(byte) != nil }
+
+    @inline(__always)
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case 0x30...0x39: return byte - 0x30
@@ -61,13 +102,42 @@ enum Grammar {
         }
     }
 
+    @inline(__always)
     static func lowercase(_ byte: UInt8) -> UInt8 {
         byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
-    private static func table(_ predicate: (UInt8) -> Bool) -> [Bool] {
-        (0...255).map { predicate(UInt8($0)) }
+    /// Whether the bytes are UTF-8, without creating a String when they are ASCII.
+    static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil
     }
+
+    /// Whether no byte has its high bit set, eight bytes at a time.
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var index = 0
+        var accumulated: UInt64 = 0
+        while index + 8 <= bytes.count {
+            accumulated |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < bytes.count {
+            accumulated |= UInt64(bytes[index])
+            index += 1
+        }
+        return accumulated & 0x8080_8080_8080_8080 == 0
+    }
+}
+
+/// Whether a grammar walker builds the value it reads or only checks its syntax.
+///
+/// Both modes walk the same grammar and refuse the same input with the same error; checking
+/// creates no Strings or arrays, so the parser can validate the headers every element relies on
+/// without paying for values nobody asked for.
+enum GrammarMode {
+    case build
+    case check
 }
 
 extension String {
@@ -75,7 +145,7 @@ extension String {
     /// message never differs from what was sent.
     init?(validatingUTF8Bytes bytes: UnsafeBufferPointer<UInt8>) {
         // Nearly all SIP text is ASCII, which needs no validation beyond this scan.
-        if !bytes.contains(where: { $0 >= 0x80 }) {
+        if Grammar.isASCII(bytes) {
             self = String(decoding: bytes, as: UTF8.self)
             return
         }

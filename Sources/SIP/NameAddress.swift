@@ -13,7 +13,7 @@ public struct NameAddress: Hashable, Sendable, CustomStringConvertible {
 
     public init(parsing text: String, element: String = "address") throws(SIPParseError) {
         self = try text.withBytes { (bytes) throws(SIPParseError) -> NameAddress in
-            try NameAddress.parseSingle(bytes, element: element)
+            try NameAddress.parseSingle(bytes, element: element)!
         }
     }
 
@@ -44,11 +44,12 @@ public struct NameAddress: Hashable, Sendable, CustomStringConvertible {
         parameters.serialize(into: &output)
     }
 
-    static func parse(_ cursor: inout ByteCursor, element: String) throws(SIPParseError) -> NameAddress {
+    /// One address; nil in `.check` mode.
+    static func parse(_ cursor: inout ByteCursor, element: String, mode: GrammarMode = .build) throws(SIPParseError) -> NameAddress? {
         cursor.skipWhitespace()
         var displayName: String?
         if cursor.peek == 0x22 {
-            displayName = try cursor.readQuotedString(element: element)
+            displayName = try cursor.readQuotedString(element: element, mode: mode)
             cursor.skipWhitespace()
             guard cursor.peek == 0x3C else { throw SIPParseError(element: element, reason: "display name without <URI>") }
         } else if cursor.peek != 0x3C {
@@ -63,10 +64,10 @@ public struct NameAddress: Hashable, Sendable, CustomStringConvertible {
                 guard words.allSatisfy({ Grammar.isToken($0) || Grammar.isWhitespace($0) }) else {
                     throw SIPParseError(element: element, reason: "display name must be a token or a quoted string")
                 }
-                displayName = words.isEmpty ? nil : words.text
+                displayName = words.isEmpty || mode == .check ? nil : words.text
             } else {
                 cursor.index = start
-                return try parseAddrSpec(&cursor, element: element)
+                return try parseAddrSpec(&cursor, element: element, mode: mode)
             }
         }
         guard cursor.consume(0x3C) else { throw SIPParseError(element: element, reason: "expected <") }
@@ -77,16 +78,17 @@ public struct NameAddress: Hashable, Sendable, CustomStringConvertible {
         }
         let uriBytes = cursor.slice(uriStart, cursor.index)
         guard cursor.consume(0x3E) else { throw SIPParseError(element: element, reason: "missing >") }
-        let uri = try URIParser.parse(uriBytes, element: element)
-        let parameters = try ParameterParser.parse(&cursor, element: element)
+        let uri = try URIParser.parse(uriBytes, element: element, mode: mode)
+        let parameters = try ParameterParser.parse(&cursor, element: element, mode: mode)
         cursor.skipWhitespace()
+        guard mode == .build, let uri else { return nil }
         return NameAddress(displayName: displayName, uri: uri, parameters: parameters)
     }
 
     /// An addr-spec: the URI ends at the first `;` because its parameters belong to the header,
     /// and at `,` which separates list values (RFC 3261 §20: a URI with `;`, `,` or `?` must be
     /// enclosed in `<>`).
-    private static func parseAddrSpec(_ cursor: inout ByteCursor, element: String) throws(SIPParseError) -> NameAddress {
+    private static func parseAddrSpec(_ cursor: inout ByteCursor, element: String, mode: GrammarMode) throws(SIPParseError) -> NameAddress? {
         let start = cursor.index
         while let byte = cursor.peek, byte != 0x3B, byte != 0x2C, !Grammar.isWhitespace(byte) {
             guard byte != 0x3F, byte > 0x20 else {
@@ -96,29 +98,31 @@ public struct NameAddress: Hashable, Sendable, CustomStringConvertible {
         }
         let uriBytes = cursor.slice(start, cursor.index)
         guard !uriBytes.isEmpty else { throw SIPParseError(element: element, reason: "missing URI") }
-        let uri = try URIParser.parse(uriBytes, element: element)
-        let parameters = try ParameterParser.parse(&cursor, element: element)
+        let uri = try URIParser.parse(uriBytes, element: element, mode: mode)
+        let parameters = try ParameterParser.parse(&cursor, element: element, mode: mode)
         cursor.skipWhitespace()
+        guard mode == .build, let uri else { return nil }
         return NameAddress(uri: uri, parameters: parameters)
     }
 }
 
 extension NameAddress {
     /// One value of a single-valued header (From, To): a comma after it means a second value.
-    static func parseSingle(_ bytes: UnsafeBufferPointer<UInt8>, element: String) throws(SIPParseError) -> NameAddress {
+    static func parseSingle(_ bytes: UnsafeBufferPointer<UInt8>, element: String, mode: GrammarMode = .build) throws(SIPParseError) -> NameAddress? {
         var cursor = ByteCursor(bytes)
-        let address = try parse(&cursor, element: element)
+        let address = try parse(&cursor, element: element, mode: mode)
         if cursor.peek == 0x2C { throw SIPParseError(element: element, reason: "more than one value") }
         guard cursor.isAtEnd else { throw SIPParseError(element: element, reason: "unexpected characters after address") }
         return address
     }
 
-    /// The comma-separated addresses of a list header line (Contact, Route, Record-Route, Path).
-    static func parseList(_ bytes: UnsafeBufferPointer<UInt8>, element: String) throws(SIPParseError) -> [NameAddress] {
+    /// The comma-separated addresses of a list header line (Contact, Route, Record-Route, Path);
+    /// in `.check` mode they are only checked, and the result is empty.
+    static func parseList(_ bytes: UnsafeBufferPointer<UInt8>, element: String, mode: GrammarMode = .build) throws(SIPParseError) -> [NameAddress] {
         var cursor = ByteCursor(bytes)
         var addresses: [NameAddress] = []
         repeat {
-            addresses.append(try parse(&cursor, element: element))
+            if let address = try parse(&cursor, element: element, mode: mode) { addresses.append(address) }
         } while cursor.consumeSeparator(0x2C)
         guard cursor.isAtEnd else { throw SIPParseError(element: element, reason: "unexpected characters after address") }
         return addresses

@@ -1,158 +1,520 @@
 /// A header field name. Known names compare by identity whatever their spelling or compact
 /// form; unknown names compare case-insensitively and keep the spelling they arrived with.
+///
+/// A known name holds only a small integer, so copying it costs no reference counting; its
+/// canonical spelling comes from a table of string literals.
 public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible {
-    /// The spelling used on the wire: the long form for known headers.
-    public let canonical: String
-    let lowercased: String
-    /// A known header's identity, so lookups compare integers; -1 for unknown names.
-    let id: Int16
-    /// Headers whose value is a comma-separated list (RFC 3261 §7.3.1), so several lines may be
-    /// combined and one line may carry several values.
-    public let isList: Bool
+    /// The headers this stack knows by name.
+    enum Known: UInt8, Sendable, CaseIterable {
+        case accept = 0
+        case acceptEncoding = 1
+        case acceptLanguage = 2
+        case alertInfo = 3
+        case allow = 4
+        case allowEvents = 5
+        case authenticationInfo = 6
+        case authorization = 7
+        case callID = 8
+        case callInfo = 9
+        case contact = 10
+        case contentDisposition = 11
+        case contentEncoding = 12
+        case contentLanguage = 13
+        case contentLength = 14
+        case contentType = 15
+        case cseq = 16
+        case date = 17
+        case errorInfo = 18
+        case event = 19
+        case expires = 20
+        case flowTimer = 21
+        case from = 22
+        case identity = 23
+        case inReplyTo = 24
+        case maxForwards = 25
+        case mimeVersion = 26
+        case minExpires = 27
+        case minSE = 28
+        case organization = 29
+        case path = 30
+        case priority = 31
+        case privacy = 32
+        case proxyAuthenticate = 33
+        case proxyAuthorization = 34
+        case proxyRequire = 35
+        case pAssertedIdentity = 36
+        case rack = 37
+        case reason = 38
+        case recordRoute = 39
+        case referTo = 40
+        case referredBy = 41
+        case replyTo = 42
+        case require = 43
+        case retryAfter = 44
+        case route = 45
+        case rseq = 46
+        case server = 47
+        case serviceRoute = 48
+        case sessionExpires = 49
+        case subject = 50
+        case subscriptionState = 51
+        case supported = 52
+        case timestamp = 53
+        case to = 54
+        case unsupported = 55
+        case userAgent = 56
+        case via = 57
+        case warning = 58
+        case wwwAuthenticate = 59
+    }
+
+    enum Storage: Sendable {
+        case known(Known)
+        /// The spelling as received or given.
+        case unknown(String)
+    }
+
+    let storage: Storage
 
     public init(_ name: String) {
         if let known = SIPHeaderName.lookup(name) {
             self = known
         } else {
-            self.init(unknown: name)
+            self.storage = .unknown(name)
         }
     }
 
-    private init(known canonical: String, id: Int16, isList: Bool = false) {
-        self.canonical = canonical
-        self.lowercased = canonical.lowercased()
-        self.id = id
-        self.isList = isList
+    init(_ known: Known) {
+        self.storage = .known(known)
     }
 
-    private init(unknown spelling: String) {
-        self.canonical = spelling
-        self.lowercased = spelling.lowercased()
-        self.id = -1
-        self.isList = false
+    /// The known header this name is, or nil for an unknown name.
+    var known: Known? {
+        if case .known(let known) = storage { return known }
+        return nil
+    }
+
+    /// The spelling used on the wire: the long form for known headers.
+    public var canonical: String {
+        switch storage {
+        case .known(let known): known.canonical
+        case .unknown(let spelling): spelling
+        }
+    }
+
+    /// Runs `body` over the bytes of `canonical`.
+    @inline(__always)
+    func withCanonicalBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        var spelling = canonical
+        return spelling.withUTF8(body)
+    }
+
+    /// Headers whose value is a comma-separated list (RFC 3261 §7.3.1), so several lines may be
+    /// combined and one line may carry several values.
+    public var isList: Bool {
+        known?.isList ?? false
     }
 
     public var description: String { canonical }
 
     public static func == (lhs: SIPHeaderName, rhs: SIPHeaderName) -> Bool {
-        lhs.id == rhs.id && (lhs.id >= 0 || lhs.lowercased == rhs.lowercased)
+        switch (lhs.storage, rhs.storage) {
+        case (.known(let left), .known(let right)): left == right
+        case (.unknown(let left), .unknown(let right)): unknownNamesEqual(left, right)
+        default: false
+        }
     }
 
     public func hash(into hasher: inout Hasher) {
-        if id >= 0 { hasher.combine(id) } else { hasher.combine(lowercased) }
+        switch storage {
+        case .known(let known):
+            hasher.combine(0 as UInt8)
+            hasher.combine(known.rawValue)
+        case .unknown(let spelling):
+            hasher.combine(1 as UInt8)
+            hasher.combine(spelling.lowercased())
+        }
     }
 
-    public static let accept = SIPHeaderName(known: "Accept", id: 0, isList: true)
-    public static let acceptEncoding = SIPHeaderName(known: "Accept-Encoding", id: 1, isList: true)
-    public static let acceptLanguage = SIPHeaderName(known: "Accept-Language", id: 2, isList: true)
-    public static let alertInfo = SIPHeaderName(known: "Alert-Info", id: 3, isList: true)
-    public static let allow = SIPHeaderName(known: "Allow", id: 4, isList: true)
-    public static let allowEvents = SIPHeaderName(known: "Allow-Events", id: 5, isList: true)
-    public static let authenticationInfo = SIPHeaderName(known: "Authentication-Info", id: 6)
-    public static let authorization = SIPHeaderName(known: "Authorization", id: 7)
-    public static let callID = SIPHeaderName(known: "Call-ID", id: 8)
-    public static let callInfo = SIPHeaderName(known: "Call-Info", id: 9, isList: true)
-    public static let contact = SIPHeaderName(known: "Contact", id: 10, isList: true)
-    public static let contentDisposition = SIPHeaderName(known: "Content-Disposition", id: 11)
-    public static let contentEncoding = SIPHeaderName(known: "Content-Encoding", id: 12, isList: true)
-    public static let contentLanguage = SIPHeaderName(known: "Content-Language", id: 13, isList: true)
-    public static let contentLength = SIPHeaderName(known: "Content-Length", id: 14)
-    public static let contentType = SIPHeaderName(known: "Content-Type", id: 15)
-    public static let cseq = SIPHeaderName(known: "CSeq", id: 16)
-    public static let date = SIPHeaderName(known: "Date", id: 17)
-    public static let errorInfo = SIPHeaderName(known: "Error-Info", id: 18, isList: true)
-    public static let event = SIPHeaderName(known: "Event", id: 19)
-    public static let expires = SIPHeaderName(known: "Expires", id: 20)
-    public static let flowTimer = SIPHeaderName(known: "Flow-Timer", id: 21)
-    public static let from = SIPHeaderName(known: "From", id: 22)
-    public static let identity = SIPHeaderName(known: "Identity", id: 23)
-    public static let inReplyTo = SIPHeaderName(known: "In-Reply-To", id: 24, isList: true)
-    public static let maxForwards = SIPHeaderName(known: "Max-Forwards", id: 25)
-    public static let mimeVersion = SIPHeaderName(known: "MIME-Version", id: 26)
-    public static let minExpires = SIPHeaderName(known: "Min-Expires", id: 27)
-    public static let minSE = SIPHeaderName(known: "Min-SE", id: 28)
-    public static let organization = SIPHeaderName(known: "Organization", id: 29)
-    public static let path = SIPHeaderName(known: "Path", id: 30, isList: true)
-    public static let priority = SIPHeaderName(known: "Priority", id: 31)
-    public static let privacy = SIPHeaderName(known: "Privacy", id: 32, isList: true)
-    public static let proxyAuthenticate = SIPHeaderName(known: "Proxy-Authenticate", id: 33)
-    public static let proxyAuthorization = SIPHeaderName(known: "Proxy-Authorization", id: 34)
-    public static let proxyRequire = SIPHeaderName(known: "Proxy-Require", id: 35, isList: true)
-    public static let pAssertedIdentity = SIPHeaderName(known: "P-Asserted-Identity", id: 36, isList: true)
-    public static let rack = SIPHeaderName(known: "RAck", id: 37)
-    public static let reason = SIPHeaderName(known: "Reason", id: 38, isList: true)
-    public static let recordRoute = SIPHeaderName(known: "Record-Route", id: 39, isList: true)
-    public static let referTo = SIPHeaderName(known: "Refer-To", id: 40)
-    public static let referredBy = SIPHeaderName(known: "Referred-By", id: 41)
-    public static let replyTo = SIPHeaderName(known: "Reply-To", id: 42)
-    public static let require = SIPHeaderName(known: "Require", id: 43, isList: true)
-    public static let retryAfter = SIPHeaderName(known: "Retry-After", id: 44)
-    public static let route = SIPHeaderName(known: "Route", id: 45, isList: true)
-    public static let rseq = SIPHeaderName(known: "RSeq", id: 46)
-    public static let server = SIPHeaderName(known: "Server", id: 47)
-    public static let serviceRoute = SIPHeaderName(known: "Service-Route", id: 48, isList: true)
-    public static let sessionExpires = SIPHeaderName(known: "Session-Expires", id: 49)
-    public static let subject = SIPHeaderName(known: "Subject", id: 50)
-    public static let subscriptionState = SIPHeaderName(known: "Subscription-State", id: 51)
-    public static let supported = SIPHeaderName(known: "Supported", id: 52, isList: true)
-    public static let timestamp = SIPHeaderName(known: "Timestamp", id: 53)
-    public static let to = SIPHeaderName(known: "To", id: 54)
-    public static let unsupported = SIPHeaderName(known: "Unsupported", id: 55, isList: true)
-    public static let userAgent = SIPHeaderName(known: "User-Agent", id: 56)
-    public static let via = SIPHeaderName(known: "Via", id: 57, isList: true)
-    public static let warning = SIPHeaderName(known: "Warning", id: 58, isList: true)
-    public static let wwwAuthenticate = SIPHeaderName(known: "WWW-Authenticate", id: 59)
+    /// `lowercased()` equality, without lowercasing when both names are ASCII (every received
+    /// name is a token, so ASCII).
+    private static func unknownNamesEqual(_ left: String, _ right: String) -> Bool {
+        var leftASCII = true
+        var rightASCII = true
+        for byte in left.utf8 where byte >= 0x80 { leftASCII = false }
+        for byte in right.utf8 where byte >= 0x80 { rightASCII = false }
+        guard leftASCII, rightASCII else { return left.lowercased() == right.lowercased() }
+        guard left.utf8.count == right.utf8.count else { return false }
+        for (a, b) in zip(left.utf8, right.utf8) where Grammar.lowercase(a) != Grammar.lowercase(b) { return false }
+        return true
+    }
 
-    private static let all: [SIPHeaderName] = [
-        accept, acceptEncoding, acceptLanguage, alertInfo, allow, allowEvents, authenticationInfo, authorization,
-        callID, callInfo, contact, contentDisposition, contentEncoding, contentLanguage, contentLength, contentType,
-        cseq, date, errorInfo, event, expires, flowTimer, from, identity, inReplyTo, maxForwards, mimeVersion,
-        minExpires, minSE, organization, path, priority, privacy, proxyAuthenticate, proxyAuthorization,
-        proxyRequire, pAssertedIdentity, rack, reason, recordRoute, referTo, referredBy, replyTo, require,
-        retryAfter, route, rseq, server, serviceRoute, sessionExpires, subject, subscriptionState, supported,
-        timestamp, to, unsupported, userAgent, via, warning, wwwAuthenticate,
-    ]
-
-    /// RFC 3261 §7.3.3, RFC 3515, RFC 3892, RFC 4028, RFC 3265, RFC 8224 compact forms.
-    private static let compactForms: [UInt8: SIPHeaderName] = [
-        UInt8(ascii: "i"): callID, UInt8(ascii: "m"): contact, UInt8(ascii: "e"): contentEncoding,
-        UInt8(ascii: "l"): contentLength, UInt8(ascii: "c"): contentType, UInt8(ascii: "f"): from,
-        UInt8(ascii: "s"): subject, UInt8(ascii: "k"): supported, UInt8(ascii: "t"): to, UInt8(ascii: "v"): via,
-        UInt8(ascii: "o"): event, UInt8(ascii: "r"): referTo, UInt8(ascii: "b"): referredBy,
-        UInt8(ascii: "x"): sessionExpires, UInt8(ascii: "u"): allowEvents, UInt8(ascii: "y"): identity,
-    ]
-
-    /// Known names indexed by length, so a lookup compares only names that can match.
-    private static let byLength: [[(bytes: [UInt8], name: SIPHeaderName)]] = {
-        var table = Array(repeating: [(bytes: [UInt8], name: SIPHeaderName)](), count: 32)
-        for name in all { table[name.lowercased.utf8.count].append((Array(name.lowercased.utf8), name)) }
-        return table
-    }()
-
-
+    public static var accept: SIPHeaderName { SIPHeaderName(.accept) }
+    public static var acceptEncoding: SIPHeaderName { SIPHeaderName(.acceptEncoding) }
+    public static var acceptLanguage: SIPHeaderName { SIPHeaderName(.acceptLanguage) }
+    public static var alertInfo: SIPHeaderName { SIPHeaderName(.alertInfo) }
+    public static var allow: SIPHeaderName { SIPHeaderName(.allow) }
+    public static var allowEvents: SIPHeaderName { SIPHeaderName(.allowEvents) }
+    public static var authenticationInfo: SIPHeaderName { SIPHeaderName(.authenticationInfo) }
+    public static var authorization: SIPHeaderName { SIPHeaderName(.authorization) }
+    public static var callID: SIPHeaderName { SIPHeaderName(.callID) }
+    public static var callInfo: SIPHeaderName { SIPHeaderName(.callInfo) }
+    public static var contact: SIPHeaderName { SIPHeaderName(.contact) }
+    public static var contentDisposition: SIPHeaderName { SIPHeaderName(.contentDisposition) }
+    public static var contentEncoding: SIPHeaderName { SIPHeaderName(.contentEncoding) }
+    public static var contentLanguage: SIPHeaderName { SIPHeaderName(.contentLanguage) }
+    public static var contentLength: SIPHeaderName { SIPHeaderName(.contentLength) }
+    public static var contentType: SIPHeaderName { SIPHeaderName(.contentType) }
+    public static var cseq: SIPHeaderName { SIPHeaderName(.cseq) }
+    public static var date: SIPHeaderName { SIPHeaderName(.date) }
+    public static var errorInfo: SIPHeaderName { SIPHeaderName(.errorInfo) }
+    public static var event: SIPHeaderName { SIPHeaderName(.event) }
+    public static var expires: SIPHeaderName { SIPHeaderName(.expires) }
+    public static var flowTimer: SIPHeaderName { SIPHeaderName(.flowTimer) }
+    public static var from: SIPHeaderName { SIPHeaderName(.from) }
+    public static var identity: SIPHeaderName { SIPHeaderName(.identity) }
+    public static var inReplyTo: SIPHeaderName { SIPHeaderName(.inReplyTo) }
+    public static var maxForwards: SIPHeaderName { SIPHeaderName(.maxForwards) }
+    public static var mimeVersion: SIPHeaderName { SIPHeaderName(.mimeVersion) }
+    public static var minExpires: SIPHeaderName { SIPHeaderName(.minExpires) }
+    public static var minSE: SIPHeaderName { SIPHeaderName(.minSE) }
+    public static var organization: SIPHeaderName { SIPHeaderName(.organization) }
+    public static var path: SIPHeaderName { SIPHeaderName(.path) }
+    public static var priority: SIPHeaderName { SIPHeaderName(.priority) }
+    public static var privacy: SIPHeaderName { SIPHeaderName(.privacy) }
+    public static var proxyAuthenticate: SIPHeaderName { SIPHeaderName(.proxyAuthenticate) }
+    public static var proxyAuthorization: SIPHeaderName { SIPHeaderName(.proxyAuthorization) }
+    public static var proxyRequire: SIPHeaderName { SIPHeaderName(.proxyRequire) }
+    public static var pAssertedIdentity: SIPHeaderName { SIPHeaderName(.pAssertedIdentity) }
+    public static var rack: SIPHeaderName { SIPHeaderName(.rack) }
+    public static var reason: SIPHeaderName { SIPHeaderName(.reason) }
+    public static var recordRoute: SIPHeaderName { SIPHeaderName(.recordRoute) }
+    public static var referTo: SIPHeaderName { SIPHeaderName(.referTo) }
+    public static var referredBy: SIPHeaderName { SIPHeaderName(.referredBy) }
+    public static var replyTo: SIPHeaderName { SIPHeaderName(.replyTo) }
+    public static var require: SIPHeaderName { SIPHeaderName(.require) }
+    public static var retryAfter: SIPHeaderName { SIPHeaderName(.retryAfter) }
+    public static var route: SIPHeaderName { SIPHeaderName(.route) }
+    public static var rseq: SIPHeaderName { SIPHeaderName(.rseq) }
+    public static var server: SIPHeaderName { SIPHeaderName(.server) }
+    public static var serviceRoute: SIPHeaderName { SIPHeaderName(.serviceRoute) }
+    public static var sessionExpires: SIPHeaderName { SIPHeaderName(.sessionExpires) }
+    public static var subject: SIPHeaderName { SIPHeaderName(.subject) }
+    public static var subscriptionState: SIPHeaderName { SIPHeaderName(.subscriptionState) }
+    public static var supported: SIPHeaderName { SIPHeaderName(.supported) }
+    public static var timestamp: SIPHeaderName { SIPHeaderName(.timestamp) }
+    public static var to: SIPHeaderName { SIPHeaderName(.to) }
+    public static var unsupported: SIPHeaderName { SIPHeaderName(.unsupported) }
+    public static var userAgent: SIPHeaderName { SIPHeaderName(.userAgent) }
+    public static var via: SIPHeaderName { SIPHeaderName(.via) }
+    public static var warning: SIPHeaderName { SIPHeaderName(.warning) }
+    public static var wwwAuthenticate: SIPHeaderName { SIPHeaderName(.wwwAuthenticate) }
 
     static func lookup(_ name: String) -> SIPHeaderName? {
         var copy = name
         return copy.withUTF8 { lookup($0) }
     }
 
-    /// Finds a known header by its bytes without allocating.
+    /// Finds a known header by its bytes without allocating: RFC 3261 §7.3.3, RFC 3515,
+    /// RFC 3892, RFC 4028, RFC 3265 and RFC 8224 compact forms, then long names by length and
+    /// first letter, compared case-insensitively.
     static func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> SIPHeaderName? {
-        if bytes.count == 1 { return compactForms[Grammar.lowercase(bytes[0])] }
-        guard bytes.count < byLength.count else { return nil }
-        candidates: for candidate in byLength[bytes.count] {
-            for index in 0..<bytes.count where Grammar.lowercase(bytes[index]) != candidate.bytes[index] {
-                continue candidates
-            }
-            return candidate.name
-        }
-        return nil
+        guard let known = Known.lookup(bytes) else { return nil }
+        return SIPHeaderName(known)
     }
 
     /// Builds a name from received bytes: the known name, or the spelling as received.
     static func received(_ bytes: UnsafeBufferPointer<UInt8>) -> SIPHeaderName {
-        if let known = lookup(bytes) { return known }
-        let spelling = bytes.text
-        return SIPHeaderName(unknown: spelling)
+        if let known = Known.lookup(bytes) { return SIPHeaderName(known) }
+        return SIPHeaderName(unknownSpelling: bytes.text)
+    }
+
+    private init(unknownSpelling: String) {
+        self.storage = .unknown(unknownSpelling)
+    }
+}
+
+extension SIPHeaderName.Known {
+    var canonical: String {
+        switch self {
+        case .accept: "Accept"
+        case .acceptEncoding: "Accept-Encoding"
+        case .acceptLanguage: "Accept-Language"
+        case .alertInfo: "Alert-Info"
+        case .allow: "Allow"
+        case .allowEvents: "Allow-Events"
+        case .authenticationInfo: "Authentication-Info"
+        case .authorization: "Authorization"
+        case .callID: "Call-ID"
+        case .callInfo: "Call-Info"
+        case .contact: "Contact"
+        case .contentDisposition: "Content-Disposition"
+        case .contentEncoding: "Content-Encoding"
+        case .contentLanguage: "Content-Language"
+        case .contentLength: "Content-Length"
+        case .contentType: "Content-Type"
+        case .cseq: "CSeq"
+        case .date: "Date"
+        case .errorInfo: "Error-Info"
+        case .event: "Event"
+        case .expires: "Expires"
+        case .flowTimer: "Flow-Timer"
+        case .from: "From"
+        case .identity: "Identity"
+        case .inReplyTo: "In-Reply-To"
+        case .maxForwards: "Max-Forwards"
+        case .mimeVersion: "MIME-Version"
+        case .minExpires: "Min-Expires"
+        case .minSE: "Min-SE"
+        case .organization: "Organization"
+        case .path: "Path"
+        case .priority: "Priority"
+        case .privacy: "Privacy"
+        case .proxyAuthenticate: "Proxy-Authenticate"
+        case .proxyAuthorization: "Proxy-Authorization"
+        case .proxyRequire: "Proxy-Require"
+        case .pAssertedIdentity: "P-Asserted-Identity"
+        case .rack: "RAck"
+        case .reason: "Reason"
+        case .recordRoute: "Record-Route"
+        case .referTo: "Refer-To"
+        case .referredBy: "Referred-By"
+        case .replyTo: "Reply-To"
+        case .require: "Require"
+        case .retryAfter: "Retry-After"
+        case .route: "Route"
+        case .rseq: "RSeq"
+        case .server: "Server"
+        case .serviceRoute: "Service-Route"
+        case .sessionExpires: "Session-Expires"
+        case .subject: "Subject"
+        case .subscriptionState: "Subscription-State"
+        case .supported: "Supported"
+        case .timestamp: "Timestamp"
+        case .to: "To"
+        case .unsupported: "Unsupported"
+        case .userAgent: "User-Agent"
+        case .via: "Via"
+        case .warning: "Warning"
+        case .wwwAuthenticate: "WWW-Authenticate"
+        }
+    }
+
+    var isList: Bool {
+        switch self {
+        case .accept, .acceptEncoding, .acceptLanguage, .alertInfo, .allow, .allowEvents, .callInfo, .contact, .contentEncoding, .contentLanguage, .errorInfo, .inReplyTo, .path, .privacy, .proxyRequire, .pAssertedIdentity, .reason, .recordRoute, .require, .route, .serviceRoute, .supported, .unsupported, .via, .warning: true
+        default: false
+        }
+    }
+
+    static func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> Self? {
+        let count = bytes.count
+        guard count > 0 else { return nil }
+        let first = Grammar.lowercase(bytes[0])
+        if count == 1 {
+            switch first {
+            case UInt8(ascii: "i"): return .callID
+            case UInt8(ascii: "m"): return .contact
+            case UInt8(ascii: "e"): return .contentEncoding
+            case UInt8(ascii: "l"): return .contentLength
+            case UInt8(ascii: "c"): return .contentType
+            case UInt8(ascii: "f"): return .from
+            case UInt8(ascii: "s"): return .subject
+            case UInt8(ascii: "k"): return .supported
+            case UInt8(ascii: "t"): return .to
+            case UInt8(ascii: "v"): return .via
+            case UInt8(ascii: "o"): return .event
+            case UInt8(ascii: "r"): return .referTo
+            case UInt8(ascii: "b"): return .referredBy
+            case UInt8(ascii: "x"): return .sessionExpires
+            case UInt8(ascii: "u"): return .allowEvents
+            case UInt8(ascii: "y"): return .identity
+            default: return nil
+            }
+        }
+        switch count {
+        case 2:
+            switch first {
+            case UInt8(ascii: "t"): return bytes.equalsLowercase("to") ? .to : nil
+            default: return nil
+            }
+        case 3:
+            switch first {
+            case UInt8(ascii: "v"): return bytes.equalsLowercase("via") ? .via : nil
+            default: return nil
+            }
+        case 4:
+            switch first {
+            case UInt8(ascii: "c"): return bytes.equalsLowercase("cseq") ? .cseq : nil
+            case UInt8(ascii: "d"): return bytes.equalsLowercase("date") ? .date : nil
+            case UInt8(ascii: "f"): return bytes.equalsLowercase("from") ? .from : nil
+            case UInt8(ascii: "p"): return bytes.equalsLowercase("path") ? .path : nil
+            case UInt8(ascii: "r"):
+                if bytes.equalsLowercase("rack") { return .rack }
+                if bytes.equalsLowercase("rseq") { return .rseq }
+                return nil
+            default: return nil
+            }
+        case 5:
+            switch first {
+            case UInt8(ascii: "a"): return bytes.equalsLowercase("allow") ? .allow : nil
+            case UInt8(ascii: "e"): return bytes.equalsLowercase("event") ? .event : nil
+            case UInt8(ascii: "r"): return bytes.equalsLowercase("route") ? .route : nil
+            default: return nil
+            }
+        case 6:
+            switch first {
+            case UInt8(ascii: "a"): return bytes.equalsLowercase("accept") ? .accept : nil
+            case UInt8(ascii: "m"): return bytes.equalsLowercase("min-se") ? .minSE : nil
+            case UInt8(ascii: "r"): return bytes.equalsLowercase("reason") ? .reason : nil
+            case UInt8(ascii: "s"): return bytes.equalsLowercase("server") ? .server : nil
+            default: return nil
+            }
+        case 7:
+            switch first {
+            case UInt8(ascii: "c"):
+                if bytes.equalsLowercase("call-id") { return .callID }
+                if bytes.equalsLowercase("contact") { return .contact }
+                return nil
+            case UInt8(ascii: "e"): return bytes.equalsLowercase("expires") ? .expires : nil
+            case UInt8(ascii: "p"): return bytes.equalsLowercase("privacy") ? .privacy : nil
+            case UInt8(ascii: "r"): return bytes.equalsLowercase("require") ? .require : nil
+            case UInt8(ascii: "s"): return bytes.equalsLowercase("subject") ? .subject : nil
+            case UInt8(ascii: "w"): return bytes.equalsLowercase("warning") ? .warning : nil
+            default: return nil
+            }
+        case 8:
+            switch first {
+            case UInt8(ascii: "i"): return bytes.equalsLowercase("identity") ? .identity : nil
+            case UInt8(ascii: "p"): return bytes.equalsLowercase("priority") ? .priority : nil
+            case UInt8(ascii: "r"):
+                if bytes.equalsLowercase("refer-to") { return .referTo }
+                if bytes.equalsLowercase("reply-to") { return .replyTo }
+                return nil
+            default: return nil
+            }
+        case 9:
+            switch first {
+            case UInt8(ascii: "c"): return bytes.equalsLowercase("call-info") ? .callInfo : nil
+            case UInt8(ascii: "s"): return bytes.equalsLowercase("supported") ? .supported : nil
+            case UInt8(ascii: "t"): return bytes.equalsLowercase("timestamp") ? .timestamp : nil
+            default: return nil
+            }
+        case 10:
+            switch first {
+            case UInt8(ascii: "a"): return bytes.equalsLowercase("alert-info") ? .alertInfo : nil
+            case UInt8(ascii: "e"): return bytes.equalsLowercase("error-info") ? .errorInfo : nil
+            case UInt8(ascii: "f"): return bytes.equalsLowercase("flow-timer") ? .flowTimer : nil
+            case UInt8(ascii: "u"): return bytes.equalsLowercase("user-agent") ? .userAgent : nil
+            default: return nil
+            }
+        case 11:
+            switch first {
+            case UInt8(ascii: "i"): return bytes.equalsLowercase("in-reply-to") ? .inReplyTo : nil
+            case UInt8(ascii: "m"): return bytes.equalsLowercase("min-expires") ? .minExpires : nil
+            case UInt8(ascii: "r"):
+                if bytes.equalsLowercase("referred-by") { return .referredBy }
+                if bytes.equalsLowercase("retry-after") { return .retryAfter }
+                return nil
+            case UInt8(ascii: "u"): return bytes.equalsLowercase("unsupported") ? .unsupported : nil
+            default: return nil
+            }
+        case 12:
+            switch first {
+            case UInt8(ascii: "a"): return bytes.equalsLowercase("allow-events") ? .allowEvents : nil
+            case UInt8(ascii: "c"): return bytes.equalsLowercase("content-type") ? .contentType : nil
+            case UInt8(ascii: "m"):
+                if bytes.equalsLowercase("max-forwards") { return .maxForwards }
+                if bytes.equalsLowercase("mime-version") { return .mimeVersion }
+                return nil
+            case UInt8(ascii: "o"): return bytes.equalsLowercase("organization") ? .organization : nil
+            case UInt8(ascii: "r"): return bytes.equalsLowercase("record-route") ? .recordRoute : nil
+            default: return nil
+            }
+        case 13:
+            switch first {
+            case UInt8(ascii: "a"): return bytes.equalsLowercase("authorization") ? .authorization : nil
+            case UInt8(ascii: "p"): return bytes.equalsLowercase("proxy-require") ? .proxyRequire : nil
+            case UInt8(ascii: "s"): return bytes.equalsLowercase("service-route") ? .serviceRoute : nil
+            default: return nil
+            }
+        case 14:
+            switch first {
+            case UInt8(ascii: "c"): return bytes.equalsLowercase("content-length") ? .contentLength : nil
+            default: return nil
+            }
+        case 15:
+            switch first {
+            case UInt8(ascii: "a"):
+                if bytes.equalsLowercase("accept-encoding") { return .acceptEncoding }
+                if bytes.equalsLowercase("accept-language") { return .acceptLanguage }
+                return nil
+            case UInt8(ascii: "s"): return bytes.equalsLowercase("session-expires") ? .sessionExpires : nil
+            default: return nil
+            }
+        case 16:
+            switch first {
+            case UInt8(ascii: "c"):
+                if bytes.equalsLowercase("content-encoding") { return .contentEncoding }
+                if bytes.equalsLowercase("content-language") { return .contentLanguage }
+                return nil
+            case UInt8(ascii: "w"): return bytes.equalsLowercase("www-authenticate") ? .wwwAuthenticate : nil
+            default: return nil
+            }
+        case 18:
+            switch first {
+            case UInt8(ascii: "p"): return bytes.equalsLowercase("proxy-authenticate") ? .proxyAuthenticate : nil
+            case UInt8(ascii: "s"): return bytes.equalsLowercase("subscription-state") ? .subscriptionState : nil
+            default: return nil
+            }
+        case 19:
+            switch first {
+            case UInt8(ascii: "a"): return bytes.equalsLowercase("authentication-info") ? .authenticationInfo : nil
+            case UInt8(ascii: "c"): return bytes.equalsLowercase("content-disposition") ? .contentDisposition : nil
+            case UInt8(ascii: "p"):
+                if bytes.equalsLowercase("proxy-authorization") { return .proxyAuthorization }
+                if bytes.equalsLowercase("p-asserted-identity") { return .pAssertedIdentity }
+                return nil
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Case-insensitive comparison with a literal of the same length (at least 2) made of
+    /// lower-case ASCII letters and `-`, a word at a time: a letter matches itself in either
+    /// case, anything else only itself, exactly as comparing `Grammar.lowercase` of each byte.
+    @inline(__always)
+    fileprivate func equalsLowercase(_ literal: StaticString) -> Bool {
+        let count = self.count
+        let received = UnsafeRawPointer(baseAddress!)
+        let known = UnsafeRawPointer(literal.utf8Start)
+        if count >= 8 {
+            var offset = 0
+            while offset + 8 < count {
+                guard Self.wordsMatch(received, known, offset, as: UInt64.self) else { return false }
+                offset += 8
+            }
+            return Self.wordsMatch(received, known, count - 8, as: UInt64.self)
+        }
+        if count >= 4 {
+            return Self.wordsMatch(received, known, 0, as: UInt32.self)
+                && Self.wordsMatch(received, known, count - 4, as: UInt32.self)
+        }
+        return Self.wordsMatch(received, known, 0, as: UInt16.self)
+            && Self.wordsMatch(received, known, count - 2, as: UInt16.self)
+    }
+
+    @inline(__always)
+    private static func wordsMatch<Word: FixedWidthInteger & UnsignedInteger>(
+        _ received: UnsafeRawPointer, _ known: UnsafeRawPointer, _ offset: Int, as: Word.Type
+    ) -> Bool {
+        let word = received.loadUnaligned(fromByteOffset: offset, as: Word.self)
+        let literal = known.loadUnaligned(fromByteOffset: offset, as: Word.self)
+        // Lower-case letters have bit 0x40 and `-` has not: fold case only where the literal has a letter.
+        let caseBits = (literal & Word(truncatingIfNeeded: 0x4040_4040_4040_4040 as UInt64)) >> 1
+        return word | caseBits == literal
     }
 }

@@ -8,10 +8,7 @@ public enum SIPMessageParser {
     public static let maximumLineLength = 8192
 
     public static func parse(_ bytes: [UInt8]) throws(SIPParseError) -> SIPMessage {
-        let outcome = bytes.withUnsafeBufferPointer { buffer in
-            Result { () throws(SIPParseError) -> SIPMessage in try parse(buffer) }
-        }
-        return try outcome.get()
+        try bytes.withUnsafeBufferPointer { (buffer) throws(SIPParseError) -> SIPMessage in try parse(buffer) }
     }
 
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(SIPParseError) -> SIPMessage {
@@ -29,102 +26,149 @@ public enum SIPMessageParser {
         let startLine = try parseStartLine(UnsafeBufferPointer(rebasing: bytes[index..<startLineEnd.contentEnd]))
         index = startLineEnd.next
 
-        var essentials = EssentialHeaders()
+        // Received values are kept as ranges of one copy of the header section, which starts here.
+        let headerStart = index
+        var header = HeaderSectionReader(bytes: bytes, base: headerStart)
         var headerSectionEnded = false
-        var folded: [UInt8] = []
-        var pendingName: SIPHeaderName?
-        var pendingValue: UnsafeBufferPointer<UInt8>?
-        var isFolded = false
-        var fields: [SIPHeaderField] = []
-        fields.reserveCapacity(16)
-
-        func flush() throws(SIPParseError) {
-            guard let name = pendingName else { return }
-            let text: String?
-            if isFolded {
-                let length = trimmedTrailing(folded).count
-                text = try folded.withUnsafeBufferPointer { (buffer) throws(SIPParseError) -> String? in
-                    let value = UnsafeBufferPointer(rebasing: buffer[0..<length])
-                    try essentials.check(name, value)
-                    return String(validatingUTF8Bytes: value)
-                }
-            } else {
-                let value = pendingValue ?? UnsafeBufferPointer(start: nil, count: 0)
-                try essentials.check(name, value)
-                text = String(validatingUTF8Bytes: value)
-            }
-            guard let text else { throw SIPParseError(element: name.canonical, reason: "value is not UTF-8") }
-            fields.append(SIPHeaderField(name, text))
-            pendingName = nil
-            isFolded = false
-        }
 
         while index < bytes.count {
             guard let end = lineEnd(bytes, from: index) else {
                 throw SIPParseError(element: "message", reason: "header section does not end with an empty line")
             }
-            let line = UnsafeBufferPointer(rebasing: bytes[index..<end.contentEnd])
+            let lineStart = index
+            let lineEndIndex = end.contentEnd
             index = end.next
-            if line.isEmpty {
+            if lineEndIndex == lineStart {
                 headerSectionEnded = true
                 break
             }
-            guard line.count <= maximumLineLength else {
+            guard lineEndIndex - lineStart <= maximumLineLength else {
                 throw SIPParseError(element: "message", reason: "header line longer than \(maximumLineLength) bytes")
             }
-            if Grammar.isWhitespace(line[0]) {
-                guard let name = pendingName else {
-                    throw SIPParseError(element: "message", reason: "continuation line before any header")
-                }
-                if !isFolded {
-                    folded = Array(pendingValue ?? UnsafeBufferPointer(start: nil, count: 0))
-                    isFolded = true
-                }
-                let continuation = trimmedLeading(line)
-                if !continuation.isEmpty {
-                    if !folded.isEmpty { folded.append(0x20) }
-                    folded.append(contentsOf: continuation)
-                }
-                guard folded.count <= maximumLineLength else {
-                    throw SIPParseError(element: name.canonical, reason: "folded value longer than \(maximumLineLength) bytes")
-                }
+            if Grammar.isWhitespace(bytes[lineStart]) {
+                try header.continueValue(lineStart, lineEndIndex)
                 continue
             }
-            try flush()
-            guard fields.count < maximumHeaderFields else {
-                throw SIPParseError(element: "message", reason: "more than \(maximumHeaderFields) header fields")
-            }
-            var nameEnd = 0
-            while nameEnd < line.count, Grammar.isToken(line[nameEnd]) { nameEnd += 1 }
+            try header.flush()
+            var nameEnd = lineStart
+            while nameEnd < lineEndIndex, Grammar.isToken(bytes[nameEnd]) { nameEnd += 1 }
             var colon = nameEnd
-            while colon < line.count, Grammar.isWhitespace(line[colon]) { colon += 1 }
-            guard nameEnd > 0, colon < line.count, line[colon] == 0x3A else {
+            while colon < lineEndIndex, Grammar.isWhitespace(bytes[colon]) { colon += 1 }
+            guard nameEnd > lineStart, colon < lineEndIndex, bytes[colon] == 0x3A else {
                 throw SIPParseError(element: "message", reason: "header line without a token name and ':'")
             }
-            pendingName = SIPHeaderName.received(UnsafeBufferPointer(rebasing: line[0..<nameEnd]))
-            pendingValue = trimmedLeading(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))
-            pendingValue = trimmedTrailing(pendingValue!)
+            var valueStart = colon + 1
+            while valueStart < lineEndIndex, Grammar.isWhitespace(bytes[valueStart]) { valueStart += 1 }
+            var valueEnd = lineEndIndex
+            while valueEnd > valueStart, Grammar.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
+            let name = SIPHeaderName.received(UnsafeBufferPointer(rebasing: bytes[lineStart..<nameEnd]))
+            // Content-Length is left out of the count: the canonical form always carries one, and
+            // what parsed must parse again once serialized.
+            guard header.entries.count - header.essentials.contentLengths < maximumHeaderFields || name == .contentLength else {
+                throw SIPParseError(element: "message", reason: "more than \(maximumHeaderFields) header fields")
+            }
+            header.begin(name, valueStart, valueEnd, isASCII: end.isASCII)
         }
-        try flush()
+        try header.flush()
         guard headerSectionEnded else {
             throw SIPParseError(element: "message", reason: "header section does not end with an empty line")
         }
-        try essentials.finish(requestMethod: startLine.method)
+        try header.essentials.finish(requestMethod: startLine.method)
 
         let available = bytes.count - index
-        let bodyLength = essentials.contentLength ?? available
+        let bodyLength = header.essentials.contentLength ?? available
         guard bodyLength <= available else {
             throw SIPParseError(
                 element: "Content-Length", reason: "\(bodyLength) is more than the \(available) body bytes received")
         }
         let body = Array(UnsafeBufferPointer(rebasing: bytes[index..<(index + bodyLength)]))
 
-        let headers = SIPHeaders(fields)
+        let storage = Array(UnsafeBufferPointer(rebasing: bytes[headerStart..<index]))
+        let headers = SIPHeaders(storage: storage, entries: header.entries)
         switch startLine {
         case .request(let method, let uri):
             return .request(SIPRequest(method: method, uri: uri, headers: headers, body: body))
         case .response(let status, let reason):
             return .response(SIPResponse(statusCode: status, reasonPhrase: reason, headers: headers, body: body))
+        }
+    }
+
+    /// Collects the header fields: each field is checked and recorded once its last line (a
+    /// continuation line may follow) has been read.
+    private struct HeaderSectionReader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        /// Where the header section starts in `bytes`: received values are recorded relative to it.
+        let base: Int
+        var essentials = EssentialHeaders()
+        var entries: [SIPHeaders.Entry] = []
+        private var pendingName: SIPHeaderName?
+        private var valueStart = 0
+        private var valueEnd = 0
+        /// Known from the line scan: an ASCII value needs no UTF-8 check.
+        private var valueIsASCII = false
+        /// The value of a folded field, its lines joined by one space.
+        private var folded: [UInt8]?
+
+        init(bytes: UnsafeBufferPointer<UInt8>, base: Int) {
+            self.bytes = bytes
+            self.base = base
+            entries.reserveCapacity(24)
+        }
+
+        mutating func begin(_ name: SIPHeaderName, _ valueStart: Int, _ valueEnd: Int, isASCII: Bool) {
+            pendingName = name
+            self.valueStart = valueStart
+            self.valueEnd = valueEnd
+            self.valueIsASCII = isASCII
+        }
+
+        /// A continuation line (`start` is white space) of the pending field.
+        mutating func continueValue(_ start: Int, _ end: Int) throws(SIPParseError) {
+            guard let name = pendingName else {
+                throw SIPParseError(element: "message", reason: "continuation line before any header")
+            }
+            // Taken out of `folded` so that appending does not copy it.
+            var value = folded.take() ?? Array(UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd]))
+            var from = start
+            while from < end, Grammar.isWhitespace(bytes[from]) { from += 1 }
+            if from < end {
+                if !value.isEmpty { value.append(0x20) }
+                value.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[from..<end]))
+            }
+            folded = value
+            guard value.count <= SIPMessageParser.maximumLineLength else {
+                throw SIPParseError(element: name.canonical, reason: "folded value longer than \(SIPMessageParser.maximumLineLength) bytes")
+            }
+        }
+
+        /// Checks and records the pending field.
+        mutating func flush() throws(SIPParseError) {
+            guard let name = pendingName else { return }
+            if let folded {
+                var length = folded.count
+                while length > 0, Grammar.isWhitespace(folded[length - 1]) { length -= 1 }
+                let text = try folded.withUnsafeBufferPointer { (buffer) throws(SIPParseError) -> String? in
+                    let value = UnsafeBufferPointer(rebasing: buffer[0..<length])
+                    try essentials.check(name, value)
+                    return String(validatingUTF8Bytes: value)
+                }
+                guard let text else { throw SIPParseError(element: name.canonical, reason: "value is not UTF-8") }
+                entries.append(SIPHeaders.Entry(name: name, value: .text(text)))
+                self.folded = nil
+            } else {
+                let value = UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+                try essentials.check(name, value)
+                guard valueIsASCII || Grammar.isUTF8(value) else {
+                    throw SIPParseError(element: name.canonical, reason: "value is not UTF-8")
+                }
+                if let start = UInt32(exactly: valueStart - base), let end = UInt32(exactly: valueEnd - base) {
+                    entries.append(SIPHeaders.Entry(name: name, value: .received(start: start, end: end)))
+                } else {
+                    // Beyond 4 GiB of header section, which only continuation lines can reach.
+                    entries.append(SIPHeaders.Entry(name: name, value: .text(value.text)))
+                }
+            }
+            pendingName = nil
         }
     }
 
@@ -177,7 +221,7 @@ public enum SIPMessageParser {
         }
         try parseVersion(&cursor, element: "Request-Line")
         guard cursor.isAtEnd else { throw SIPParseError(element: "Request-Line", reason: "characters after the SIP version") }
-        let uri = try URIParser.parse(uriBytes, element: "Request-URI")
+        let uri = try URIParser.parse(uriBytes, element: "Request-URI")!
         if case .sip(let sipURI) = uri, !sipURI.headers.isEmpty {
             throw SIPParseError(element: "Request-URI", reason: "headers are not allowed in a Request-URI")
         }
@@ -194,36 +238,42 @@ public enum SIPMessageParser {
         }
     }
 
-    /// The end of the line starting at `from`: where its content ends (before CR LF or LF) and
-    /// where the next line starts.
-    private static func lineEnd(_ bytes: UnsafeBufferPointer<UInt8>, from: Int) -> (contentEnd: Int, next: Int)? {
+    /// The end of the line starting at `from`: where its content ends (before CR LF or LF), where
+    /// the next line starts, and whether the line is ASCII (false may also mean that a byte just
+    /// after the line is not).
+    @inline(__always)
+    private static func lineEnd(_ bytes: UnsafeBufferPointer<UInt8>, from: Int) -> (contentEnd: Int, next: Int, isASCII: Bool)? {
+        guard let (lineFeed, isASCII) = firstLineFeed(bytes, from: from) else { return nil }
+        let contentEnd = lineFeed > from && bytes[lineFeed - 1] == 0x0D ? lineFeed - 1 : lineFeed
+        return (contentEnd, lineFeed + 1, isASCII)
+    }
+
+    /// The index of the first LF at or after `from`, eight bytes at a time, noting on the way
+    /// whether any byte read has its high bit set.
+    private static func firstLineFeed(_ bytes: UnsafeBufferPointer<UInt8>, from: Int) -> (Int, isASCII: Bool)? {
+        guard let base = bytes.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        let count = bytes.count
         var index = from
-        while index < bytes.count {
-            if bytes[index] == 0x0A {
-                let contentEnd = index > from && bytes[index - 1] == 0x0D ? index - 1 : index
-                return (contentEnd, index + 1)
+        var highBits: UInt64 = 0
+        while index + 8 <= count {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            highBits |= word
+            // A byte of `word ^ LF…` is zero where the byte is LF; the lowest flagged byte is exact.
+            let difference = word ^ 0x0A0A_0A0A_0A0A_0A0A
+            let zeros = (difference &- 0x0101_0101_0101_0101) & ~difference & 0x8080_8080_8080_8080
+            if zeros != 0 {
+                return (index + zeros.trailingZeroBitCount / 8, highBits & 0x8080_8080_8080_8080 == 0)
             }
+            index += 8
+        }
+        while index < count {
+            let byte = bytes[index]
+            if byte == 0x0A { return (index, highBits & 0x8080_8080_8080_8080 == 0) }
+            highBits |= UInt64(byte)
             index += 1
         }
         return nil
-    }
-
-    private static func trimmedLeading(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        var start = 0
-        while start < bytes.count, Grammar.isWhitespace(bytes[start]) { start += 1 }
-        return UnsafeBufferPointer(rebasing: bytes[start...])
-    }
-
-    private static func trimmedTrailing(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        var end = bytes.count
-        while end > 0, Grammar.isWhitespace(bytes[end - 1]) { end -= 1 }
-        return UnsafeBufferPointer(rebasing: bytes[0..<end])
-    }
-
-    private static func trimmedTrailing(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
-        var end = bytes.count
-        while end > 0, Grammar.isWhitespace(bytes[end - 1]) { end -= 1 }
-        return bytes[0..<end]
     }
 }
 

@@ -9,51 +9,113 @@ public enum SIPSerializer {
     }
 
     public static func serialize(_ request: SIPRequest) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(512 + request.body.count)
-        output.append(contentsOf: request.method.rawValue.utf8)
-        output.append(0x20)
-        request.uri.serialize(into: &output)
-        output.append(contentsOf: " SIP/2.0\r\n".utf8)
-        appendHeadersAndBody(request.headers, request.body, into: &output)
-        return output
+        var startLine: [UInt8] = []
+        startLine.reserveCapacity(128)
+        startLine.append(contentsOf: request.method.rawValue.utf8)
+        startLine.append(0x20)
+        request.uri.serialize(into: &startLine)
+        startLine.append(contentsOf: " SIP/2.0\r\n".utf8)
+        return assemble(startLine, request.headers, request.body)
     }
 
     public static func serialize(_ response: SIPResponse) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(512 + response.body.count)
-        output.append(contentsOf: "SIP/2.0 ".utf8)
-        output.append(contentsOf: String(response.statusCode).utf8)
-        output.append(0x20)
-        output.append(contentsOf: response.reasonPhrase.utf8)
-        output.append(contentsOf: "\r\n".utf8)
-        appendHeadersAndBody(response.headers, response.body, into: &output)
-        return output
+        var startLine: [UInt8] = []
+        startLine.reserveCapacity(32 + response.reasonPhrase.utf8.count)
+        startLine.append(contentsOf: "SIP/2.0 ".utf8)
+        startLine.append(contentsOf: String(response.statusCode).utf8)
+        startLine.append(0x20)
+        startLine.append(contentsOf: response.reasonPhrase.utf8)
+        startLine.append(contentsOf: "\r\n".utf8)
+        return assemble(startLine, response.headers, response.body)
     }
 
-    private static func appendHeadersAndBody(_ headers: SIPHeaders, _ body: [UInt8], into output: inout [UInt8]) {
+    /// The start line, the header fields and the body, measured first and then copied once each
+    /// into an array of exactly that size; received header values are copied as received.
+    private static func assemble(_ startLine: [UInt8], _ headers: SIPHeaders, _ body: [UInt8]) -> [UInt8] {
+        let contentLength = Array(String(body.count).utf8)
+        let contentLengthName: StaticString = "Content-Length: "
+        var size = startLine.count + 2 + body.count
         var wroteLength = false
-        for field in headers {
-            if field.name == .contentLength {
+        for entry in headers.entries {
+            if entry.name.known == .contentLength {
                 guard !wroteLength else { continue }
                 wroteLength = true
-                appendContentLength(body.count, into: &output)
+                size += contentLengthName.utf8CodeUnitCount + contentLength.count + 2
                 continue
             }
-            output.append(contentsOf: field.name.canonical.utf8)
-            output.append(contentsOf: ": ".utf8)
-            output.append(contentsOf: field.value.utf8)
-            output.append(contentsOf: "\r\n".utf8)
+            size += entry.name.canonical.utf8.count + 2 + entry.value.byteCount + 2
         }
-        if !wroteLength { appendContentLength(body.count, into: &output) }
-        output.append(contentsOf: "\r\n".utf8)
-        output.append(contentsOf: body)
+        if !wroteLength { size += contentLengthName.utf8CodeUnitCount + contentLength.count + 2 }
+
+        return headers.storage.withUnsafeBufferPointer { received in
+            [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                var writer = Writer(buffer)
+                writer.write(startLine)
+                var wroteLength = false
+                for entry in headers.entries {
+                    if entry.name.known == .contentLength {
+                        guard !wroteLength else { continue }
+                        wroteLength = true
+                        writer.write(contentLengthName)
+                        writer.write(contentLength)
+                        writer.write("\r\n")
+                        continue
+                    }
+                    entry.name.withCanonicalBytes { writer.write($0) }
+                    writer.write(": ")
+                    switch entry.value {
+                    case .received(let start, let end):
+                        writer.write(UnsafeBufferPointer(rebasing: received[Int(start)..<Int(end)]))
+                    case .text(let text):
+                        var copy = text
+                        copy.withUTF8 { writer.write($0) }
+                    }
+                    writer.write("\r\n")
+                }
+                if !wroteLength {
+                    writer.write(contentLengthName)
+                    writer.write(contentLength)
+                    writer.write("\r\n")
+                }
+                writer.write("\r\n")
+                writer.write(body)
+                precondition(writer.count == size, "serialized size was measured wrong")
+                initialized = writer.count
+            }
+        }
     }
 
-    private static func appendContentLength(_ length: Int, into output: inout [UInt8]) {
-        output.append(contentsOf: "Content-Length: ".utf8)
-        output.append(contentsOf: String(length).utf8)
-        output.append(contentsOf: "\r\n".utf8)
+    /// Copies bytes into a buffer measured for them.
+    private struct Writer {
+        let buffer: UnsafeMutableBufferPointer<UInt8>
+        var count = 0
+
+        init(_ buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+
+        mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+            precondition(count + bytes.count <= buffer.count, "serialized size was measured wrong")
+            (buffer.baseAddress! + count).update(from: source, count: bytes.count)
+            count += bytes.count
+        }
+
+        mutating func write(_ bytes: [UInt8]) {
+            bytes.withUnsafeBufferPointer { write($0) }
+        }
+
+        mutating func write(_ literal: StaticString) {
+            write(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
+    }
+}
+
+extension SIPHeaders.Value {
+    /// The length of the value in bytes.
+    var byteCount: Int {
+        switch self {
+        case .received(let start, let end): Int(end - start)
+        case .text(let text): text.utf8.count
+        }
     }
 }
 

@@ -3,17 +3,17 @@
 extension SIPHeaders {
     public func vias() throws(SIPParseError) -> [Via] {
         var result: [Via] = []
-        for line in lines(.via) {
-            result += try line.withBytes { (bytes) throws(SIPParseError) -> [Via] in try Via.parseList(bytes) }
+        for index in entries.indices where entries[index].name == .via {
+            result += try withValueBytes(at: index) { (bytes) throws(SIPParseError) -> [Via] in try Via.parseList(bytes).vias }
         }
         return result
     }
 
     public func topVia() throws(SIPParseError) -> Via {
-        guard let first = fields.first(where: { $0.name == .via }) else { throw SIPParseError(element: "Via", reason: "missing") }
-        return try first.value.withBytes { (bytes) throws(SIPParseError) -> Via in
+        guard let first = firstIndex(of: .via) else { throw SIPParseError(element: "Via", reason: "missing") }
+        return try withValueBytes(at: first) { (bytes) throws(SIPParseError) -> Via in
             var cursor = ByteCursor(bytes)
-            return try Via.parse(&cursor)
+            return try Via.parse(&cursor)!
         }
     }
 
@@ -21,12 +21,14 @@ extension SIPHeaders {
     public func to() throws(SIPParseError) -> NameAddress { try singleAddress(.to) }
 
     public func callID() throws(SIPParseError) -> String {
-        let value = try single(.callID)
-        try value.withBytes { (bytes) throws(SIPParseError) in try EssentialHeaders.checkCallID(bytes) }
-        return value
+        let index = try single(.callID)
+        try withValueBytes(at: index) { (bytes) throws(SIPParseError) in try EssentialHeaders.checkCallID(bytes) }
+        return value(at: index)
     }
 
-    public func cseq() throws(SIPParseError) -> CSeq { try CSeq(parsing: try single(.cseq)) }
+    public func cseq() throws(SIPParseError) -> CSeq {
+        try withValueBytes(at: try single(.cseq)) { (bytes) throws(SIPParseError) -> CSeq in try CSeq.parse(bytes) }
+    }
 
     public func maxForwards() throws(SIPParseError) -> Int? {
         try optionalNumber(.maxForwards, limit: 255)
@@ -57,7 +59,11 @@ extension SIPHeaders {
 
     public func addresses(_ name: SIPHeaderName) throws(SIPParseError) -> [NameAddress] {
         var result: [NameAddress] = []
-        for line in lines(name) { result += try addresses(line, element: name.canonical) }
+        for index in entries.indices where entries[index].name == name {
+            result += try withValueBytes(at: index) { (bytes) throws(SIPParseError) -> [NameAddress] in
+                try NameAddress.parseList(bytes, element: name.canonical)
+            }
+        }
         return result
     }
 
@@ -68,21 +74,31 @@ extension SIPHeaders {
     /// Option tags or methods of Allow, Supported, Require, Proxy-Require, Unsupported.
     public func tokens(_ name: SIPHeaderName) -> [String] { values(name) }
 
-    private func single(_ name: SIPHeaderName) throws(SIPParseError) -> String {
-        let lines = lines(name)
-        guard let first = lines.first else { throw SIPParseError(element: name.canonical, reason: "missing") }
-        guard lines.count == 1 else { throw SIPParseError(element: name.canonical, reason: "more than one value") }
+    /// The index of the one line with this name.
+    private func single(_ name: SIPHeaderName) throws(SIPParseError) -> Int {
+        guard let index = try optionalSingle(name) else { throw SIPParseError(element: name.canonical, reason: "missing") }
+        return index
+    }
+
+    /// The index of the line with this name, nil when there is none.
+    private func optionalSingle(_ name: SIPHeaderName) throws(SIPParseError) -> Int? {
+        guard let first = firstIndex(of: name) else { return nil }
+        guard !entries[(first + 1)...].contains(where: { $0.name == name }) else {
+            throw SIPParseError(element: name.canonical, reason: "more than one value")
+        }
         return first
     }
 
     private func singleAddress(_ name: SIPHeaderName) throws(SIPParseError) -> NameAddress {
-        try NameAddress(parsing: try single(name), element: name.canonical)
+        try withValueBytes(at: try single(name)) { (bytes) throws(SIPParseError) -> NameAddress in
+            try NameAddress.parseSingle(bytes, element: name.canonical)!
+        }
     }
 
     private func optionalNumber(_ name: SIPHeaderName, limit: UInt64) throws(SIPParseError) -> Int? {
-        let lines = lines(name)
-        guard let first = lines.first else { return nil }
-        guard lines.count == 1 else { throw SIPParseError(element: name.canonical, reason: "more than one value") }
-        return Int(try first.withBytes { (bytes) throws(SIPParseError) -> UInt64 in try EssentialHeaders.number(bytes, limit: limit, name) })
+        guard let index = try optionalSingle(name) else { return nil }
+        return Int(try withValueBytes(at: index) { (bytes) throws(SIPParseError) -> UInt64 in
+            try EssentialHeaders.number(bytes, limit: limit, name)
+        })
     }
 }

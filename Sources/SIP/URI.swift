@@ -110,12 +110,12 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
     }
 
     func serialize(into output: inout [UInt8]) {
-        output.append(contentsOf: isSecure ? Array("sips:".utf8) : Array("sip:".utf8))
+        output.append(contentsOf: (isSecure ? "sips:" : "sip:").utf8)
         if let user {
-            Escaping.escape(user, allowed: Grammar.userUnescaped, into: &output)
+            Escaping.escape(user, allowed: Grammar.isUserUnescaped, into: &output)
             if let password {
                 output.append(0x3A)
-                Escaping.escape(password, allowed: Grammar.passwordUnescaped, into: &output)
+                Escaping.escape(password, allowed: Grammar.isPasswordUnescaped, into: &output)
             }
             output.append(0x40)
         }
@@ -126,17 +126,17 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         }
         for parameter in parameters {
             output.append(0x3B)
-            Escaping.escape(parameter.name, allowed: Grammar.parameterUnescaped, into: &output)
+            Escaping.escape(parameter.name, allowed: Grammar.isParameterUnescaped, into: &output)
             if let value = parameter.value {
                 output.append(0x3D)
-                Escaping.escape(value, allowed: Grammar.parameterUnescaped, into: &output)
+                Escaping.escape(value, allowed: Grammar.isParameterUnescaped, into: &output)
             }
         }
         for (index, header) in headers.enumerated() {
             output.append(index == 0 ? 0x3F : 0x26)
-            Escaping.escape(header.name, allowed: Grammar.uriHeaderUnescaped, into: &output)
+            Escaping.escape(header.name, allowed: Grammar.isURIHeaderUnescaped, into: &output)
             output.append(0x3D)
-            Escaping.escape(header.value ?? "", allowed: Grammar.uriHeaderUnescaped, into: &output)
+            Escaping.escape(header.value ?? "", allowed: Grammar.isURIHeaderUnescaped, into: &output)
         }
     }
 }
@@ -156,10 +156,10 @@ public struct TelURI: Hashable, Sendable {
         output.append(contentsOf: number.utf8)
         for parameter in parameters {
             output.append(0x3B)
-            Escaping.escape(parameter.name, allowed: Grammar.parameterUnescaped, into: &output)
+            Escaping.escape(parameter.name, allowed: Grammar.isParameterUnescaped, into: &output)
             if let value = parameter.value {
                 output.append(0x3D)
-                Escaping.escape(value, allowed: Grammar.parameterUnescaped, into: &output)
+                Escaping.escape(value, allowed: Grammar.isParameterUnescaped, into: &output)
             }
         }
     }

@@ -19,21 +19,24 @@ public struct Via: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws(SIPParseError) {
         self = try text.withBytes { (bytes) throws(SIPParseError) -> Via in
             var cursor = ByteCursor(bytes)
-            let via = try Via.parse(&cursor)
+            let via = try Via.parse(&cursor)!
             guard cursor.isAtEnd else { throw SIPParseError(element: "Via", reason: "unexpected characters") }
             return via
         }
     }
 
-    /// The Via values of one header line.
-    static func parseList(_ bytes: UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> [Via] {
+    /// The Via values of one header line and how many there are; in `.check` mode the values
+    /// are only checked and counted.
+    static func parseList(_ bytes: UnsafeBufferPointer<UInt8>, mode: GrammarMode = .build) throws(SIPParseError) -> (vias: [Via], count: Int) {
         var cursor = ByteCursor(bytes)
         var vias: [Via] = []
+        var count = 0
         repeat {
-            vias.append(try parse(&cursor))
+            if let via = try parse(&cursor, mode: mode) { vias.append(via) }
+            count += 1
         } while cursor.consumeSeparator(0x2C)
         guard cursor.isAtEnd else { throw SIPParseError(element: "Via", reason: "unexpected characters") }
-        return vias
+        return (vias, count)
     }
 
     public var branch: String? {
@@ -67,7 +70,8 @@ public struct Via: Hashable, Sendable, CustomStringConvertible {
         parameters.serialize(into: &output)
     }
 
-    static func parse(_ cursor: inout ByteCursor) throws(SIPParseError) -> Via {
+    /// One Via value; nil in `.check` mode.
+    static func parse(_ cursor: inout ByteCursor, mode: GrammarMode = .build) throws(SIPParseError) -> Via? {
         cursor.skipWhitespace()
         let protocolName = cursor.readToken()
         guard protocolName.equalsCaseInsensitive("SIP"), cursor.consumeSeparator(0x2F) else {
@@ -86,8 +90,9 @@ public struct Via: Hashable, Sendable, CustomStringConvertible {
         if cursor.consumeSeparator(0x3A) {
             port = try URIParser.parsePort(&cursor, element: "Via")
         }
-        let parameters = try ParameterParser.parse(&cursor, element: "Via")
+        let parameters = try ParameterParser.parse(&cursor, element: "Via", mode: mode)
         cursor.skipWhitespace()
-        return Via(transport: transport.text.uppercased(), host: host, port: port, parameters: parameters)
+        guard mode == .build else { return nil }
+        return Via(transport: transport.text.uppercased(), host: host.text, port: port, parameters: parameters)
     }
 }

@@ -163,3 +163,25 @@ import Testing
         #expect(try reparsed.headers.topVia().branch == "z9hG4bK77")
     }
 }
+
+@Suite struct ParserEdgeCaseTests {
+    @Test func messageAtTheFieldLimitWithoutContentLengthStillRoundTrips() throws {
+        var lines = ["OPTIONS sip:a SIP/2.0", "Via: SIP/2.0/UDP h;branch=z9hG4bK1", "From: <sip:a@b>;tag=1", "To: <sip:c@d>",
+                     "Call-ID: x", "CSeq: 1 OPTIONS"]
+        while lines.count - 1 < SIPMessageParser.maximumHeaderFields { lines.append("X-Pad: \(lines.count)") }
+        let message = try SIPMessage(parsing: Array((lines + ["", ""]).joined(separator: "\r\n").utf8))
+        #expect(message.headers.count == SIPMessageParser.maximumHeaderFields)
+        let canonical = message.serialized
+        #expect(try SIPMessage(parsing: canonical).serialized == canonical)
+        let tooMany = (lines + ["X-Pad: over", "", ""]).joined(separator: "\r\n")
+        #expect(throws: SIPParseError.self) { try SIPMessage(parsing: Array(tooMany.utf8)) }
+    }
+
+    @Test func emptyListValuesDoNotBreakEditing() throws {
+        var headers: SIPHeaders = [(.route, ""), (.via, "")]
+        headers.removeFirstValue(.route)
+        #expect(!headers.contains(.route))
+        headers.replaceTopVia(with: Via(transport: "UDP", host: "192.0.2.1", port: 5060))
+        #expect(headers[.via] == "SIP/2.0/UDP 192.0.2.1:5060")
+    }
+}
