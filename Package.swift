@@ -68,13 +68,17 @@ let package = Package(
         // Layer 6: the command line.
         .executableTarget(
             name: "outpost",
-            dependencies: ["Runtime", "PKI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runtime", "PKI", "XFRM", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+
+        // The IPsec end-to-end check the XFRM tests run on a host with ESP, or inside a VM.
+        .executableTarget(name: "xfrm-e2e", dependencies: ["XFRM"], swiftSettings: strict),
 
         .testTarget(name: "SIPTests", dependencies: ["SIP"], exclude: ["RFC4475"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIP"], swiftSettings: strict),
         .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: strict),
+        .testTarget(name: "XFRMTests", dependencies: ["XFRM"], exclude: ["VM"], swiftSettings: strict),
         .testTarget(name: "WrapperTests", dependencies: ["PKI", "SRTP", "XFRM", "DSP"], swiftSettings: strict),
         .testTarget(
             name: "SIPTransportTests",

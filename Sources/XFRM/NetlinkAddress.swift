@@ -5,15 +5,21 @@ internal import Glibc
 final class NetlinkAddress {
     /// `struct nl_addr *`, owned: one reference released with `nl_addr_put` in `deinit`.
     let pointer: OpaquePointer
+    let family: XFRMAddress.Family
 
-    init(_ address: XFRMAddress, operation: String) throws(XFRMError) {
+    init(_ address: XFRMAddress, prefixLength: Int? = nil, operation: String) throws(XFRMError) {
+        if let prefixLength, !(0...address.family.length * 8).contains(prefixLength) {
+            throw .invalidArgument(operation, "prefix length \(prefixLength) does not fit \(address)")
+        }
         let built = address.bytes.withUnsafeBytes { raw in
             nl_addr_build(address.family.addressFamily, raw.baseAddress, raw.count)
         }
-        guard let built else {
-            throw XFRMError(operation: operation, errno: ENOMEM, libnlCode: NLE_NOMEM, libnlMessage: String(cString: nl_geterror(NLE_NOMEM)))
+        guard let built else { throw allocationFailure(operation) }
+        if let prefixLength {
+            nl_addr_set_prefixlen(built, Int32(prefixLength))
         }
         pointer = built
+        family = address.family
     }
 
     deinit {

@@ -7,7 +7,10 @@ public struct XFRMAddress: Sendable, Hashable, CustomStringConvertible {
         case ipv6
 
         var addressFamily: Int32 { self == .ipv4 ? AF_INET : AF_INET6 }
-        var length: Int { self == .ipv4 ? 4 : 16 }
+        /// Bytes in an address of this family (4 or 16).
+        public var length: Int { self == .ipv4 ? 4 : 16 }
+        /// Bits in an address of this family: the prefix length of a single host.
+        public var hostPrefixLength: Int { length * 8 }
     }
 
     public let family: Family
@@ -49,5 +52,18 @@ public struct XFRMAddress: Sendable, Hashable, CustomStringConvertible {
         }
         guard ok != nil else { return "?" }
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether `other` lies in the prefix `self/prefixLength` (same family required).
+    public func contains(_ other: XFRMAddress, prefixLength: Int) -> Bool {
+        guard family == other.family else { return false }
+        var remaining = max(0, min(prefixLength, family.hostPrefixLength))
+        for index in 0..<family.length {
+            if remaining <= 0 { break }
+            let mask: UInt8 = remaining >= 8 ? 0xFF : UInt8(truncatingIfNeeded: 0xFF << (8 - remaining))
+            if bytes[index] & mask != other.bytes[index] & mask { return false }
+            remaining -= 8
+        }
+        return true
     }
 }

@@ -8,7 +8,7 @@ struct Outpost: AsyncParsableCommand {
         commandName: "outpost",
         abstract: "Secure voice gateway and SRST edge for branch offices.",
         version: OutpostVersion.string,
-        subcommands: [Run.self, CheckConfig.self, PKI.self, Bench.self])
+        subcommands: [Run.self, CheckConfig.self, PKI.self, IPsec.self, Show.self, Bench.self])
 }
 
 struct ConfigurationOptions: ParsableArguments {
@@ -78,4 +78,8 @@ struct CheckConfig: ParsableCommand {
         print("  state directory \(configuration.stateDirectory)")
         print("  log level \(configuration.logLevel)")
     }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the edge's state.", subcommands: [ShowIPsec.self])
 }
