@@ -95,7 +95,11 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Runtime", "SIP", "Edge", "SIPTransport", "TLS", nioCore, nioPosix], exclude: ["Fixtures"],
+            dependencies: [
+                "Runtime", "SIP", "Edge", "SIPTransport", "TLS", nioCore, nioPosix, logging,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: strict),
     ]
 )

@@ -1,4 +1,9 @@
+#define _GNU_SOURCE
 #include "outpost_netlink.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
@@ -39,4 +44,13 @@ static int outpost_capture_error(struct sockaddr_nl *who, struct nlmsgerr *err, 
 
 int outpost_nl_install_error_capture(struct nl_sock *sock, outpost_nl_error *record) {
     return nl_socket_modify_err_cb(sock, NL_CB_CUSTOM, outpost_capture_error, record);
+}
+
+int outpost_enter_network_namespace(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    int result = setns(fd, CLONE_NEWNET);
+    int saved = errno;
+    close(fd);
+    return result == 0 ? 0 : -saved;
 }

@@ -1,5 +1,6 @@
 import Logging
 import SIPTransport
+import XFRM
 
 /// Everything `outpost run` needs, with the defaults of the embedded configuration.
 public struct OutpostConfiguration: Sendable, Equatable {
@@ -97,6 +98,8 @@ public struct OutpostConfiguration: Sendable, Equatable {
 
     public var sip: SIP
     public var pki: PKI
+    /// IPsec protection of the trunk to the call manager; nil when not configured.
+    public var trunkIPsec: TrunkProtectionConfiguration?
     public var stateDirectory: String
     public var logLevel: Logger.Level
 

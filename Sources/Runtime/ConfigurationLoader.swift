@@ -1,5 +1,6 @@
 import Logging
 import SIPTransport
+import XFRM
 import Yams
 
 /// A configuration fault, located so an operator can fix it: file, line, key and reason.
@@ -27,7 +28,10 @@ public enum ConfigurationLoader {
         var configuration = OutpostConfiguration()
         guard let root else { return configuration }
         let reader = NodeReader(file: file)
-        let top = try reader.mapping(root, path: "(document)", allowed: ["sip", "pki", "state_directory", "log"])
+        let top = try reader.mapping(root, path: "(document)", allowed: ["sip", "pki", "trunk_ipsec", "state_directory", "log"])
+        if let trunk = top["trunk_ipsec"] {
+            configuration.trunkIPsec = try readTrunkIPsec(trunk, reader: reader)
+        }
         if let pki = top["pki"] {
             configuration.pki = try readPKI(pki, reader: reader)
         }
@@ -101,6 +105,30 @@ public enum ConfigurationLoader {
             }
         }
         return sip
+    }
+
+    /// The settings of TrunkProtectionConfiguration, the same `outpost ipsec` reads.
+    private static func readTrunkIPsec(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> TrunkProtectionConfiguration {
+        guard case .mapping(let mapping) = node else { throw reader.error(node, "trunk_ipsec", "must be a mapping of keys") }
+        var protection = TrunkProtectionConfiguration()
+        for (keyNode, valueNode) in mapping {
+            guard let key = keyNode.string else { throw reader.error(keyNode, "trunk_ipsec", "keys must be text") }
+            let path = "trunk_ipsec.\(key)"
+            let value: TrunkSettingValue
+            switch valueNode {
+            case .scalar(let scalar): value = .scalar(scalar.string)
+            case .sequence: value = .list(try reader.strings(valueNode, path: path))
+            case .mapping: throw reader.error(valueNode, path, "must be a value or a list")
+            }
+            do throws(TrunkSettingError) {
+                try protection.apply(key: key, value: value)
+            } catch {
+                throw reader.error(keyNode, path, error.reason)
+            }
+        }
+        let problems = protection.problems()
+        if !problems.isEmpty { throw reader.error(node, "trunk_ipsec", problems.joined(separator: "; ")) }
+        return protection
     }
 
     private static func readPKI(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.PKI {

@@ -19,8 +19,15 @@ public struct OutpostRuntime: Sendable {
     public let connections = SIPConnectionTable()
     public let tlsStatistics = TLSHandshakeStatistics(logger: Logger(label: "outpost.tls"))
 
+    /// The trunk's IPsec status for the domain; nil when trunk_ipsec is not configured.
+    public var trunkProtection: (any TrunkProtection & Service)? { trunkService }
+    private let trunkService: TrunkProtectionService?
+
     public init(configuration: OutpostConfiguration) {
         self.configuration = configuration
+        self.trunkService = configuration.trunkIPsec.map {
+            TrunkProtectionService(protection: $0, logger: Logger(label: "outpost.trunk-ipsec"))
+        }
     }
 
     public func run(
@@ -45,6 +52,9 @@ public struct OutpostRuntime: Sendable {
             tlsObserver: tlsStatistics, logger: logger,
             onListening: onListening)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sip)]
+        if let trunk = trunkProtection {
+            services.append(.init(service: trunk))
+        }
         if configuration.sip.listeners.contains(where: { $0.transport == .tls }) {
             let reloader = TLSContextReloader(
                 configuration: configuration, store: tlsContexts,

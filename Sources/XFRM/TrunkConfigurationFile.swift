@@ -17,7 +17,7 @@ extension TrunkProtectionConfiguration {
         "keying", "local", "call_managers", "coverage", "sip_ports", "sip_protocols", "suite", "reqid", "priority",
         "lifetime_soft_bytes", "lifetime_hard_bytes", "lifetime_soft_packets", "lifetime_hard_packets",
         "lifetime_soft_seconds", "lifetime_hard_seconds", "lifetime_soft_use_seconds", "lifetime_hard_use_seconds",
-        "replay_window", "key_file", "repair", "verify_interval", "rekey_grace",
+        "replay_window", "key_file", "repair", "verify_interval", "rekey_grace", "network_namespace",
     ]
 
     /// Sets one key from its text value, as the YAML section `trunk_ipsec` of the edge's
@@ -99,6 +99,7 @@ extension TrunkProtectionConfiguration {
         case "lifetime_hard_use_seconds": lifetime.hardUseExpiresSeconds = try seconds()
         case "replay_window": replayWindow = try number(UInt8.self)
         case "key_file": keyFile = try scalar()
+        case "network_namespace": networkNamespace = try scalar()
         case "repair": repair = try choice(Repair.self, [.automatic, .manual])
         case "verify_interval":
             let value = try number(UInt32.self)

@@ -50,6 +50,7 @@ public enum TrunkIPsecTool {
     static func engine(_ configuration: TrunkProtectionConfiguration, _ keys: TrunkKeys?) throws(Failure) -> TrunkProtectionEngine {
         let socket: NetlinkXFRMSocket
         do throws(XFRMError) {
+            if let namespace = configuration.networkNamespace { try NetworkNamespace.enterOnCurrentThread(path: namespace) }
             socket = try NetlinkXFRMSocket()
         } catch {
             throw Failure("cannot open the kernel's XFRM interface: \(error)")

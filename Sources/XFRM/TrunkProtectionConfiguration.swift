@@ -125,6 +125,9 @@ public struct TrunkProtectionConfiguration: Sendable, Hashable {
     /// How long the old inbound SAs stay after a rekey, so packets the peer sends with the old
     /// SPI until it switches still arrive.
     public var rekeyGraceSeconds: Int
+    /// Program the XFRM state of this network namespace (e.g. /run/netns/wan, where the WAN side
+    /// of the box lives) instead of the edge's own; nil for the edge's namespace.
+    public var networkNamespace: String?
 
     public init(
         keying: Keying = .manual, localAddresses: [XFRMAddress] = [], callManagers: [XFRMAddress] = [],

@@ -75,6 +75,10 @@ struct CheckConfig: ParsableCommand {
         for listener in configuration.sip.listeners {
             print("  sip \(listener.transport.rawValue.lowercased()) \(listener.address):\(listener.port)")
         }
+        if let trunk = configuration.trunkIPsec {
+            let managers = trunk.callManagers.map { "\($0)" }.joined(separator: ", ")
+            print("  trunk IPsec \(trunk.keying.rawValue) keying, \(trunk.suite) to \(managers), keys \(trunk.keyFile)")
+        }
         print("  state directory \(configuration.stateDirectory)")
         print("  log level \(configuration.logLevel)")
     }

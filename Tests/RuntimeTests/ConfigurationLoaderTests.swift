@@ -47,6 +47,8 @@ import Testing
         ("sip:\n  listen:\n    - {transport: udp, client_certificates: optional}\n", 3, "sip.listen[0].client_certificates", "only a tls listener"),
         ("sip:\n  tls:\n    client_certificates: maybe\n", 3, "sip.tls.client_certificates", "'maybe' is not required or optional"),
         ("log:\n  level: loud\n", 2, "log.level", "'loud' is not one of"),
+        ("trunk_ipsec:\n  local: [192.0.2.1]\n  call_managers: [192.0.2.10]\n  suite: des\n", 4, "trunk_ipsec.suite", "des"),
+        ("trunk_ipsec:\n  local: [192.0.2.1]\n", 2, "trunk_ipsec", "call_managers: at least one"),
         ("sip: [1, 2]\n", 1, "sip", "must be a mapping"),
         ("state_directory: /a\nstate_directory: /b\n", 2, "state_directory", "appears twice"),
     ])

@@ -12,3 +12,7 @@ typedef struct outpost_nl_error {
 
 int outpost_nl_enable_ext_ack(struct nl_sock *sock);
 int outpost_nl_install_error_capture(struct nl_sock *sock, outpost_nl_error *record);
+
+// Moves the calling thread into the network namespace at `path` (e.g. /run/netns/NAME), so the
+// netlink sockets it opens afterwards program that namespace's XFRM. Returns 0 or -errno.
+int outpost_enter_network_namespace(const char *path);
