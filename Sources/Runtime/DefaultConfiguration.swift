@@ -45,6 +45,20 @@ public enum DefaultConfiguration {
           # Certificates and CRLs expiring within this many days are reported at start.
           expiry_warning_days: 30
 
+        # IPsec (ESP, transport mode, manual keys) on the trunk to the call manager; the trunk
+        # carries no signalling until the policies and SAs are installed and read back.
+        # Generate keys with `outpost ipsec keygen`, give the call manager the same ones
+        # (`outpost ipsec peer-config` prints ip-xfrm commands for a Linux peer).
+        # trunk_ipsec:
+        #   keying: manual              # manual | external (an IKE daemon installs, the edge verifies)
+        #   local: [192.0.2.1]          # the edge's trunk addresses, one per family
+        #   call_managers: [192.0.2.10]
+        #   coverage: sip-ports         # sip-ports | all
+        #   sip_ports: [5060, 5061]
+        #   suite: aes256gcm16          # aes128gcm16 | aes256gcm16 | aes128-sha256 | aes256-sha256
+        #   key_file: /etc/outpost/trunk-ipsec.keys
+        #   repair: automatic           # automatic | manual (wait for `outpost ipsec apply`)
+
         # Registrations, call records and the PKI live here (created 0700 if missing).
         state_directory: /var/lib/outpost
 
