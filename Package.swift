@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIP"], swiftSettings: strict),
         .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: strict),
         .testTarget(name: "XFRMTests", dependencies: ["XFRM"], exclude: ["VM"], swiftSettings: strict),
-        .testTarget(name: "WrapperTests", dependencies: ["PKI", "SRTP", "XFRM", "DSP"], swiftSettings: strict),
+        .testTarget(name: "WrapperTests", dependencies: ["SRTP", "DSP"], swiftSettings: strict),
         .testTarget(
             name: "SIPTransportTests",
             dependencies: [

@@ -2,7 +2,7 @@ import PKI
 import Testing
 
 @Suite("PKI: OpenSSL keys")
-struct PKITests {
+struct PrivateKeyTests {
     @Test func reportsOpenSSL3Version() {
         #expect(OpenSSLLibrary.versionString.hasPrefix("OpenSSL 3"))
         #expect(OpenSSLLibrary.versionNumber >= 0x3000_0000)
@@ -78,32 +78,12 @@ struct PKITests {
     }
 
     @Test func rsa1024KeySizeIsReported() throws {
-        let key = try PrivateKey(pemEncoded: Self.rsa1024PEM)
+        let key = try PrivateKey(pemEncoded: TestSupport.rsa1024PEM)
         #expect(key.algorithm == .rsa)
         #expect(key.bits == 1024)
         #expect(key.securityBits == 80)
     }
 
-    /// `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024` (a test key, nothing else).
-    static let rsa1024PEM = """
-        -----BEGIN PRIVATE KEY-----
-        MIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBAKa9MP4XiSdN+sog
-        gCyckuHgP/qA9gjiweWdodkrHkmbn340ndoviyLNGhznxwYGVAJYRxFoDT/qtdeM
-        XyZ0uYQU6cxXWktHEJZ1vCdZVeM78jorgUG5zU4VyVKUVwrrO6PqoVV2WJrbdTzo
-        Zrj8cyDJblcAav3U04HPBjUj1jTZAgMBAAECgYBjK5VvGwp9MRkfjRMO9ZU6+Qi0
-        cm1jPZM7gXTY2JdsCj5jbuIP+kUTzs9gL86k27CtsFmclbmDsZK0AA47riMD4Rmp
-        mRHsE4KdxoLxPtLuA1QZDyVFROqUoerSDH0nzx7IfhO9L7D/vocjDAqf2/a2rMoA
-        F9rp/kDXmU6k+W5JMQJBANS/IcHNSCnUMYQI/AHB1jQ2IA5WhIha556+K6bOE/Mn
-        9YfzGjW/CuSh2GjN6NE3JnGhz+iYon2ihFR+l7AockUCQQDIo35BHtNv1tE8spYd
-        Hl3Pe3KXcOsItyIw7li8HLi0vdaPhd1xpVDJXYakdOiVYG/u6MhPh0Nu69wzDXLT
-        0GuFAkAAxPQtTD2/kPng3Vtz8iyBIdT52ExAZfvCcjOcNdCSp4lWxYVJvngenYs3
-        zc7Sut1Tud8Tm0GzLJxH5fFMfMj1AkBLsDmJsWpL73rhbfFpLLJw+f3hmWxgzk0s
-        rk11MVSQgmj1nadLHvUZ8ZlAYwX2i/nN46zlK37J0lowPCuMMjzNAkEAiXPqbwsi
-        P1N8z8aYVH+3kC4FM54Xf/7ORlmmyXIBv9boIYSd/FVLP4gBrkpuwebg2BL45ws5
-        i3NSPeZVxaatOg==
-        -----END PRIVATE KEY-----
-
-        """
 
     /// `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes-128-cbc -pass pass:secret`.
     static let encryptedP256PEM = """
