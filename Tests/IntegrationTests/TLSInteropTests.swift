@@ -92,6 +92,22 @@ import Testing
         await edge.stop()
     }
 
+    @Test(arguments: ["-tls1_2", "-tls1_3"])
+    func sessionTicketsLetAPhoneResume(version: String) async throws {
+        let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS())
+        let session = NSTemporaryDirectory() + "session-\(UUID().uuidString).pem"
+        defer { try? FileManager.default.removeItem(atPath: session) }
+        let base = (["openssl", "s_client", "-connect", "127.0.0.1:\(edge.tlsPort)", version] + identity("phone")).joined(separator: " ")
+        let first = try ExternalTool.run("/bin/bash", ["-c", "sleep 1 | \(base) -sess_out \(session)"], timeout: .seconds(15))
+        #expect(first.output.contains("New, TLSv1."), "\(first.output.suffix(2000))")
+        let second = try ExternalTool.run("/bin/bash", ["-c", "sleep 1 | \(base) -sess_in \(session)"], timeout: .seconds(15))
+        #expect(second.output.contains("Reused, TLSv1."), "\(second.output.suffix(2000))")
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(edge.runtime.tlsStatistics.succeeded == 2)
+        #expect(edge.runtime.tlsStatistics.resumed == 1)
+        await edge.stop()
+    }
+
     @Test func sippOverMutualTLSThroughSocat() async throws {
         let sipp = try #require(ExternalTool.path("sipp"))
         let socat = try #require(ExternalTool.path("socat"))
