@@ -222,7 +222,7 @@ struct EchoRig {
     }
 
     /// Sends one numbered datagram and waits up to `timeoutMilliseconds` for its echo.
-    mutating func exchange(to address: XFRMAddress, port: UInt16, timeoutMilliseconds: Int = 1000) -> Bool {
+    mutating func exchange(to address: XFRMAddress, port: UInt16, timeoutMilliseconds: Int = 3000) -> Bool {
         sequence &+= 1
         let client = address.family == .ipv4 ? client4 : client6
         var payload = Array("outpost-e2e-".utf8)
@@ -248,7 +248,8 @@ struct EchoRig {
         let end = ContinuousClock.now + .milliseconds(milliseconds)
         repeat {
             sent += 1
-            if !exchange(to: address, port: port, timeoutMilliseconds: 500) { lost += 1 }
+            // A datagram lost to a missing SA never comes back; a slow echo on a loaded host is not a loss.
+            if !exchange(to: address, port: port, timeoutMilliseconds: 2000) { lost += 1 }
             System.sleep(milliseconds: intervalMilliseconds)
         } while ContinuousClock.now < end
         return (sent, lost)
