@@ -38,6 +38,7 @@ let package = Package(
         // Layer 1: pure values, no I/O and no C.
         .target(name: "SIP", swiftSettings: strict),
         .target(name: "SDP", swiftSettings: strict),
+        .target(name: "TFTPProtocol", swiftSettings: strict),
 
         // Layer 2: state machines and the one wrapper per C library.
         .target(name: "SIPTransaction", dependencies: ["SIP"], swiftSettings: strict),
@@ -76,6 +77,7 @@ let package = Package(
 
         .testTarget(name: "SIPTests", dependencies: ["SIP"], exclude: ["RFC4475"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
+        .testTarget(name: "TFTPProtocolTests", dependencies: ["TFTPProtocol"], swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIP"], swiftSettings: strict),
         .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: strict),
         .testTarget(name: "XFRMTests", dependencies: ["XFRM"], exclude: ["VM"], swiftSettings: strict),
