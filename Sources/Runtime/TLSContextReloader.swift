@@ -45,7 +45,8 @@ final class TLSContextReloader: Service {
         var lastSeen = fingerprint()
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: interval)
+                // Cut short by a graceful shutdown: stopping the edge must not wait for the interval.
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
             } catch {
                 return
             }
@@ -69,21 +70,28 @@ final class TLSContextReloader: Service {
         }
     }
 
-    /// Modification times and sizes of every file the contexts are built from.
-    private func fingerprint() -> [String: String] {
+    /// The contents of every file the contexts are built from. Contents, not modification times:
+    /// re-initialising the store may rewrite a file with the same bytes, which is no change.
+    private func fingerprint() -> [String: [UInt8]] {
         let tls = configuration.sip.tls
         var paths = tls.crls + [tls.certificate, tls.key, tls.trustRoots].compactMap { $0 }
         if tls.certificate == nil {
             let pki = configuration.stateDirectory + "/pki"
-            paths += [pki + "/crl.pem", pki + "/ca-bundle.pem", pki + "/srst/chain.pem", pki + "/index.tsv", pki + "/trust"]
+            paths += [pki + "/crl.pem", pki + "/ca-bundle.pem", pki + "/srst/chain.pem", pki + "/index.tsv"]
             if let entries = try? listDirectory(pki + "/trust") { paths += entries.map { pki + "/trust/" + $0 } }
         }
-        var result: [String: String] = [:]
-        for path in paths {
-            var info = stat()
-            result[path] = stat(path, &info) == 0 ? "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)/\(info.st_size)" : "missing"
-        }
+        var result: [String: [UInt8]] = [:]
+        for path in paths { result[path] = contents(of: path) }
         return result
+    }
+
+    /// A file's bytes (at most 1 MiB, plenty for certificates and CRLs); empty when unreadable.
+    private func contents(of path: String) -> [UInt8] {
+        guard let file = fopen(path, "rb") else { return [] }
+        defer { fclose(file) }
+        var bytes = [UInt8](repeating: 0, count: 1 << 20)
+        let count = fread(&bytes, 1, bytes.count, file)
+        return Array(bytes.prefix(count))
     }
 
     private func listDirectory(_ path: String) throws -> [String] {

@@ -34,7 +34,8 @@ struct ExternalTool {
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 timedOut = true
-                process.terminate()
+                // SIGKILL: the child inherits this process's signal mask, in which SIGTERM may be blocked.
+                kill(process.processIdentifier, SIGKILL)
                 break
             }
             Thread.sleep(forTimeInterval: 0.02)

@@ -122,7 +122,11 @@ import Testing
         relay.standardOutput = FileHandle.nullDevice
         relay.standardError = FileHandle.nullDevice
         try relay.run()
-        defer { relay.terminate() }
+        // SIGKILL: the child inherits this process's signal mask, in which SIGTERM may be blocked.
+        defer {
+            kill(relay.processIdentifier, SIGKILL)
+            relay.waitUntilExit()
+        }
         try await Task.sleep(for: .milliseconds(300))
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
         let work = NSTemporaryDirectory() + "sipp-tls-\(UUID().uuidString)"
