@@ -5,33 +5,21 @@ public struct MD5Hash: Sendable {
     public static let byteCount = 16
 
     private var state: (UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476)
-    private var buffer: [UInt8] = []
-    private var length: UInt64 = 0
+    private var blocks = HashBlocks()
 
-    public init() {
-        buffer.reserveCapacity(64)
-    }
+    public init() {}
 
     /// Adds bytes to the message.
     public mutating func update(_ bytes: some Sequence<UInt8>) {
         for byte in bytes {
-            buffer.append(byte)
-            length &+= 1
-            if buffer.count == 64 {
-                compress()
-                buffer.removeAll(keepingCapacity: true)
-            }
+            if let block = blocks.append(byte) { compress(block) }
         }
     }
 
     /// The 16-byte digest of everything added so far.
     public func finalize() -> [UInt8] {
         var copy = self
-        let bitLength = copy.length &* 8
-        copy.update(CollectionOfOne(0x80))
-        while copy.buffer.count != 56 { copy.update(CollectionOfOne(0)) }
-        for shift in stride(from: 0, to: 64, by: 8) { copy.buffer.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        copy.compress()
+        for block in blocks.finalBlocks(lengthOrder: .littleEndian) { copy.compress(block) }
         var output: [UInt8] = []
         output.reserveCapacity(16)
         for word in [copy.state.0, copy.state.1, copy.state.2, copy.state.3] {
@@ -66,7 +54,7 @@ public struct MD5Hash: Sendable {
         0x6FA8_7E4F, 0xFE2C_E6E0, 0xA301_4314, 0x4E08_11A1, 0xF753_7E82, 0xBD3A_F235, 0x2AD7_D2BB, 0xEB86_D391,
     ]
 
-    private mutating func compress() {
+    private mutating func compress(_ buffer: [UInt8]) {
         var words = [UInt32](repeating: 0, count: 16)
         for index in 0..<16 {
             let base = index * 4

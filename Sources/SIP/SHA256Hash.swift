@@ -5,33 +5,21 @@ public struct SHA256Hash: Sendable {
     private var state: [UInt32] = [
         0x6A09_E667, 0xBB67_AE85, 0x3C6E_F372, 0xA54F_F53A, 0x510E_527F, 0x9B05_688C, 0x1F83_D9AB, 0x5BE0_CD19,
     ]
-    private var buffer: [UInt8] = []
-    private var length: UInt64 = 0
+    private var blocks = HashBlocks()
 
-    public init() {
-        buffer.reserveCapacity(64)
-    }
+    public init() {}
 
     /// Adds bytes to the message.
     public mutating func update(_ bytes: some Sequence<UInt8>) {
         for byte in bytes {
-            buffer.append(byte)
-            length &+= 1
-            if buffer.count == 64 {
-                compress()
-                buffer.removeAll(keepingCapacity: true)
-            }
+            if let block = blocks.append(byte) { compress(block) }
         }
     }
 
     /// The 32-byte digest of everything added so far.
     public func finalize() -> [UInt8] {
         var copy = self
-        let bitLength = copy.length &* 8
-        copy.update(CollectionOfOne(0x80))
-        while copy.buffer.count != 56 { copy.update(CollectionOfOne(0)) }
-        for shift in stride(from: 56, through: 0, by: -8) { copy.buffer.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        copy.compress()
+        for block in blocks.finalBlocks(lengthOrder: .bigEndian) { copy.compress(block) }
         var output: [UInt8] = []
         output.reserveCapacity(32)
         for word in copy.state {
@@ -63,7 +51,7 @@ public struct SHA256Hash: Sendable {
         (value >> count) | (value << (32 - count))
     }
 
-    private mutating func compress() {
+    private mutating func compress(_ buffer: [UInt8]) {
         var schedule = [UInt32](repeating: 0, count: 64)
         for index in 0..<16 {
             let base = index * 4
