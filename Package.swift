@@ -49,7 +49,7 @@ let package = Package(
 
         // Layer 3: I/O on NIOCore.
         .target(name: "SIPTransport", dependencies: ["SIP", nioCore, logging], swiftSettings: strict),
-        .target(name: "TLS", dependencies: ["COpenSSL", "COutpostShims", nioCore, logging], swiftSettings: strict),
+        .target(name: "TLS", dependencies: ["PKI", "COpenSSL", "COutpostShims", nioCore, logging], swiftSettings: strict),
 
         // Layer 4: the domain, which sees protocols, not sockets.
         .target(name: "Edge", dependencies: ["SIP", "SIPTransaction", "SDP", logging], swiftSettings: strict),

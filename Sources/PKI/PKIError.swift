@@ -60,9 +60,10 @@ public struct PKIError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-enum OpenSSLErrorQueue {
+/// The calling thread's OpenSSL error queue, read once here for every OpenSSL user above.
+public enum OpenSSLErrorQueue {
     /// Empties the calling thread's OpenSSL error queue and returns its entries as text.
-    static func drain() -> [String] {
+    public static func drain() -> [String] {
         var reasons: [String] = []
         while true {
             let code = ERR_get_error()

@@ -1,4 +1,4 @@
-internal import COpenSSL
+internal import PKI
 
 /// A TLS failure with OpenSSL's own words: the error queue and, for a refused certificate, the
 /// verification result ("certificate has expired", "unable to get local issuer certificate", …).
@@ -36,17 +36,12 @@ public struct TLSError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 enum OpenSSLErrors {
-    /// Empties this thread's OpenSSL error queue, oldest entry first, as OpenSSL's reason text.
+    /// Empties this thread's OpenSSL error queue, oldest entry first, without the numeric code:
+    /// "error:0A000102:SSL routines::unsupported protocol" → "SSL routines::unsupported protocol".
     static func drain() -> [String] {
-        var reasons: [String] = []
-        while case let code = ERR_get_error(), code != 0 {
-            var buffer = [CChar](repeating: 0, count: 256)
-            ERR_error_string_n(code, &buffer, buffer.count)
-            let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            // "error:0A000102:SSL routines::unsupported protocol" → "SSL routines::unsupported protocol"
+        OpenSSLErrorQueue.drain().map { text in
             let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            reasons.append(parts.count == 3 && parts[0] == "error" ? String(parts[2]) : text)
+            return parts.count == 3 && parts[0] == "error" ? String(parts[2]) : text
         }
-        return reasons
     }
 }
