@@ -59,6 +59,60 @@ public enum DefaultConfiguration {
         #   key_file: /etc/outpost/trunk-ipsec.keys
         #   repair: automatic           # automatic | manual (wait for `outpost ipsec apply`)
 
+        # The trunk to the central call manager. While it answers OPTIONS, phones' REGISTERs are
+        # relayed to it; after failover_misses unanswered keep-alives the edge becomes their
+        # registrar, and it hands them back once the call manager has answered failback_successes
+        # keep-alives in a row and then stayed up for hold_down seconds.
+        # trunk:
+        #   call_managers:
+        #     - transport: tls          # udp | tcp | tls
+        #       address: 192.0.2.10
+        #       port: 5061
+        #   domain: 192.0.2.10          # the domain of the phones' addresses of record upstream
+        #   options_interval: 5
+        #   failover_misses: 3
+        #   failback_successes: 3
+        #   hold_down: 120
+
+        # The edge's own registrar.
+        registrar:
+          realm: outpost
+          min_expires: 60
+          max_expires: 3600
+          default_expires: 3600
+          # REGISTERs per second from one address before it gets 503 with Retry-After.
+          rate_per_source: 200
+
+        # The inventory: only these devices may register and are provisioned.
+        # security: non-secure (UDP/TCP with digest) | authenticated | encrypted (TLS with the
+        # phone's certificate, whose CN or SAN URI must be the device name).
+        devices: []
+        #  - name: SEP001BD4AABBCC
+        #    security: encrypted
+        #    display_name: Reception
+        #    lines:
+        #      - number: "2001"
+        #        display_name: Reception
+        #  - name: lobby-phone
+        #    mac: 80:5e:c0:11:22:33
+        #    security: non-secure
+        #    lines: ["2002"]
+        #    digest: {username: "2002", password: "change-me"}
+
+        # Phones fetch their configuration, the edge's certificate and trust lists here.
+        tftp:
+          enabled: true
+          address: 0.0.0.0
+          port: 69
+          # A read-only directory served below the generated files (firmware, ringtones).
+          # root: /srv/tftp
+
+        provisioning:
+          # The address phones are given for the edge; empty means the first of pki.addresses.
+          # edge_address: 192.0.2.1
+          # Seconds a phone stays on the edge after the call manager returns (Cisco).
+          connection_monitor_duration: 120
+
         # Registrations, call records and the PKI live here (created 0700 if missing).
         state_directory: /var/lib/outpost
 

@@ -28,10 +28,17 @@ public enum ConfigurationLoader {
         var configuration = OutpostConfiguration()
         guard let root else { return configuration }
         let reader = NodeReader(file: file)
-        let top = try reader.mapping(root, path: "(document)", allowed: ["sip", "pki", "trunk_ipsec", "state_directory", "log"])
+        let top = try reader.mapping(root, path: "(document)", allowed: [
+                "sip", "pki", "trunk", "trunk_ipsec", "registrar", "devices", "tftp", "provisioning", "state_directory", "log",
+            ])
         if let trunk = top["trunk_ipsec"] {
             configuration.trunkIPsec = try readTrunkIPsec(trunk, reader: reader)
         }
+        if let trunk = top["trunk"] { configuration.trunk = try readTrunk(trunk, reader: reader) }
+        if let registrar = top["registrar"] { configuration.registrar = try readRegistrar(registrar, reader: reader) }
+        if let devices = top["devices"] { configuration.devices = try readDevices(devices, reader: reader) }
+        if let tftp = top["tftp"] { configuration.tftp = try readTFTP(tftp, reader: reader) }
+        if let provisioning = top["provisioning"] { configuration.provisioning = try readProvisioning(provisioning, reader: reader) }
         if let pki = top["pki"] {
             configuration.pki = try readPKI(pki, reader: reader)
         }

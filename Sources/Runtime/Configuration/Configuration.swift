@@ -1,3 +1,4 @@
+import Edge
 import Logging
 import SIPTransport
 import XFRM
@@ -100,12 +101,28 @@ public struct OutpostConfiguration: Sendable, Equatable {
     public var pki: PKI
     /// IPsec protection of the trunk to the call manager; nil when not configured.
     public var trunkIPsec: TrunkProtectionConfiguration?
+    /// The SIP trunk to the call manager; nil means the edge is always the registrar.
+    public var trunk: Trunk?
+    public var registrar: Registrar
+    /// The inventory: the only devices the edge registers and provisions.
+    public var devices: [Device]
+    public var tftp: TFTP
+    public var provisioning: Provisioning
     public var stateDirectory: String
     public var logLevel: Logger.Level
 
-    public init(sip: SIP = SIP(), pki: PKI = PKI(), stateDirectory: String = "/var/lib/outpost", logLevel: Logger.Level = .info) {
+    public init(
+        sip: SIP = SIP(), pki: PKI = PKI(), trunk: Trunk? = nil, registrar: Registrar = Registrar(), devices: [Device] = [],
+        tftp: TFTP = TFTP(), provisioning: Provisioning = Provisioning(), stateDirectory: String = "/var/lib/outpost",
+        logLevel: Logger.Level = .info
+    ) {
         self.sip = sip
         self.pki = pki
+        self.trunk = trunk
+        self.registrar = registrar
+        self.devices = devices
+        self.tftp = tftp
+        self.provisioning = provisioning
         self.stateDirectory = stateDirectory
         self.logLevel = logLevel
     }
