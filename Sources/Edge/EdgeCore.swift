@@ -4,20 +4,31 @@ import SIP
 /// answers over the transports and transactions, which the core never touches.
 public struct EdgeCore: Sendable {
     public let policy: RequestPolicy
+    public let registrar: Registrar?
 
-    public init(capabilities: EdgeCapabilities = EdgeCapabilities()) {
+    public init(capabilities: EdgeCapabilities = EdgeCapabilities(), registrar: Registrar? = nil) {
+        var capabilities = capabilities
+        if registrar != nil, !capabilities.allowedMethods.contains(.register) { capabilities.allowedMethods.append(.register) }
         self.policy = RequestPolicy(capabilities: capabilities)
+        self.registrar = registrar
     }
 
-    /// The response to a request addressed to the edge, or nil when none is due (ACK).
-    public func handle(_ request: SIPRequest) -> SIPResponse? {
+    public enum Handling: Sendable {
+        /// The answer is known now (nil: none is due, as for ACK).
+        case answered(SIPResponse?)
+        /// The registrar answers, once the binding is durable or the call manager has spoken.
+        case register(Registrar)
+    }
+
+    public func handle(_ request: SIPRequest) -> Handling {
         switch policy.evaluate(request) {
-        case .absorb: return nil
-        case .respond(let response): return response
+        case .absorb: return .answered(nil)
+        case .respond(let response): return .answered(response)
         case .serve:
             switch request.method {
-            case .options: return policy.optionsResponse(to: request)
-            default: return policy.response(to: request, 500, reason: "Server Internal Error (no handler for \(request.method))")
+            case .options: return .answered(policy.optionsResponse(to: request))
+            case .register where registrar != nil: return .register(registrar!)
+            default: return .answered(policy.response(to: request, 500, reason: "Server Internal Error (no handler for \(request.method))"))
             }
         }
     }

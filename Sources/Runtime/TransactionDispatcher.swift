@@ -40,10 +40,10 @@ final class TransactionDispatcher: SIPMessageReceiver {
         switch routing {
         case .created(_, let actions), .matched(_, let actions):
             if actions.isEmpty { statistics.increment(.retransmissionsAbsorbed) }
-            perform(actions)
+            perform(actions, source: source)
         case .unmatchedACK(let ack):
             // An ACK for a 2xx belongs to a dialog; the edge has none yet, so it ends here.
-            _ = core.handle(ack)
+            _ = core.handle(ack) as EdgeCore.Handling
         case .unmatchedResponse:
             statistics.increment(.strayResponses)
         case .refused(let request, let error):
@@ -57,7 +57,8 @@ final class TransactionDispatcher: SIPMessageReceiver {
         armTimer()
     }
 
-    private func perform(_ actions: [Layer.Action]) {
+    /// `source` is where the received message that caused these actions came from.
+    private func perform(_ actions: [Layer.Action], source: SIPSource? = nil) {
         for action in actions {
             switch action {
             case .send(.response(let response), let context, _):
@@ -65,8 +66,18 @@ final class TransactionDispatcher: SIPMessageReceiver {
             case .send(.request(let request), let context, _):
                 sender.send(request.serialized, over: context.connection, to: context.remote)
             case .passToTU(.request(let request), let transaction):
-                guard let response = core.handle(request) else { continue }
-                respond(response, to: transaction)
+                switch core.handle(request) {
+                case .answered(let response?): respond(response, to: transaction)
+                case .answered(nil): continue
+                case .register(let registrar):
+                    guard let source else { continue }
+                    let origin = RequestOrigin(source)
+                    Task {
+                        let response = await registrar.handle(request, origin: origin)
+                        self.respond(response, to: transaction)
+                        self.armTimer()
+                    }
+                }
             case .passToTU(.response, _):
                 // The edge starts no client transactions yet.
                 statistics.increment(.strayResponses)

@@ -1,0 +1,37 @@
+/// The bindings in memory, by address of record. Expired bindings are dropped as they are met.
+public struct LocationTable: Sendable {
+    private var entries: [String: [Binding]] = [:]
+
+    public init(_ bindings: [Binding] = [], now: Int64) {
+        for binding in bindings where binding.expiresAt > now {
+            entries[binding.addressOfRecord, default: []].append(binding)
+        }
+    }
+
+    public func bindings(for addressOfRecord: String, now: Int64) -> [Binding] {
+        (entries[addressOfRecord] ?? []).filter { $0.expiresAt > now }
+    }
+
+    public mutating func replace(_ addressOfRecord: String, with bindings: [Binding]) {
+        entries[addressOfRecord] = bindings.isEmpty ? nil : bindings
+    }
+
+    /// Every live binding, ordered by address of record then preference.
+    public func all(now: Int64) -> [Binding] {
+        entries.keys.sorted().flatMap { bindings(for: $0, now: now) }
+    }
+
+    /// Removes expired bindings; returns the addresses of record whose set changed.
+    public mutating func purge(now: Int64) -> [String] {
+        var changed: [String] = []
+        for (aor, bindings) in entries where bindings.contains(where: { $0.expiresAt <= now }) {
+            let live = bindings.filter { $0.expiresAt > now }
+            entries[aor] = live.isEmpty ? nil : live
+            changed.append(aor)
+        }
+        return changed.sorted()
+    }
+
+    public var addressOfRecordCount: Int { entries.count }
+    public var bindingCount: Int { entries.values.reduce(0) { $0 + $1.count } }
+}

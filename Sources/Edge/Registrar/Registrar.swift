@@ -1,0 +1,239 @@
+import Logging
+import SIP
+import Synchronization
+
+/// The survivable registrar: relays REGISTERs to the call manager while the trunk is up and
+/// keeps every binding; answers them itself when it is not; hands the bindings back on failback.
+/// A binding is durable (journal) before the `200 OK` that acknowledges it is returned.
+public final class Registrar: Sendable {
+    private struct State {
+        var table: LocationTable
+        var digest: DigestAuthority
+        var limiter: SourceRateLimiter
+        var handBackSequence: UInt32 = 0
+    }
+
+    public let settings: RegistrarSettings
+    public let inventory: DeviceInventory
+    public let statistics = RegistrarStatistics()
+    private let state: Mutex<State>
+    private let journal: any BindingJournal
+    private let processor: RegistrationProcessor
+    private let authoriser: RegistrationAuthoriser
+    private let policy: RequestPolicy
+    private let upstream: (any RegistrationUpstream)?
+    private let relay: RegistrationRelay?
+    private let survivability: SurvivabilityController?
+    private let wallClock: @Sendable () -> Int64
+    private let logger: Logger
+    private let handBackCallID = SIPIdentifiers.callID()
+
+    /// Without `upstream` (no trunk configured) the edge is always the registrar.
+    public init(
+        settings: RegistrarSettings, ratePerSource: Int, inventory: DeviceInventory, policy: RequestPolicy, journal: any BindingJournal,
+        restored: [Binding], upstream: (any RegistrationUpstream)? = nil, upstreamDomain: String? = nil,
+        survivability: SurvivabilityController? = nil, logger: Logger, wallClock: @escaping @Sendable () -> Int64
+    ) {
+        self.settings = settings
+        self.inventory = inventory
+        self.policy = policy
+        self.journal = journal
+        self.upstream = upstream
+        self.relay = upstreamDomain.map(RegistrationRelay.init(domain:))
+        self.survivability = survivability
+        self.logger = logger
+        self.wallClock = wallClock
+        self.processor = RegistrationProcessor(settings: settings, policy: policy)
+        self.authoriser = RegistrationAuthoriser(policy: policy, realm: settings.realm)
+        let now = wallClock()
+        let known = restored.filter { inventory.device(named: $0.device) != nil }
+        self.state = Mutex(
+            State(
+                table: LocationTable(known, now: now), digest: DigestAuthority(realm: settings.realm, lifetime: settings.nonceLifetime),
+                limiter: SourceRateLimiter(ratePerSecond: ratePerSource)))
+    }
+
+    public var mode: RegistrarMode {
+        guard upstream != nil, let survivability else { return .survivable }
+        return survivability.mode
+    }
+
+    /// Every live binding.
+    public func bindings() -> [Binding] {
+        let now = wallClock()
+        return state.withLock { $0.table.all(now: now) }
+    }
+
+    public func bindings(for addressOfRecord: String) -> [Binding] {
+        let now = wallClock()
+        return state.withLock { $0.table.bindings(for: addressOfRecord, now: now) }
+    }
+
+    /// The answer to a REGISTER.
+    public func handle(_ request: SIPRequest, origin: RequestOrigin) async -> SIPResponse {
+        let admitted = state.withLock { $0.limiter.admit(origin.flow.remoteAddress, now: .now) }
+        guard admitted else {
+            statistics.increment(.rateLimited)
+            var answer = policy.response(to: request, 503, reason: "Service Unavailable (too many REGISTERs from \(origin.flow.remoteAddress))")
+            answer.headers.append(.retryAfter, "5")
+            return answer
+        }
+        if mode == .normal, let relayed = await relayUpstream(request, origin: origin) { return relayed }
+        return await answerLocally(request, origin: origin)
+    }
+
+    /// Normal mode: identity checks here, then the call manager decides. Nil means the edge must
+    /// answer itself (unknown line, or the call manager could not be reached).
+    private func relayUpstream(_ request: SIPRequest, origin: RequestOrigin) async -> SIPResponse? {
+        guard let upstream, let relay, case .success(let addressOfRecord) = authoriser.addressOfRecord(of: request),
+            let owner = inventory.device(line: addressOfRecord)
+        else { return nil }
+        if case .refused(let answer, let kind)? = authoriser.checkIdentity(request, addressOfRecord: addressOfRecord, origin: origin, inventory: inventory) {
+            count(kind)
+            return answer
+        }
+        guard let upstreamRequest = relay.upstreamCopy(of: request) else {
+            return policy.response(to: request, 483, reason: "Too Many Hops")
+        }
+        statistics.increment(.relayed)
+        let response: SIPResponse
+        do {
+            response = try await upstream.relay(upstreamRequest)
+        } catch {
+            statistics.increment(.relayFailures)
+            survivability?.transportFailed(cause: "REGISTER for \(addressOfRecord) not answered upstream: \(error)")
+            return nil
+        }
+        survivability?.probeAnswered()
+        guard response.isSuccess else { return response }
+        statistics.increment(.relayedAccepted)
+        let now = wallClock()
+        let receipt = state.withLock { state -> WriteReceipt? in
+            let outcome = processor.process(
+                request, addressOfRecord: addressOfRecord, device: owner, origin: origin,
+                current: state.table.bindings(for: addressOfRecord, now: now), now: now, acceptedUpstream: true,
+                grantedExpires: relay.grantedExpires(in: response))
+            guard case .commit(let bindings, _) = outcome else { return nil }
+            return enqueue(addressOfRecord, bindings, in: &state)
+        }
+        return await durable(receipt) ? response : storeFailure(request)
+    }
+
+    private func answerLocally(_ request: SIPRequest, origin: RequestOrigin) async -> SIPResponse {
+        let now = wallClock()
+        let (outcome, receipt) = state.withLock { state -> (RegistrationProcessor.Outcome?, WriteReceipt?) in
+            switch authoriser.authorise(request, origin: origin, inventory: inventory, digest: &state.digest, now: now) {
+            case .refused(let answer, let kind):
+                count(kind)
+                return (.respond(answer), nil)
+            case .authorised(let device, let addressOfRecord):
+                let outcome = processor.process(
+                    request, addressOfRecord: addressOfRecord, device: device, origin: origin,
+                    current: state.table.bindings(for: addressOfRecord, now: now), now: now)
+                guard case .commit(let bindings, _) = outcome else { return (outcome, nil) }
+                statistics.increment(bindings.isEmpty ? .unregistered : .registered)
+                return (outcome, enqueue(addressOfRecord, bindings, in: &state))
+            }
+        }
+        switch outcome {
+        case .respond(let answer)?:
+            if receipt == nil, answer.statusCode != 401, answer.statusCode != 403 {
+                statistics.increment(answer.statusCode == 200 ? .queried : answer.statusCode == 423 ? .intervalTooBrief : .badRequests)
+            }
+            return answer
+        case .commit(_, let answer)?:
+            return await durable(receipt) ? answer : storeFailure(request)
+        case nil:
+            return storeFailure(request)
+        }
+    }
+
+    /// Failback: re-registers every address of record's live bindings upstream, one REGISTER
+    /// each; returns how many were accepted and how many failed. Bindings stay local either way,
+    /// so no phone ends up registered nowhere.
+    public func handBack() async -> (accepted: Int, failed: Int) {
+        guard let upstream, let relay else { return (0, 0) }
+        let now = wallClock()
+        let groups = Dictionary(grouping: bindings(), by: \.addressOfRecord)
+        var accepted = 0, failed = 0
+        for (addressOfRecord, live) in groups.sorted(by: { $0.key < $1.key }) {
+            let sequence = state.withLock { state -> UInt32 in
+                state.handBackSequence += 1
+                return state.handBackSequence
+            }
+            let request = relay.handBackRequest(
+                addressOfRecord: addressOfRecord, bindings: live, callID: "\(handBackCallID)-\(addressOfRecord)", cseq: sequence, now: now)
+            do {
+                let response = try await upstream.relay(request)
+                guard response.isSuccess else {
+                    failed += 1
+                    statistics.increment(.handBackFailures)
+                    logger.warning("hand-back refused upstream", metadata: ["aor": "\(addressOfRecord)", "status": "\(response.statusCode)"])
+                    continue
+                }
+                accepted += 1
+                statistics.increment(.handedBack)
+                let receipt = state.withLock { state -> WriteReceipt in
+                    let updated = state.table.bindings(for: addressOfRecord, now: now).map { binding -> Binding in
+                        var binding = binding
+                        if live.contains(where: { $0.key == binding.key }) { binding.acceptedUpstream = true }
+                        return binding
+                    }
+                    return enqueue(addressOfRecord, updated, in: &state)
+                }
+                _ = await durable(receipt)
+            } catch {
+                failed += 1
+                statistics.increment(.handBackFailures)
+                logger.warning("hand-back not answered upstream", metadata: ["aor": "\(addressOfRecord)", "error": "\(error)"])
+            }
+        }
+        return (accepted, failed)
+    }
+
+    /// Drops expired bindings from memory and the journal.
+    public func purgeExpired() async {
+        let now = wallClock()
+        let changed = state.withLock { state -> [String] in
+            let changed = state.table.purge(now: now)
+            for aor in changed { _ = enqueue(aor, state.table.bindings(for: aor, now: now), in: &state) }
+            state.digest.forgetExpired(now: now)
+            return changed
+        }
+        statistics.increment(.expired, by: changed.count)
+    }
+
+    /// Under the state lock, so journal writes keep the order of the table's updates.
+    private func enqueue(_ addressOfRecord: String, _ bindings: [Binding], in state: inout State) -> WriteReceipt {
+        state.table.replace(addressOfRecord, with: bindings)
+        let receipt = WriteReceipt()
+        journal.write(addressOfRecord: addressOfRecord, bindings: bindings) { receipt.complete($0) }
+        return receipt
+    }
+
+    private func durable(_ receipt: WriteReceipt?) async -> Bool {
+        guard let receipt else { return true }
+        if case .failure(let error) = await receipt.wait() {
+            logger.error("binding not stored", metadata: ["error": "\(error)"])
+            return false
+        }
+        return true
+    }
+
+    private func storeFailure(_ request: SIPRequest) -> SIPResponse {
+        statistics.increment(.storeFailures)
+        return policy.response(to: request, 500, reason: "Server Internal Error (the registration could not be stored)")
+    }
+
+    private func count(_ kind: RegistrationAuthoriser.RefusalKind) {
+        switch kind {
+        case .badRequest: statistics.increment(.badRequests)
+        case .challenged: statistics.increment(.challenged)
+        case .staleNonce: statistics.increment(.staleNonces)
+        case .replayed: statistics.increment(.replays)
+        case .wrongCredentials: statistics.increment(.wrongCredentials)
+        case .certificateMismatch: statistics.increment(.certificateMismatches)
+        case .tlsRequired: statistics.increment(.tlsRequired)
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import Edge
+import SIPTransport
+
+extension RequestOrigin {
+    /// The domain's view of a transport source: its flow, and the certificate's names under TLS.
+    init(_ source: SIPSource) {
+        let transport: BindingFlow.Transport =
+            switch source.transport {
+            case .udp: .udp
+            case .tcp: .tcp
+            case .tls: .tls
+            }
+        let identity = source.peerIdentity
+        self.init(
+            flow: BindingFlow(
+                transport: transport, remoteAddress: source.remote.ipAddress ?? "\(source.remote)", remotePort: source.remote.port ?? 0,
+                connection: source.transport.isReliable ? source.connection.rawValue : nil),
+            certificateNames: identity.map { ($0.commonName.map { [$0] } ?? []) + $0.uris + $0.dnsNames })
+    }
+}
