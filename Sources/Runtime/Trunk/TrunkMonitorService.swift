@@ -1,0 +1,139 @@
+import Edge
+import Logging
+import SIP
+import ServiceLifecycle
+import Synchronization
+
+/// Keeps the trunk's health current: an OPTIONS keep-alive to every call manager each interval,
+/// the results reported to the survivability controller, and hand-back run when it calls for it.
+///
+/// A keep-alive counts as missed when no final response arrives within
+/// `interval × (misses − 1) / misses + 0.25 s`; after a miss the next keep-alive goes at once.
+/// So from the moment the call manager stops answering, failover takes at most
+/// `interval` (waiting for the next keep-alive) plus `misses` timeouts, which is
+/// `interval × misses + 0.25 s`.
+final class TrunkMonitorService: Service, Sendable {
+    private let upstream: TrunkUpstream
+    private let controller: SurvivabilityController
+    private let registrar: Registrar
+    private let interval: Duration
+    private let probeTimeout: Duration
+    private let serverName: String
+    private let logger: Logger
+    private let sequence = Atomic<UInt32>(0)
+    private let callID = SIPIdentifiers.callID()
+    let lastRoundTrips = Mutex<[Duration?]>([])
+
+    init(
+        upstream: TrunkUpstream, controller: SurvivabilityController, registrar: Registrar, trunk: OutpostConfiguration.Trunk,
+        serverName: String, logger: Logger
+    ) {
+        self.upstream = upstream
+        self.controller = controller
+        self.registrar = registrar
+        self.interval = .seconds(trunk.optionsInterval)
+        self.probeTimeout = Self.probeTimeout(interval: .seconds(trunk.optionsInterval), misses: trunk.failoverMisses)
+        self.serverName = serverName
+        self.logger = logger
+        lastRoundTrips.withLock { $0 = Array(repeating: nil, count: trunk.callManagers.count) }
+    }
+
+    static func probeTimeout(interval: Duration, misses: Int) -> Duration {
+        interval * Double(misses - 1) / Double(misses) + .milliseconds(250) / misses
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.monitor() }
+                group.addTask { await self.handBackWhenAsked() }
+            }
+        }
+        await upstream.close()
+    }
+
+    private func monitor() async {
+        let clock = ContinuousClock()
+        while !Task.isCancelled {
+            let started = clock.now
+            let answered = await probeAll()
+            controller.advance()
+            let pause: Duration = answered || controller.mode != .normal ? interval - started.duration(to: clock.now) : .zero
+            var wake = clock.now + max(pause, .zero)
+            if let deadline = controller.nextDeadline, deadline < wake { wake = deadline }
+            try? await clock.sleep(until: wake)
+            controller.advance()
+        }
+    }
+
+    /// One keep-alive to every call manager; true when any answered.
+    private func probeAll() async -> Bool {
+        let results = await withTaskGroup(of: (Int, Result<Duration, TrunkFailure>).self) { group in
+            for (index, transport) in upstream.transports.enumerated() {
+                group.addTask { (index, await self.probe(transport)) }
+            }
+            var results: [(Int, Result<Duration, TrunkFailure>)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }
+        }
+        var failures: [String] = []
+        var transportFailure = false
+        for (index, result) in results {
+            switch result {
+            case .success(let roundTrip):
+                upstream.recordProbe(of: index, answered: true)
+                lastRoundTrips.withLock { $0[index] = roundTrip }
+            case .failure(let failure):
+                upstream.recordProbe(of: index, answered: false)
+                lastRoundTrips.withLock { $0[index] = nil }
+                failures.append("\(upstream.transports[index].remote): \(failure)")
+                if case .transport = failure { transportFailure = true }
+            }
+        }
+        if failures.count < results.count {
+            controller.probeAnswered()
+            return true
+        }
+        let cause = failures.joined(separator: "; ")
+        if transportFailure { controller.transportFailed(cause: cause) } else { controller.probeMissed(cause: cause) }
+        return false
+    }
+
+    private func probe(_ transport: TrunkTransport) async -> Result<Duration, TrunkFailure> {
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            _ = try await transport.send(options(to: transport), timeout: probeTimeout)
+            return .success(started.duration(to: clock.now))
+        } catch let failure as TrunkFailure {
+            return .failure(failure)
+        } catch {
+            return .failure(.transport("\(error)"))
+        }
+    }
+
+    /// Any final response proves the call manager alive (RFC 3261 §11: even 4xx/5xx answers).
+    private func options(to transport: TrunkTransport) -> SIPRequest {
+        let target = transport.callManager
+        let host = target.address.contains(":") ? "[\(target.address)]" : target.address
+        var headers = SIPHeaders()
+        headers.append(.maxForwards, "70")
+        headers.append(.from, "<sip:outpost@\(host)>;tag=\(SIPIdentifiers.tag())")
+        headers.append(.to, "<sip:\(host):\(target.port)>")
+        headers.append(.callID, callID)
+        headers.append(.cseq, "\(sequence.add(1, ordering: .relaxed).newValue) OPTIONS")
+        headers.append(.userAgent, serverName)
+        headers.append(.accept, "application/sdp")
+        headers.append(.contentLength, "0")
+        let uri = URI.sip(SIPURI(host: target.address, port: target.port))
+        return SIPRequest(method: .options, uri: uri, headers: headers)
+    }
+
+    private func handBackWhenAsked() async {
+        for await mode in controller.modes() where mode == .failback {
+            logger.notice("handing registrations back to the call manager", metadata: ["bindings": "\(registrar.bindings().count)"])
+            let (accepted, failed) = await registrar.handBack()
+            controller.handBackCompleted(summary: "\(accepted) addresses of record re-registered upstream, \(failed) failed")
+        }
+    }
+}
