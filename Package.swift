@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(
             name: "TLSTests", dependencies: ["TLS", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
             exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP"], swiftSettings: strict),
+        .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP", logging], swiftSettings: strict),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

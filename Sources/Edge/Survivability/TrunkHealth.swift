@@ -28,6 +28,14 @@ public struct TrunkHealth: Sendable {
             self.successes = max(1, successes)
             self.holdDown = holdDown
         }
+
+        /// How long a keep-alive may go unanswered before it counts as missed, when keep-alives
+        /// go every `interval` and the next goes at once after a miss: from the moment the call
+        /// manager stops answering, failover then takes at most `interval + misses × timeout`,
+        /// which this makes `interval × misses + 0.25 s`.
+        public func keepAliveTimeout(interval: Duration) -> Duration {
+            interval * Double(misses - 1) / Double(misses) + .milliseconds(250) / misses
+        }
     }
 
     public enum State: Sendable, Hashable {

@@ -7,11 +7,8 @@ import Synchronization
 /// Keeps the trunk's health current: an OPTIONS keep-alive to every call manager each interval,
 /// the results reported to the survivability controller, and hand-back run when it calls for it.
 ///
-/// A keep-alive counts as missed when no final response arrives within
-/// `interval × (misses − 1) / misses + 0.25 s`; after a miss the next keep-alive goes at once.
-/// So from the moment the call manager stops answering, failover takes at most
-/// `interval` (waiting for the next keep-alive) plus `misses` timeouts, which is
-/// `interval × misses + 0.25 s`.
+/// A keep-alive counts as missed after `TrunkHealth.Settings.keepAliveTimeout`, and the next one
+/// goes at once after a miss, so failover takes at most `interval × misses + 0.25 s`.
 final class TrunkMonitorService: Service, Sendable {
     private let upstream: TrunkUpstream
     private let controller: SurvivabilityController
@@ -32,14 +29,10 @@ final class TrunkMonitorService: Service, Sendable {
         self.controller = controller
         self.registrar = registrar
         self.interval = .seconds(trunk.optionsInterval)
-        self.probeTimeout = Self.probeTimeout(interval: .seconds(trunk.optionsInterval), misses: trunk.failoverMisses)
+        self.probeTimeout = TrunkHealth.Settings(misses: trunk.failoverMisses).keepAliveTimeout(interval: .seconds(trunk.optionsInterval))
         self.serverName = serverName
         self.logger = logger
         lastRoundTrips.withLock { $0 = Array(repeating: nil, count: trunk.callManagers.count) }
-    }
-
-    static func probeTimeout(interval: Duration, misses: Int) -> Duration {
-        interval * Double(misses - 1) / Double(misses) + .milliseconds(250) / misses
     }
 
     func run() async throws {
