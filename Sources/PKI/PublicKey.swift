@@ -56,6 +56,20 @@ public final class PublicKey: @unchecked Sendable {
         return Array(UnsafeBufferPointer(start: output, count: Int(length)))
     }
 
+    /// The key without its algorithm identifier: PKCS#1 `RSAPublicKey` DER for RSA, the
+    /// uncompressed point for EC. This is the subjectPublicKey BIT STRING's content, which is
+    /// what Cisco trust-list records carry.
+    public func keyDataEncoded() throws(PKIError) -> [UInt8] {
+        OpenSSLErrorQueue.clear()
+        var output: UnsafeMutablePointer<UInt8>?
+        let length = i2d_PublicKey(pointer, &output)
+        guard length > 0, let output else {
+            throw .drainingOpenSSLQueue(.encodingFailed, operation: "i2d_PublicKey")
+        }
+        defer { outpost_OPENSSL_free(output) }
+        return Array(UnsafeBufferPointer(start: output, count: Int(length)))
+    }
+
     public var algorithm: KeyAlgorithm { KeyFacts.algorithm(of: pointer) }
 
     /// RSA modulus length or EC group order length, in bits.
