@@ -81,8 +81,8 @@ enum CiscoPhoneConfiguration {
                 """
             if device.security == .nonSecure, let digest = device.digest {
                 xml += """
-                          <authName>\(ConfigurationText.xml(digest.username))</authName>
-                          <authPassword>\(ConfigurationText.xml(digest.password))</authPassword>
+                            <authName>\(ConfigurationText.xml(digest.username))</authName>
+                            <authPassword>\(ConfigurationText.xml(digest.password))</authPassword>
 
                     """
             }
