@@ -53,12 +53,13 @@ let package = Package(
 
         // Layer 4: the domain, which sees protocols, not sockets.
         .target(name: "Edge", dependencies: ["SIP", "SIPTransaction", "SDP", logging], swiftSettings: strict),
+        .target(name: "Provisioning", dependencies: ["Edge", "PKI"], swiftSettings: strict),
 
         // Layer 5: wiring.
         .target(
             name: "Runtime",
             dependencies: [
-                "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "TLS", "PKI", "SRTP", "XFRM", "DSP",
+                "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "TLS", "PKI", "SRTP", "XFRM", "DSP", "Provisioning",
                 nioCore, nioPosix, logging,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -94,7 +95,8 @@ let package = Package(
             name: "TLSTests", dependencies: ["TLS", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP", logging], swiftSettings: strict),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport"], swiftSettings: strict),
+        .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Edge", "PKI"], swiftSettings: strict),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport", "PKI", "Provisioning"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

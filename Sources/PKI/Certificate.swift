@@ -110,6 +110,21 @@ public final class Certificate: @unchecked Sendable {
     /// The serial number in uppercase hexadecimal, whole bytes (as `openssl x509 -serial` prints it).
     public var serialNumber: String { OpenSSLValues.serialHex(X509_get0_serialNumber(pointer)) }
 
+    /// The subject's attributes in encoding order, by short name (`C`, `O`, `CN`).
+    public var subjectAttributes: [(type: String, value: String)] { OpenSSLValues.attributes(X509_get_subject_name(pointer)) }
+
+    /// The issuer's attributes in encoding order, by short name.
+    public var issuerAttributes: [(type: String, value: String)] { OpenSSLValues.attributes(X509_get_issuer_name(pointer)) }
+
+    /// The serial number as unsigned big-endian bytes without leading zeros (at least one byte).
+    public var serialNumberBytes: [UInt8] {
+        var digits = Array(serialNumber.utf8)
+        if digits.count % 2 == 1 { digits.insert(UInt8(ascii: "0"), at: 0) }
+        var bytes: [UInt8] = stride(from: 0, to: digits.count, by: 2).map { Self.nibble(digits[$0]) << 4 | Self.nibble(digits[$0 + 1]) }
+        while bytes.count > 1, bytes[0] == 0 { bytes.removeFirst() }
+        return bytes.isEmpty ? [0] : bytes
+    }
+
     public var notBefore: PKITime { OpenSSLValues.time(X509_get0_notBefore(pointer)) ?? PKITime(secondsSince1970: .max) }
 
     public var notAfter: PKITime { OpenSSLValues.time(X509_get0_notAfter(pointer)) ?? PKITime(secondsSince1970: .min) }
@@ -190,6 +205,14 @@ public final class Certificate: @unchecked Sendable {
     /// OpenSSL's name of that digest (`sha1`, `md5`, `none`).
     var signatureDigestName: String { OpenSSLValues.digest(ofSignatureNID: X509_get_signature_nid(pointer)).name }
 
+    /// The signature value (the BIT STRING's bytes) the issuer put on this certificate.
+    public var signatureValue: [UInt8] {
+        var signature: UnsafePointer<ASN1_BIT_STRING>?
+        X509_get0_signature(&signature, nil, pointer)
+        guard let signature else { return [] }
+        return Array(UnsafeBufferPointer(start: ASN1_STRING_get0_data(signature), count: Int(ASN1_STRING_length(signature))))
+    }
+
     /// SHA-256 of the DER encoding.
     public var sha256Fingerprint: [UInt8] {
         (try? DigestAlgorithm.sha256.hash(derEncoded)) ?? []
@@ -231,6 +254,15 @@ public final class Certificate: @unchecked Sendable {
     /// Whether `key` is the private half of this certificate's public key.
     public func matches(_ key: PrivateKey) -> Bool {
         publicKey.matches(key)
+    }
+
+    private static func nibble(_ digit: UInt8) -> UInt8 {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        default: 0
+        }
     }
 
     static func hex(_ bytes: UnsafePointer<UInt8>?, count: Int) -> String {

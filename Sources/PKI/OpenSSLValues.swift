@@ -123,6 +123,28 @@ enum OpenSSLValues {
         return String(decoding: UnsafeBufferPointer(start: utf8, count: Int(length)), as: UTF8.self)
     }
 
+    /// Every attribute in encoding order (`[("C", "NZ"), ("O", "Outpost"), ("CN", "…")]`), by
+    /// OpenSSL's short name (the OID in dotted form when it has none), values as UTF-8.
+    static func attributes(_ name: OpaquePointer?) -> [(type: String, value: String)] {
+        guard let name else { return [] }
+        var result: [(type: String, value: String)] = []
+        for index in 0..<X509_NAME_entry_count(name) {
+            guard let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else { continue }
+            let object = X509_NAME_ENTRY_get_object(entry)
+            let nid = OBJ_obj2nid(object)
+            let type = nid == NID_undef ? oid(object) : String(cString: OBJ_nid2sn(nid))
+            var utf8: UnsafeMutablePointer<UInt8>?
+            let length = ASN1_STRING_to_UTF8(&utf8, data)
+            guard length >= 0, let utf8 else {
+                OpenSSLErrorQueue.clear()
+                continue
+            }
+            result.append((type, String(decoding: UnsafeBufferPointer(start: utf8, count: Int(length)), as: UTF8.self)))
+            outpost_OPENSSL_free(utf8)
+        }
+        return result
+    }
+
     /// A new `X509_NAME` for `name`; the caller frees it with `X509_NAME_free`.
     static func makeName(_ name: DistinguishedName, operation: String) throws(PKIError) -> OpaquePointer {
         guard let x509Name = X509_NAME_new() else {

@@ -46,11 +46,25 @@ public final class PublicKey: @unchecked Sendable {
 
     /// The key as DER SubjectPublicKeyInfo (what Cisco trust lists and key identifiers hash).
     public func derEncoded() throws(PKIError) -> [UInt8] {
+        try encoded(with: i2d_PUBKEY, operation: "i2d_PUBKEY")
+    }
+
+    /// The key without its algorithm identifier: PKCS#1 `RSAPublicKey` DER for RSA, the
+    /// uncompressed point for EC. This is the subjectPublicKey BIT STRING's content, which is
+    /// what Cisco trust-list records carry.
+    public func keyDataEncoded() throws(PKIError) -> [UInt8] {
+        try encoded(with: i2d_PublicKey, operation: "i2d_PublicKey")
+    }
+
+    /// The bytes an OpenSSL `i2d_…(EVP_PKEY *, unsigned char **)` encoder allocates.
+    private func encoded(
+        with encoder: (OpaquePointer?, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32, operation: String
+    ) throws(PKIError) -> [UInt8] {
         OpenSSLErrorQueue.clear()
         var output: UnsafeMutablePointer<UInt8>?
-        let length = i2d_PUBKEY(pointer, &output)
+        let length = encoder(pointer, &output)
         guard length > 0, let output else {
-            throw .drainingOpenSSLQueue(.encodingFailed, operation: "i2d_PUBKEY")
+            throw .drainingOpenSSLQueue(.encodingFailed, operation: operation)
         }
         defer { outpost_OPENSSL_free(output) }
         return Array(UnsafeBufferPointer(start: output, count: Int(length)))
