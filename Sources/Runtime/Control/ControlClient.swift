@@ -21,6 +21,11 @@ public struct ControlClient: Sendable {
     }
 
     public func request(_ line: String) throws(ControlClientError) -> String {
+        try request(bytes: Array((line + "\n").utf8))
+    }
+
+    /// Sends `request` as it is (the edge reads up to a line feed) and returns the answer.
+    public func request(bytes request: [UInt8]) throws(ControlClientError) -> String {
         let descriptor: Int32
         switch UnixSocket.connect(path: socketPath) {
         case .success(let connected): descriptor = connected
@@ -30,13 +35,15 @@ public struct ControlClient: Sendable {
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let request = Array((line + "\n").utf8)
         var sent = 0
+        var sendFailure: String?
         while sent < request.count {
             let count = request[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw .failed(stateDirectory: stateDirectory, reason: "send: \(UnixSocket.errnoText())")
+                // The edge may have refused the request before reading all of it: read its answer.
+                sendFailure = "send: \(UnixSocket.errnoText())"
+                break
             }
             sent += count
         }
@@ -47,10 +54,15 @@ public struct ControlClient: Sendable {
             if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }
+                // The edge closed with part of an oversized request unread: its answer came first.
+                if errno == ECONNRESET, !answer.isEmpty { break }
                 let reason = errno == EAGAIN ? "no answer within \(timeoutSeconds) s" : UnixSocket.errnoText()
                 throw .failed(stateDirectory: stateDirectory, reason: "receive: \(reason)")
             }
             answer += buffer[..<count]
+        }
+        if answer.isEmpty {
+            throw .failed(stateDirectory: stateDirectory, reason: sendFailure ?? "the edge closed the connection without an answer")
         }
         let text = String(decoding: answer, as: UTF8.self)
         if text.hasPrefix(ControlSocketService.errorPrefix) {
