@@ -32,6 +32,7 @@ let package = Package(
             name: "CNetlink", pkgConfig: "libnl-xfrm-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-xfrm-3-dev"])]),
         .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // Function-like macros and inline functions Swift cannot import, one submodule per library.
         .target(name: "COutpostShims", dependencies: ["COpenSSL", "CSRTP", "CNetlink", "CSpanDSP"]),
 
@@ -46,6 +47,7 @@ let package = Package(
         .target(name: "SRTP", dependencies: ["CSRTP", "COutpostShims"], swiftSettings: strict),
         .target(name: "XFRM", dependencies: ["CNetlink", "COutpostShims"], swiftSettings: strict),
         .target(name: "DSP", dependencies: ["CSpanDSP", "COutpostShims"], swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["CSQLite"], swiftSettings: strict),
 
         // Layer 3: I/O on NIOCore.
         .target(name: "SIPTransport", dependencies: ["SIP", nioCore, logging], swiftSettings: strict),
@@ -59,7 +61,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "TLS", "PKI", "SRTP", "XFRM", "DSP", "Provisioning",
+                "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "TLS", "PKI", "SRTP", "XFRM", "DSP", "Provisioning", "Storage",
                 nioCore, nioPosix, logging,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,6 +85,7 @@ let package = Package(
         .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: strict),
         .testTarget(name: "XFRMTests", dependencies: ["XFRM"], exclude: ["VM"], swiftSettings: strict),
         .testTarget(name: "WrapperTests", dependencies: ["SRTP", "DSP"], swiftSettings: strict),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: strict),
         .testTarget(
             name: "SIPTransportTests",
             dependencies: [

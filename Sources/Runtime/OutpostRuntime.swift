@@ -22,13 +22,18 @@ public struct OutpostRuntime: Sendable {
     /// The trunk's IPsec status for the domain; nil when trunk_ipsec is not configured.
     public var trunkProtection: (any TrunkProtection & Service)? { trunkService }
     private let trunkService: TrunkProtectionService?
+    private let controlTopics = ControlTopicRegistry()
 
     public init(configuration: OutpostConfiguration) {
         self.configuration = configuration
         self.trunkService = configuration.trunkIPsec.map {
             TrunkProtectionService(protection: $0, logger: Logger(label: "outpost.trunk-ipsec"))
         }
+        controlTopics.add(DevicesTopic(devices: configuration.devices))
     }
+
+    /// Makes a topic available to `outpost show <name>`; call before or during `run`.
+    public func addControlTopic(_ topic: any ControlTopic) { controlTopics.add(topic) }
 
     public func run(
         logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
@@ -52,6 +57,9 @@ public struct OutpostRuntime: Sendable {
             tlsObserver: tlsStatistics, logger: logger,
             onListening: onListening)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sip)]
+        let control = ControlSocketService(
+            stateDirectory: configuration.stateDirectory, topics: controlTopics, group: eventLoops, logger: logger)
+        services.append(.init(service: control))
         if let trunk = trunkProtection {
             services.append(.init(service: trunk))
         }

@@ -85,5 +85,5 @@ struct CheckConfig: ParsableCommand {
 }
 
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show the edge's state.", subcommands: [ShowIPsec.self])
+    static let configuration = CommandConfiguration(abstract: "Show the edge's state.", subcommands: [ShowIPsec.self] + showTopicCommands)
 }

@@ -65,6 +65,13 @@ final class OutputCollector: @unchecked Sendable {
         }
     }
 
+    /// What has arrived so far, while the process still runs.
+    var current: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     func finish(waitingAtMost limit: Duration? = nil) -> String {
         if let limit {
             _ = done.wait(timeout: .now() + .milliseconds(Int(limit.components.seconds * 1000)))

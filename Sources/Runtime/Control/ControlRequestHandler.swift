@@ -1,0 +1,81 @@
+import NIOCore
+
+/// One control connection: reads one request line (bounded), answers it, closes.
+final class ControlRequestHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// A client that connects and says nothing does not keep its connection.
+    static let requestTimeout = TimeAmount.seconds(5)
+
+    private let topics: ControlTopicRegistry
+    private let statistics: ControlSocketStatistics
+    private let maximumRequestLength: Int
+    private let peerAllowed: Bool
+    private var received: [UInt8] = []
+    private var done = false
+
+    init(topics: ControlTopicRegistry, statistics: ControlSocketStatistics, maximumRequestLength: Int, peerAllowed: Bool) {
+        self.topics = topics
+        self.statistics = statistics
+        self.maximumRequestLength = maximumRequestLength
+        self.peerAllowed = peerAllowed
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        guard peerAllowed else {
+            refuse("permission denied: the control socket answers only its owner", context: context)
+            return
+        }
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: Self.requestTimeout) { channel.close(promise: nil) }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !done else { return }
+        var buffer = unwrapInboundIn(data)
+        received += buffer.readBytes(length: buffer.readableBytes) ?? []
+        guard let newline = received.firstIndex(of: UInt8(ascii: "\n")) else {
+            if received.count > maximumRequestLength { refuse("request longer than \(maximumRequestLength) bytes", context: context) }
+            return
+        }
+        guard newline <= maximumRequestLength else {
+            refuse("request longer than \(maximumRequestLength) bytes", context: context)
+            return
+        }
+        let request: ControlRequest
+        switch ControlRequest.parse(Array(received[..<newline])) {
+        case .failure(let error):
+            refuse(error.reason, context: context)
+            return
+        case .success(let parsed): request = parsed
+        }
+        guard let topic = topics.topic(named: request.topic) else {
+            refuse("unknown topic '\(request.topic)'; known topics: \(topics.names.joined(separator: ", "))", context: context)
+            return
+        }
+        done = true
+        statistics.countAnswered()
+        let channel = context.channel
+        Task {
+            let answer = await topic.render(json: request.json)
+            channel.writeAndFlush(ByteBuffer(string: answer)).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    private func refuse(_ reason: String, context: ChannelHandlerContext) {
+        done = true
+        statistics.countRefused()
+        let channel = context.channel
+        let line = ControlSocketService.errorPrefix + reason.replacingNewlines + "\n"
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: line))).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
+
+extension String {
+    /// A refusal is one line, whatever a hostile request put in the topic name.
+    fileprivate var replacingNewlines: String {
+        String(unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : Character($0) })
+    }
+}

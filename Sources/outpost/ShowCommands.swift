@@ -1,0 +1,57 @@
+import ArgumentParser
+import Runtime
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// `outpost show registrations|trunk|devices|tftp`: each asks the running edge over the control
+// socket of its state directory; the edge renders, this only prints.
+
+let showTopicCommands: [any ParsableCommand.Type] = [ShowRegistrations.self, ShowTrunk.self, ShowDevices.self, ShowTFTP.self]
+
+struct ShowTopicOptions: ParsableArguments {
+    @Flag(help: "JSON instead of a table.")
+    var json = false
+
+    @Option(name: [.customLong("state-directory"), .customLong("state-dir")], help: "The edge's state directory (default: the configuration's).")
+    var stateDirectory: String?
+
+    @Option(help: "The edge's YAML configuration, to find its state directory (default: the embedded configuration).")
+    var config: String?
+
+    func show(_ topic: String) throws {
+        let directory = try stateDirectory ?? ConfigurationOptions.parse(config.map { ["--config", $0] } ?? []).load().stateDirectory
+        do {
+            print(try ControlClient(stateDirectory: directory).show(topic, json: json), terminator: "")
+        } catch {
+            let text = Array("outpost: \(error)\n".utf8)
+            _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct ShowRegistrations: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "registrations", abstract: "Bindings the edge holds, per line.")
+    @OptionGroup var options: ShowTopicOptions
+    func run() throws { try options.show("registrations") }
+}
+
+struct ShowTrunk: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "trunk", abstract: "The trunk to the call manager and the survivability mode.")
+    @OptionGroup var options: ShowTopicOptions
+    func run() throws { try options.show("trunk") }
+}
+
+struct ShowDevices: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "devices", abstract: "The device inventory (never its passwords).")
+    @OptionGroup var options: ShowTopicOptions
+    func run() throws { try options.show("devices") }
+}
+
+struct ShowTFTP: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tftp", abstract: "The TFTP server's transfers and refusals.")
+    @OptionGroup var options: ShowTopicOptions
+    func run() throws { try options.show("tftp") }
+}
