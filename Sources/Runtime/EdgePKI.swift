@@ -24,6 +24,25 @@ enum EdgePKI {
     }
 
     static func serverContext(_ configuration: OutpostConfiguration, logger: Logger) throws -> TLSContext {
+        let files = try identityFiles(configuration, logger: logger)
+        return try TLSContext(configuration: tlsConfiguration(configuration.sip.tls, role: .server, files: files))
+    }
+
+    /// The edge as a TLS client of the call manager: the same identity (the SRST certificate, or
+    /// the operator's), and the call manager's certificate must chain to a trusted root.
+    static func trunkClientContext(_ configuration: OutpostConfiguration, logger: Logger) throws -> TLSContext {
+        let files = try identityFiles(configuration, logger: logger)
+        return try TLSContext(configuration: tlsConfiguration(configuration.sip.tls, role: .client, files: files))
+    }
+
+    private struct IdentityFiles {
+        var chain: String
+        var key: String
+        var roots: String
+        var crls: [String]
+    }
+
+    private static func identityFiles(_ configuration: OutpostConfiguration, logger: Logger) throws -> IdentityFiles {
         let tls = configuration.sip.tls
         if tls.certificate != nil || tls.key != nil {
             guard let certificate = tls.certificate, let key = tls.key, let roots = tls.trustRoots else {
@@ -31,7 +50,7 @@ enum EdgePKI {
                     file: "(configuration)", line: nil, key: "sip.tls",
                     reason: "certificate, key and trust_roots go together; leave all three out to use the edge's own PKI")
             }
-            return try TLSContext(configuration: tlsConfiguration(tls, chain: certificate, key: key, roots: roots, crls: tls.crls))
+            return IdentityFiles(chain: certificate, key: key, roots: roots, crls: tls.crls)
         }
         let store = PKIStore(
             stateDirectory: configuration.stateDirectory,
@@ -55,17 +74,15 @@ enum EdgePKI {
         for root in material.rootsWithoutCRL {
             logger.warning("trusted root has no CRL, so certificates under it will be refused until one is added", metadata: ["root": "\(root)"])
         }
-        return try TLSContext(configuration: tlsConfiguration(
-            tls, chain: material.certificateChainPath, key: material.privateKeyPath, roots: material.trustRootsPath,
-            crls: material.crlPaths + tls.crls))
+        return IdentityFiles(
+            chain: material.certificateChainPath, key: material.privateKeyPath, roots: material.trustRootsPath,
+            crls: material.crlPaths + tls.crls)
     }
 
-    private static func tlsConfiguration(
-        _ tls: OutpostConfiguration.TLS, chain: String, key: String, roots: String, crls: [String]
-    ) -> TLSConfiguration {
+    private static func tlsConfiguration(_ tls: OutpostConfiguration.TLS, role: TLSConfiguration.Role, files: IdentityFiles) -> TLSConfiguration {
         var configuration = TLSConfiguration(
-            role: .server, certificateChainPath: chain, privateKeyPath: key, trustRootsPath: roots, crlPaths: crls,
-            peerVerification: tls.clientCertificates == .required ? .required : .optional, fipsMode: tls.fipsMode,
+            role: role, certificateChainPath: files.chain, privateKeyPath: files.key, trustRootsPath: files.roots, crlPaths: files.crls,
+            peerVerification: role == .client || tls.clientCertificates == .required ? .required : .optional, fipsMode: tls.fipsMode,
             handshakeTimeout: .seconds(tls.handshakeTimeoutSeconds))
         if let cipherList = tls.cipherList { configuration.cipherList = cipherList }
         if let cipherSuites = tls.cipherSuites { configuration.cipherSuites = cipherSuites }

@@ -5,6 +5,7 @@ import NIOPosix
 import SIPTransaction
 import SIPTransport
 import ServiceLifecycle
+import Synchronization
 import TLS
 
 #if canImport(Glibc)
@@ -23,6 +24,10 @@ public struct OutpostRuntime: Sendable {
     public var trunkProtection: (any TrunkProtection & Service)? { trunkService }
     private let trunkService: TrunkProtectionService?
     private let controlTopics = ControlTopicRegistry()
+    private let runningRegistrar = RunningRegistrar()
+
+    /// The registrar while `run` runs (for status views and tests).
+    public var registrar: Registrar? { runningRegistrar.value.withLock { $0 } }
 
     public init(configuration: OutpostConfiguration) {
         self.configuration = configuration
@@ -41,7 +46,13 @@ public struct OutpostRuntime: Sendable {
         try Self.prepareStateDirectory(configuration.stateDirectory)
         let tlsContexts = TLSContextStore(try EdgePKI.serverContexts(configuration, logger: logger))
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let core = EdgeCore(capabilities: EdgeCapabilities(serverName: configuration.sip.serverName))
+        let capabilities = EdgeCapabilities(allowedMethods: [.options, .register], serverName: configuration.sip.serverName)
+        let registration = try RegistrarAssembly.make(
+            configuration, capabilities: capabilities, group: eventLoops, protection: trunkService, logger: logger)
+        runningRegistrar.value.withLock { $0 = registration.registrar }
+        defer { runningRegistrar.value.withLock { $0 = nil } }
+        for topic in registration.topics { controlTopics.add(topic) }
+        let core = EdgeCore(capabilities: capabilities, registrar: registration.registrar)
         let sender = SIPSender(connections: connections, statistics: statistics)
         let sip = SIPService(
             listeners: configuration.sip.listeners,
@@ -60,6 +71,7 @@ public struct OutpostRuntime: Sendable {
         let control = ControlSocketService(
             stateDirectory: configuration.stateDirectory, topics: controlTopics, group: eventLoops, logger: logger)
         services.append(.init(service: control))
+        services += registration.services.map { .init(service: $0) }
         if let trunk = trunkProtection {
             services.append(.init(service: trunk))
         }
@@ -104,4 +116,9 @@ public struct StateDirectoryError: Error, CustomStringConvertible {
     public let path: String
     public let reason: String
     public var description: String { "state directory \(path): \(reason)" }
+}
+
+/// Shares the registrar `run` builds with whoever holds the runtime.
+private final class RunningRegistrar: Sendable {
+    let value = Mutex<Registrar?>(nil)
 }

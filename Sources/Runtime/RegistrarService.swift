@@ -1,10 +1,12 @@
 import Edge
 import ServiceLifecycle
 
-/// Drops expired bindings from memory and the journal every few seconds.
+/// Drops expired bindings from memory and the journal every few seconds; closes the journal
+/// (after its last group commit) at shutdown.
 struct RegistrarService: Service {
     let registrar: Registrar
     let interval: Duration
+    let journal: SQLiteBindingJournal
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -13,5 +15,6 @@ struct RegistrarService: Service {
                 await registrar.purgeExpired()
             }
         }
+        journal.close()
     }
 }

@@ -20,9 +20,11 @@ public struct DigestAuthority: Sendable {
     private let realm: String
     private let lifetime: Int64
     private let capacity: Int
+    private let algorithms: [SIPDigestAlgorithm]
     private var nonceCounts: [String: (issued: Int64, count: UInt32)] = [:]
 
-    public init(realm: String, lifetime: Int, capacity: Int = 100_000) {
+    public init(realm: String, lifetime: Int, algorithms: [SIPDigestAlgorithm] = [.sha256, .md5], capacity: Int = 100_000) {
+        self.algorithms = algorithms
         var generator = SystemRandomNumberGenerator()
         self.key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         self.realm = realm
@@ -30,10 +32,10 @@ public struct DigestAuthority: Sendable {
         self.capacity = capacity
     }
 
-    /// `WWW-Authenticate` values: SHA-256 first, then MD5 for older phones (RFC 8760 §2.4).
+    /// `WWW-Authenticate` values, one per algorithm in order of preference (RFC 8760 §2.4).
     public func challenges(now: Int64, stale: Bool = false) -> [DigestChallenge] {
         let nonce = makeNonce(now: now)
-        return [SIPDigestAlgorithm.sha256, .md5].map {
+        return algorithms.map {
             DigestChallenge(realm: realm, nonce: nonce, algorithm: $0, qopOptions: ["auth"], stale: stale)
         }
     }
@@ -48,8 +50,8 @@ public struct DigestAuthority: Sendable {
         guard credentials.qop?.lowercased() == "auth", let count = credentials.nonceCountValue, credentials.cnonce != nil else {
             return .refused
         }
-        guard let password, let expectedUsername, credentials.username == expectedUsername else { return .refused }
         let algorithm = credentials.effectiveAlgorithm
+        guard let password, let expectedUsername, credentials.username == expectedUsername, algorithms.contains(algorithm) else { return .refused }
         let ha1 = algorithm.ha1(username: credentials.username, realm: realm, password: password)
         guard DigestVerifier.verify(credentials, method: method, storedHA1: ha1) else { return .refused }
         if let previous = nonceCounts[credentials.nonce], count <= previous.count { return .replayed }

@@ -49,7 +49,7 @@ public final class Registrar: Sendable {
         let known = restored.filter { inventory.device(named: $0.device) != nil }
         self.state = Mutex(
             State(
-                table: LocationTable(known, now: now), digest: DigestAuthority(realm: settings.realm, lifetime: settings.nonceLifetime),
+                table: LocationTable(known, now: now), digest: DigestAuthority(realm: settings.realm, lifetime: settings.nonceLifetime, algorithms: settings.digestAlgorithms),
                 limiter: SourceRateLimiter(ratePerSecond: ratePerSource)))
     }
 

@@ -1,3 +1,5 @@
+import SIP
+
 /// The registrar's limits, from the configuration's `registrar` section.
 public struct RegistrarSettings: Sendable, Hashable {
     public var realm: String
@@ -8,11 +10,14 @@ public struct RegistrarSettings: Sendable, Hashable {
     public var maximumBindingsPerAddress: Int
     /// Seconds a digest nonce stays valid.
     public var nonceLifetime: Int
+    /// Offered in this order (RFC 8760: most preferred first); answers in others are refused.
+    public var digestAlgorithms: [SIPDigestAlgorithm]
 
     public init(
         realm: String = "outpost", minimumExpires: Int = 60, maximumExpires: Int = 3600, defaultExpires: Int = 3600,
-        maximumBindingsPerAddress: Int = 10, nonceLifetime: Int = 300
+        maximumBindingsPerAddress: Int = 10, nonceLifetime: Int = 300, digestAlgorithms: [SIPDigestAlgorithm] = [.sha256, .md5]
     ) {
+        self.digestAlgorithms = digestAlgorithms
         self.realm = realm
         self.minimumExpires = minimumExpires
         self.maximumExpires = maximumExpires

@@ -82,6 +82,9 @@ public enum DefaultConfiguration {
           default_expires: 3600
           # REGISTERs per second from one address before it gets 503 with Retry-After.
           rate_per_source: 200
+          # Offered most preferred first (RFC 8760). Put MD5 first, or alone, for phones that
+          # only read the first challenge and do not know SHA-256.
+          digest_algorithms: [SHA-256, MD5]
 
         # The inventory: only these devices may register and are provisioned.
         # security: non-secure (UDP/TCP with digest) | authenticated | encrypted (TLS with the

@@ -1,3 +1,4 @@
+import SIP
 import SIPTransport
 import Yams
 
@@ -52,8 +53,13 @@ extension OutpostConfiguration {
         public var defaultExpires: Int
         /// REGISTERs per second one source address may send before it gets 503 + Retry-After.
         public var ratePerSource: Int
+        /// Digest algorithms offered, most preferred first.
+        public var digestAlgorithms: [SIPDigestAlgorithm]
 
-        public init(realm: String = "outpost", minimumExpires: Int = 60, maximumExpires: Int = 3600, defaultExpires: Int = 3600, ratePerSource: Int = 200) {
+        public init(realm: String = "outpost", minimumExpires: Int = 60, maximumExpires: Int = 3600, defaultExpires: Int = 3600, ratePerSource: Int = 200,
+            digestAlgorithms: [SIPDigestAlgorithm] = [.sha256, .md5]
+        ) {
+            self.digestAlgorithms = digestAlgorithms
             self.realm = realm
             self.minimumExpires = minimumExpires
             self.maximumExpires = maximumExpires
@@ -98,12 +104,24 @@ extension ConfigurationLoader {
     static func readRegistrar(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.Registrar {
         var registrar = OutpostConfiguration.Registrar()
         let entries = try reader.mapping(
-            node, path: "registrar", allowed: ["realm", "min_expires", "max_expires", "default_expires", "rate_per_source"])
+            node, path: "registrar", allowed: ["realm", "min_expires", "max_expires", "default_expires", "rate_per_source", "digest_algorithms"])
         if let value = entries["realm"] { registrar.realm = try reader.string(value, path: "registrar.realm") }
         if let value = entries["min_expires"] { registrar.minimumExpires = try reader.integer(value, path: "registrar.min_expires", range: 1...86400) }
         if let value = entries["max_expires"] { registrar.maximumExpires = try reader.integer(value, path: "registrar.max_expires", range: 1...604800) }
         if let value = entries["default_expires"] { registrar.defaultExpires = try reader.integer(value, path: "registrar.default_expires", range: 1...604800) }
         if let value = entries["rate_per_source"] { registrar.ratePerSource = try reader.integer(value, path: "registrar.rate_per_source", range: 1...1_000_000) }
+        if let value = entries["digest_algorithms"] {
+            let names = try reader.strings(value, path: "registrar.digest_algorithms")
+            var algorithms: [SIPDigestAlgorithm] = []
+            for (index, name) in names.enumerated() {
+                guard let algorithm = SIPDigestAlgorithm(rawValue: name.uppercased()), !algorithms.contains(algorithm) else {
+                    throw reader.error(value, "registrar.digest_algorithms[\(index)]", "'\(name)' is not SHA-256 or MD5, or appears twice")
+                }
+                algorithms.append(algorithm)
+            }
+            guard !algorithms.isEmpty else { throw reader.error(value, "registrar.digest_algorithms", "must name at least one algorithm") }
+            registrar.digestAlgorithms = algorithms
+        }
         guard registrar.minimumExpires <= registrar.defaultExpires, registrar.defaultExpires <= registrar.maximumExpires else {
             throw reader.error(node, "registrar", "min_expires ≤ default_expires ≤ max_expires must hold")
         }
