@@ -17,7 +17,8 @@ final class EdgeUnderTest: Sendable {
 
     static func start(
         idleTimeoutSeconds: Int = 300, maximumMessageSize: Int = 65_535, tls: OutpostConfiguration.TLS? = nil,
-        tlsListenerClientCertificates: OutpostConfiguration.TLS.ClientCertificates? = nil
+        tlsListenerClientCertificates: OutpostConfiguration.TLS.ClientCertificates? = nil,
+        configure: @Sendable (inout OutpostConfiguration) -> Void = { _ in }
     ) async throws -> EdgeUnderTest {
         var lastError: (any Error)?
         for _ in 0..<20 {
@@ -25,7 +26,7 @@ final class EdgeUnderTest: Sendable {
             do {
                 return try await EdgeUnderTest(
                     port: port, idleTimeoutSeconds: idleTimeoutSeconds, maximumMessageSize: maximumMessageSize, tls: tls,
-                    tlsListenerClientCertificates: tlsListenerClientCertificates)
+                    tlsListenerClientCertificates: tlsListenerClientCertificates, configure: configure)
             } catch {
                 lastError = error
             }
@@ -35,7 +36,8 @@ final class EdgeUnderTest: Sendable {
 
     private init(
         port: Int, idleTimeoutSeconds: Int, maximumMessageSize: Int, tls: OutpostConfiguration.TLS?,
-        tlsListenerClientCertificates: OutpostConfiguration.TLS.ClientCertificates?
+        tlsListenerClientCertificates: OutpostConfiguration.TLS.ClientCertificates?,
+        configure: @Sendable (inout OutpostConfiguration) -> Void
     ) async throws {
         self.port = port
         stateDirectory = NSTemporaryDirectory() + "outpost-test-\(UUID().uuidString)"
@@ -46,11 +48,12 @@ final class EdgeUnderTest: Sendable {
         if tls != nil {
             listeners.append(.init(transport: .tls, address: "127.0.0.1", port: port + 1, clientCertificates: tlsListenerClientCertificates))
         }
-        let configuration = OutpostConfiguration(
+        var configuration = OutpostConfiguration(
             sip: .init(
                 listeners: listeners, tls: tls ?? OutpostConfiguration.TLS(),
                 maximumMessageSize: maximumMessageSize, idleTimeoutSeconds: idleTimeoutSeconds),
             stateDirectory: stateDirectory, logLevel: .warning)
+        configure(&configuration)
         let runtime = OutpostRuntime(configuration: configuration)
         self.runtime = runtime
         let ready = AsyncStream<Void>.makeStream()
