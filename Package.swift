@@ -97,7 +97,7 @@ let package = Package(
             name: "TLSTests", dependencies: ["TLS", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP"], swiftSettings: strict),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport"], swiftSettings: strict),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport", "Storage"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
