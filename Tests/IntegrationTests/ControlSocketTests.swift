@@ -127,6 +127,23 @@ import Glibc
         try await edge.stop()
     }
 
+    @Test func anotherUserIsRefusedEvenWhenFileModesWouldLetItIn() async throws {
+        guard getuid() == 0, let setpriv = ExternalTool.path("setpriv") else {
+            print("skipped: switching to another user needs root and setpriv (util-linux)")
+            return
+        }
+        let edge = try await RunningControlSocket()
+        // Open the owner-only modes up, as a careless operator might: the peer check still holds.
+        #expect(chmod(edge.stateDirectory, 0o755) == 0 && chmod(edge.client.socketPath, 0o666) == 0)
+        let outcome = try ExternalTool.run(
+            setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", BinaryTests.binary, "show", "devices", "--state-dir", edge.stateDirectory],
+            timeout: .seconds(20))
+        #expect(outcome.status == 1)
+        #expect(outcome.output.contains("permission denied: the control socket answers only its owner"), "\(outcome.output)")
+        #expect(edge.service.statistics.refused == 1)
+        try await edge.stop()
+    }
+
     @Test func aStaleSocketIsReplacedAndALiveOneIsNot() async throws {
         let edge = try await RunningControlSocket()
         let second = ControlSocketService(

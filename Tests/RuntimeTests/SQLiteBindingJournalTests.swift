@@ -2,6 +2,7 @@ import Dispatch
 import Edge
 import Foundation
 import Runtime
+import Storage
 import Synchronization
 import Testing
 
@@ -147,6 +148,35 @@ import Testing
             if case .failure(let error) = result { failure.withLock { $0 = "\(error)" } }
         }
         #expect(failure.withLock { $0 } == "\(directory.journalPath): the binding journal is closed")
+    }
+
+    @Test func whenAGroupCannotBeCommittedEveryWriteInItGetsTheFailure() throws {
+        let directory = try TemporaryDirectory()
+        let journal = try SQLiteBindingJournal(stateDirectory: directory.path)
+        try SQLiteConnection(path: directory.journalPath).execute("DROP TABLE bindings")
+        let failures = Mutex<[String]>([])
+        let completed = DispatchSemaphore(value: 0)
+        for index in 0..<100 {
+            var binding = Self.noOptionalField
+            binding.addressOfRecord = "\(index)"
+            journal.write(addressOfRecord: binding.addressOfRecord, bindings: [binding]) { result in
+                if case .failure(let error) = result { failures.withLock { $0.append("\(error)") } }
+                completed.signal()
+            }
+        }
+        for _ in 0..<100 { #expect(completed.wait(timeout: .now() + 30) == .success) }
+        #expect(failures.withLock { $0.count } == 100)
+        #expect(failures.withLock { $0.allSatisfy { $0.contains("no such table: bindings") } }, "\(failures.withLock { $0.first ?? "" })")
+        #expect(journal.writesCommitted == 0)
+    }
+
+    @Test func aDatabaseFromANewerEdgeIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        _ = try SQLiteBindingJournal(stateDirectory: directory.path)
+        try SQLiteConnection(path: directory.journalPath).execute("UPDATE schema_version SET version = 99")
+        #expect(throws: BindingJournalError.newerSchema(file: directory.journalPath, version: 99)) {
+            try SQLiteBindingJournal(stateDirectory: directory.path)
+        }
     }
 
     @Test func aGarbageFileIsRefusedWithAnErrorNamingIt() throws {

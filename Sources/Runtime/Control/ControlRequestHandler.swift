@@ -14,6 +14,7 @@ final class ControlRequestHandler: ChannelInboundHandler {
     private let peerAllowed: Bool
     private var received: [UInt8] = []
     private var done = false
+    private var timeout: Scheduled<Void>?
 
     init(topics: ControlTopicRegistry, statistics: ControlSocketStatistics, maximumRequestLength: Int, peerAllowed: Bool) {
         self.topics = topics
@@ -28,8 +29,13 @@ final class ControlRequestHandler: ChannelInboundHandler {
             return
         }
         let channel = context.channel
-        context.eventLoop.scheduleTask(in: Self.requestTimeout) { channel.close(promise: nil) }
+        timeout = context.eventLoop.scheduleTask(in: Self.requestTimeout) { channel.close(promise: nil) }
         context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timeout?.cancel()
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
