@@ -79,7 +79,7 @@ final class TrunkMonitorService: Service, Sendable {
             case .failure(let failure):
                 upstream.recordProbe(of: index, answered: false)
                 lastRoundTrips.withLock { $0[index] = nil }
-                failures.append("\(upstream.transports[index].remote): \(failure)")
+                failures.append("\(failure)")
                 if case .transport = failure { transportFailure = true }
             }
         }

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real binary, survivable because its call manager never answers, killed with SIGKILL
+/// after a phone registered: the restarted edge knows the phone without it registering again.
+@Suite(.serialized) struct RegistrarRestartTests {
+    static func show(_ topic: String, config: String) throws -> [String: Any]? {
+        let outcome = try ExternalTool.run(BinaryTests.binary, ["show", topic, "--json", "--config", config], timeout: .seconds(10))
+        guard outcome.status == 0 else { return nil }
+        return try JSONSerialization.jsonObject(with: Data(outcome.output.utf8)) as? [String: Any]
+    }
+
+    static func waitFor(_ what: String, timeout: Duration, _ condition: () throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("timed out waiting for \(what)")
+    }
+
+    @Test func bindingsSurviveKillNineWhileSurvivable() async throws {
+        let state = NSTemporaryDirectory() + "outpost-restart-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let port = Int.random(in: 20_000...40_000)
+        let silentCallManager = try SilentUDPPeer()
+        let config = state + "/outpost.yaml"
+        try """
+            sip:
+              listen:
+                - {transport: udp, address: 127.0.0.1, port: \(port)}
+            trunk:
+              call_managers:
+                - {transport: udp, address: 127.0.0.1, port: \(silentCallManager.localPort)}
+              options_interval: 1
+              failover_misses: 2
+            registrar:
+              digest_algorithms: [MD5]
+            devices:
+              - name: soft-3001
+                lines: ["3001"]
+                security: non-secure
+                digest: {username: "3001", password: s3cret}
+            tftp: {enabled: false}
+            state_directory: \(state)
+            log: {level: warning}
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+
+        func startEdge() throws -> Process {
+            let edge = Process()
+            edge.executableURL = URL(fileURLWithPath: BinaryTests.binary)
+            edge.arguments = ["run", "--config", config]
+            edge.standardOutput = FileHandle.nullDevice
+            edge.standardError = FileHandle.nullDevice
+            try edge.run()
+            return edge
+        }
+
+        let first = try startEdge()
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        try await Self.waitFor("failover", timeout: .seconds(15)) { try Self.show("trunk", config: config)?["mode"] as? String == "survivable" }
+        let trunk = try #require(try Self.show("trunk", config: config))
+        let history = try #require((trunk["state"] as? [String: Any])?["history"] as? [[String: Any]])
+        #expect(history.last?["cause"] as? String == "2 keep-alives unanswered (last: no answer within 0.625 seconds from udp:127.0.0.1:\(silentCallManager.localPort))", "\(history)")
+
+        let work = try RegistrarInteropTests.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let (registered, log) = try RegistrarInteropTests.sipp(
+            ["127.0.0.1:\(port)", "-sf", "\(RegistrarInteropTests.fixtures)/sipp-register-digest.xml", "-t", "u1", "-s", "3001", "-au", "3001", "-ap", "s3cret", "-m", "1"],
+            work: work)
+        #expect(registered.status == 0, "\(log.suffix(2000))")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+
+        let second = try startEdge()
+        defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
+        var bindings: [[String: Any]] = []
+        try await Self.waitFor("the restarted edge", timeout: .seconds(15)) {
+            bindings = try Self.show("registrations", config: config)?["bindings"] as? [[String: Any]] ?? []
+            return !bindings.isEmpty
+        }
+        #expect(bindings.count == 1)
+        #expect(bindings.first?["address_of_record"] as? String == "3001")
+        #expect(bindings.first?["device"] as? String == "soft-3001")
+        #expect(bindings.first?["user_agent"] as? String == "sipp")
+        kill(second.processIdentifier, SIGKILL)
+        second.waitUntilExit()
+    }
+}
+
+/// A UDP port on 127.0.0.1 that takes datagrams and never answers: a call manager that hangs.
+final class SilentUDPPeer {
+    let descriptor: Int32
+    let localPort: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard descriptor >= 0, bound else { throw SocketError(operation: "bind") }
+        self.descriptor = descriptor
+        localPort = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
+}
