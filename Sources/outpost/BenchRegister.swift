@@ -1,14 +1,12 @@
 import ArgumentParser
 import Runtime
 
-/// The baseline half of `outpost bench register` on its own: the REGISTER load generator against
-/// a Kamailio it starts and kills, to check the generator and read the figures to beat.
-struct RegisterKamailioBench: AsyncParsableCommand {
+struct RegisterBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "register-kamailio", abstract: "REGISTER/s and latency of Kamailio under the register load generator.",
-        shouldDisplay: false)
+        commandName: "register",
+        abstract: "REGISTER/s persisted over one TLS connection and over UDP, p50/p99, memory per binding; Kamailio as baseline.")
 
-    @Option(help: "Distinct users (AORs); at least the window.")
+    @Option(help: "Distinct users (addresses of record); at least the window.")
     var users: Int = 10_000
 
     @Option(help: "REGISTERs per transport.")
@@ -17,11 +15,8 @@ struct RegisterKamailioBench: AsyncParsableCommand {
     @Option(help: "REGISTERs outstanding at once.")
     var window: Int = 200
 
-    @Option(help: "Kamailio's UDP receivers and TCP/TLS workers.")
-    var children: Int = 2
-
     func run() async throws {
-        let baseline = KamailioBaseline(users: users, requests: requests, window: window, children: children)
-        for line in KamailioBaseline.report(try await baseline.measure(), baseline: baseline) { print(line) }
+        let benchmark = RegisterBenchmark(users: users, requests: requests, window: window)
+        for line in try await benchmark.run() { print(line) }
     }
 }

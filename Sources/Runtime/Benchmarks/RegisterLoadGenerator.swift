@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SIP
 import NIOPosix
 import SIPTransport
 import TLS
@@ -60,7 +61,8 @@ public struct RegisterLoadResult: Sendable, CustomStringConvertible {
 public enum RegisterLoadGenerator {
     public static func run(
         target: SocketAddress, transport: RegisterLoadTransport, tlsContext: TLSContext? = nil,
-        users: Int, requests: Int, window: Int, requestTimeout: Duration = .seconds(5), domain: String = "bench.test"
+        users: Int, requests: Int, window: Int, requestTimeout: Duration = .seconds(5), domain: String = "bench.test",
+        digestPassword: String? = nil
     ) async throws -> RegisterLoadResult {
         guard users >= window, window > 0, requests > 0 else {
             throw BenchmarkError(reason: "register load needs users (\(users)) ≥ window (\(window)) > 0 and requests > 0")
@@ -69,7 +71,7 @@ public enum RegisterLoadGenerator {
         do {
             let result = try await drive(
                 group: group, target: target, transport: transport, tlsContext: tlsContext, users: users, requests: requests,
-                window: window, requestTimeout: requestTimeout, domain: domain)
+                window: window, requestTimeout: requestTimeout, domain: domain, digestPassword: digestPassword)
             try await group.shutdownGracefully()
             return result
         } catch {
@@ -80,12 +82,13 @@ public enum RegisterLoadGenerator {
 
     private static func drive(
         group: MultiThreadedEventLoopGroup, target: SocketAddress, transport: RegisterLoadTransport, tlsContext: TLSContext?,
-        users: Int, requests: Int, window: Int, requestTimeout: Duration, domain: String
+        users: Int, requests: Int, window: Int, requestTimeout: Duration, domain: String, digestPassword: String?
     ) async throws -> RegisterLoadResult {
         let promise = group.next().makePromise(of: RegisterLoadResult.self)
         let plan = RegisterLoadPlan(
             transport: transport, target: target, users: users, requests: requests, window: window,
-            requestTimeout: requestTimeout, domain: domain, runTag: String(UInt32.random(in: 0...UInt32.max), radix: 36))
+            requestTimeout: requestTimeout, domain: domain, runTag: String(UInt32.random(in: 0...UInt32.max), radix: 36),
+            digestPassword: digestPassword)
         let channel: any Channel
         switch transport {
         case .udp:
@@ -134,6 +137,9 @@ struct RegisterLoadPlan: Sendable {
     let domain: String
     /// Sets this run's Call-IDs apart from any earlier run against the same registrar.
     let runTag: String
+    /// With a password, each user (`bench<N>`, its own username) answers the first challenge and
+    /// then sends credentials up front with a growing nonce count, as phones do.
+    let digestPassword: String?
 }
 
 /// Lets the driver read and write plain buffers on a datagram channel.
@@ -172,8 +178,9 @@ final class RegisterLoadDriver: ChannelInboundHandler {
     struct Start {}
 
     private struct InFlight {
-        let cseq: UInt32
+        var cseq: UInt32
         let sentAt: UInt64
+        var carriedCredentials: Bool
     }
 
     private let plan: RegisterLoadPlan
@@ -194,6 +201,8 @@ final class RegisterLoadDriver: ChannelInboundHandler {
     private var finished = false
     private var viaHost = "127.0.0.1:5060"
     private var sweep: RepeatedTask?
+    private var challenges: [DigestChallenge?]
+    private var nonceCounts: [UInt32]
 
     init(plan: RegisterLoadPlan, startsAfterHandshake: Bool, result: EventLoopPromise<RegisterLoadResult>) {
         self.plan = plan
@@ -202,6 +211,8 @@ final class RegisterLoadDriver: ChannelInboundHandler {
         inFlight = Array(repeating: nil, count: plan.users)
         nextCSeq = Array(repeating: 1, count: plan.users)
         idleUsers = Array(0..<plan.users)
+        challenges = Array(repeating: nil, count: plan.digestPassword == nil ? 0 : plan.users)
+        nonceCounts = Array(repeating: 0, count: plan.digestPassword == nil ? 0 : plan.users)
         latencies.reserveCapacity(plan.requests)
     }
 
@@ -236,14 +247,30 @@ final class RegisterLoadDriver: ChannelInboundHandler {
             idleUsers.removeFirst(idleHead)
             idleHead = 0
         }
-        let cseq = nextCSeq[user]
-        nextCSeq[user] = cseq &+ 1
-        inFlight[user] = InFlight(cseq: cseq, sentAt: DispatchTime.now().uptimeNanoseconds)
         sent += 1
-        context.write(wrapOutboundOut(request(user: user, cseq: cseq, allocator: context.channel.allocator)), promise: nil)
+        send(user, sentAt: DispatchTime.now().uptimeNanoseconds, context)
     }
 
-    private func request(user: Int, cseq: UInt32, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// Sends the user's next REGISTER (a new one, or the answer to a challenge with `sentAt` kept).
+    private func send(_ user: Int, sentAt: UInt64, _ context: ChannelHandlerContext) {
+        let cseq = nextCSeq[user]
+        nextCSeq[user] = cseq &+ 1
+        let authorization = credentials(for: user)
+        inFlight[user] = InFlight(cseq: cseq, sentAt: sentAt, carriedCredentials: authorization != nil)
+        context.write(
+            wrapOutboundOut(request(user: user, cseq: cseq, authorization: authorization, allocator: context.channel.allocator)), promise: nil)
+    }
+
+    private func credentials(for user: Int) -> String? {
+        guard let password = plan.digestPassword, let challenge = challenges[user] else { return nil }
+        nonceCounts[user] += 1
+        let answer = DigestCredentials.answering(
+            challenge, username: "bench\(user)", password: password, method: "REGISTER", uri: "sip:\(plan.domain)", cnonce: plan.runTag,
+            nonceCount: nonceCounts[user])
+        return answer.description
+    }
+
+    private func request(user: Int, cseq: UInt32, authorization: String?, allocator: ByteBufferAllocator) -> ByteBuffer {
         let transport = plan.transport == .udp ? "UDP" : "TLS"
         let name = "bench\(user)"
         let text = "REGISTER sip:\(plan.domain) SIP/2.0\r\n"
@@ -255,6 +282,7 @@ final class RegisterLoadDriver: ChannelInboundHandler {
             + "CSeq: \(cseq) REGISTER\r\n"
             + "Contact: <sip:\(name)@\(viaHost);transport=\(plan.transport.rawValue)>\r\n"
             + "Expires: 3600\r\n"
+            + (authorization.map { "Authorization: \($0)\r\n" } ?? "")
             + "User-Agent: outpost-bench\r\n"
             + "Content-Length: 0\r\n\r\n"
         var buffer = allocator.buffer(capacity: text.utf8.count)
@@ -267,6 +295,14 @@ final class RegisterLoadDriver: ChannelInboundHandler {
         let response = unwrapInboundIn(data)
         guard let parsed = RegisterResponseScan(response), parsed.status >= 200,
               parsed.user < plan.users, let flight = inFlight[parsed.user], flight.cseq == parsed.cseq else { return }
+        if parsed.status == 401, plan.digestPassword != nil, let challenge = Self.challenge(in: response),
+            !flight.carriedCredentials || challenge.stale
+        {
+            challenges[parsed.user] = challenge
+            nonceCounts[parsed.user] = 0
+            send(parsed.user, sentAt: flight.sentAt, context)
+            return
+        }
         inFlight[parsed.user] = nil
         idleUsers.append(parsed.user)
         if (200..<300).contains(parsed.status) {
@@ -277,6 +313,12 @@ final class RegisterLoadDriver: ChannelInboundHandler {
         }
         sendNext(context)
         finishIfDone()
+    }
+
+    private static func challenge(in buffer: ByteBuffer) -> DigestChallenge? {
+        let message = try? SIPMessage(parsing: Array(buffer.readableBytesView))
+        return (try? message?.response?.headers.digestChallenges())?.first { $0.effectiveAlgorithm == .md5 }
+            ?? (try? message?.response?.headers.digestChallenges())?.first
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
