@@ -71,11 +71,9 @@ final class TransactionDispatcher: SIPMessageReceiver {
                 case .answered(nil): continue
                 case .register(let registrar):
                     guard let source else { continue }
-                    let origin = RequestOrigin(source)
-                    Task {
-                        let response = await registrar.handle(request, origin: origin)
-                        self.respond(response, to: transaction)
-                        self.armTimer()
+                    registrar.handle(request, origin: RequestOrigin(source)) { [self] response in
+                        respond(response, to: transaction)
+                        armTimer()
                     }
                 }
             case .passToTU(.response, _):

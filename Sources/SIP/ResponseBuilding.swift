@@ -33,13 +33,16 @@ public enum SIPIdentifiers {
     public static func branch() -> String { Via.magicCookie + randomHex(byteCount: 12) }
     public static func callID() -> String { randomHex(byteCount: 16) }
 
+    /// Eight random bytes per call of the system generator: one `getrandom` per 64 bits, not per byte.
     static func randomHex(byteCount: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(byteCount * 2)
-        for _ in 0..<byteCount {
-            let value = UInt8.random(in: 0...255, using: &generator)
+        var word: UInt64 = 0
+        for index in 0..<byteCount {
+            if index % 8 == 0 { word = generator.next() }
+            let value = UInt8(truncatingIfNeeded: word >> (8 * UInt64(index % 8)))
             bytes.append(digits[Int(value >> 4)])
             bytes.append(digits[Int(value & 0x0F)])
         }

@@ -68,7 +68,7 @@ public struct DigestAuthority: Sendable {
     private func makeNonce(now: Int64) -> String {
         var generator = SystemRandomNumberGenerator()
         var body = withUnsafeBytes(of: UInt64(bitPattern: now).bigEndian, Array.init)
-        body += (0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        body += withUnsafeBytes(of: generator.next() as UInt64, Array.init)
         let tag = HMACSHA256.authenticate(body + Array(realm.utf8), key: key).prefix(16)
         return Self.hex(body + tag)
     }

@@ -69,17 +69,29 @@ public final class Registrar: Sendable {
         return state.withLock { $0.table.bindings(for: addressOfRecord, now: now) }
     }
 
-    /// The answer to a REGISTER.
+    /// The answer to a REGISTER, once the binding is durable or the call manager has spoken.
     public func handle(_ request: SIPRequest, origin: RequestOrigin) async -> SIPResponse {
+        await withCheckedContinuation { continuation in handle(request, origin: origin) { continuation.resume(returning: $0) } }
+    }
+
+    /// The same, with the answer passed to `reply` on whichever thread completes it: a REGISTER
+    /// the edge answers itself needs no task, only the journal's completion.
+    public func handle(_ request: SIPRequest, origin: RequestOrigin, reply: @escaping @Sendable (SIPResponse) -> Void) {
         let admitted = state.withLock { $0.limiter.admit(origin.flow.remoteAddress, now: .now) }
         guard admitted else {
             statistics.increment(.rateLimited)
             var answer = policy.response(to: request, 503, reason: "Service Unavailable (too many REGISTERs from \(origin.flow.remoteAddress))")
             answer.headers.append(.retryAfter, "5")
-            return answer
+            return reply(answer)
         }
-        if mode == .normal, let relayed = await relayUpstream(request, origin: origin) { return relayed }
-        return await answerLocally(request, origin: origin)
+        if mode == .normal, upstream != nil {
+            Task {
+                if let relayed = await relayUpstream(request, origin: origin) { return reply(relayed) }
+                answerLocally(request, origin: origin, reply: reply)
+            }
+            return
+        }
+        answerLocally(request, origin: origin, reply: reply)
     }
 
     /// Normal mode: identity checks here, then the call manager decides. Nil means the edge must
@@ -119,9 +131,9 @@ public final class Registrar: Sendable {
         return await durable(receipt) ? response : storeFailure(request)
     }
 
-    private func answerLocally(_ request: SIPRequest, origin: RequestOrigin) async -> SIPResponse {
+    private func answerLocally(_ request: SIPRequest, origin: RequestOrigin, reply: @escaping @Sendable (SIPResponse) -> Void) {
         let now = wallClock()
-        let (outcome, receipt) = state.withLock { state -> (RegistrationProcessor.Outcome?, WriteReceipt?) in
+        let (outcome, receipt) = state.withLock { state -> (RegistrationProcessor.Outcome, WriteReceipt?) in
             switch authoriser.authorise(request, origin: origin, inventory: inventory, digest: &state.digest, now: now) {
             case .refused(let answer, let kind):
                 count(kind)
@@ -136,15 +148,19 @@ public final class Registrar: Sendable {
             }
         }
         switch outcome {
-        case .respond(let answer)?:
-            if receipt == nil, answer.statusCode != 401, answer.statusCode != 403 {
+        case .respond(let answer):
+            if answer.statusCode != 401, answer.statusCode != 403 {
                 statistics.increment(answer.statusCode == 200 ? .queried : answer.statusCode == 423 ? .intervalTooBrief : .badRequests)
             }
-            return answer
-        case .commit(_, let answer)?:
-            return await durable(receipt) ? answer : storeFailure(request)
-        case nil:
-            return storeFailure(request)
+            reply(answer)
+        case .commit(_, let answer):
+            receipt?.whenComplete { [self] result in
+                if case .failure(let error) = result {
+                    logger.error("binding not stored", metadata: ["error": "\(error)"])
+                    return reply(storeFailure(request))
+                }
+                reply(answer)
+            }
         }
     }
 

@@ -1,27 +1,30 @@
 import Synchronization
 
-/// The journal's promise for one write: it completes once, possibly before anyone waits.
+/// The journal's promise for one write: it completes once, possibly before anyone asks.
 final class WriteReceipt: Sendable {
-    private let state = Mutex<(outcome: Result<Void, any Error>?, waiter: CheckedContinuation<Result<Void, any Error>, Never>?)>((nil, nil))
+    private let state = Mutex<(outcome: Result<Void, any Error>?, callback: (@Sendable (Result<Void, any Error>) -> Void)?)>((nil, nil))
 
     func complete(_ outcome: Result<Void, any Error>) {
-        let waiter = state.withLock { state -> CheckedContinuation<Result<Void, any Error>, Never>? in
+        let callback = state.withLock { state -> (@Sendable (Result<Void, any Error>) -> Void)? in
             guard state.outcome == nil else { return nil }
             state.outcome = outcome
-            defer { state.waiter = nil }
-            return state.waiter
+            defer { state.callback = nil }
+            return state.callback
         }
-        waiter?.resume(returning: outcome)
+        callback?(outcome)
+    }
+
+    /// Runs `callback` once the write completed (at once if it already has); one callback only.
+    func whenComplete(_ callback: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        let ready = state.withLock { state -> Result<Void, any Error>? in
+            if let outcome = state.outcome { return outcome }
+            state.callback = callback
+            return nil
+        }
+        if let ready { callback(ready) }
     }
 
     func wait() async -> Result<Void, any Error> {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> Result<Void, any Error>? in
-                if let outcome = state.outcome { return outcome }
-                state.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
+        await withCheckedContinuation { continuation in whenComplete { continuation.resume(returning: $0) } }
     }
 }
