@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Runtime", "SIP", "Edge", "SIPTransport", "TLS", nioCore, nioPosix, logging,
+                "Runtime", "SIP", "Edge", "SIPTransport", "TLS", "XFRM", nioCore, nioPosix, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Fixtures"],

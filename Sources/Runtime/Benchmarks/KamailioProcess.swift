@@ -16,7 +16,11 @@ public final class KamailioProcess: @unchecked Sendable {
     /// The `ctl` module's binrpc socket, for `kamcmd -s`.
     public var controlSocket: String { "unix:\(workDirectory)/ctl" }
     public var logPath: String { "\(workDirectory)/kamailio.log" }
-    private let process = Process()
+    /// Spawned with posix_spawn, not Foundation's Process: Kamailio closes the descriptors it
+    /// inherits, which Foundation takes for the child's exit, and its monitor thread then blocks
+    /// in waitpid until Kamailio really exits — reaping no other child of this process meanwhile.
+    public let processIdentifier: pid_t
+    private var exited = false
 
     /// - Parameters:
     ///   - listeners: Kamailio's `-l` values, e.g. `udp:127.0.0.1:5060`.
@@ -29,35 +33,59 @@ public final class KamailioProcess: @unchecked Sendable {
         self.workDirectory = workDirectory
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         var arguments = ["-f", configurationFile, "-DD", "-E", "-P", "\(workDirectory)/kamailio.pid", "-Y", workDirectory,
-                         "-A", "CTL_SOCKET=\"\(controlSocket)\""]
+                         "-A", "CTL_SOCKET=\"unix:\(workDirectory)/ctl\""]
         for listener in listeners { arguments += ["-l", listener] }
         for define in defines { arguments += ["-A", define] }
-        let command = launcher + [Self.executable] + arguments
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.currentDirectoryURL = URL(fileURLWithPath: workDirectory)
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try log.close()
+        processIdentifier = try Self.spawn(launcher + [Self.executable] + arguments, output: "\(workDirectory)/kamailio.log")
+    }
+
+    private static func spawn(_ command: [String], output: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The parent may block SIGTERM; Kamailio must start with a clean mask.
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let argv = command.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, command[0], &actions, &attributes, argv, environ)
+        guard result == 0 else { throw BenchmarkError(reason: "posix_spawn \(command[0]): \(String(cString: strerror(result)))") }
+        return pid
     }
 
     deinit { stop() }
 
-    public var isRunning: Bool { process.isRunning }
+    public var isRunning: Bool {
+        guard !exited else { return false }
+        var status: Int32 = 0
+        if waitpid(processIdentifier, &status, WNOHANG) == processIdentifier { exited = true }
+        return !exited
+    }
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// SIGKILL to Kamailio and every process it forked; SIGKILL because a child of a Swift
     /// process may inherit a blocked SIGTERM.
     public func stop() {
-        guard process.isRunning else { return }
-        for pid in ProcessTree.descendants(of: process.processIdentifier) { kill(pid, SIGKILL) }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard isRunning else { return }
+        let workers = ProcessTree.descendants(of: processIdentifier)
+        for pid in workers { kill(pid, SIGKILL) }
+        kill(processIdentifier, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(processIdentifier, &status, 0)
+        exited = true
+        // The workers are init's to reap now; their ports are free once they are gone.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while workers.contains(where: ProcessTree.isAlive), ContinuousClock.now < deadline { usleep(10_000) }
     }
 
     /// Runs `kamcmd` against this Kamailio's control socket and returns its output.
@@ -103,12 +131,22 @@ enum ProcessTree {
         return found
     }
 
-    /// Field 4 of /proc/PID/stat; the command name in field 2 may contain spaces and parentheses,
-    /// so the fields are counted after its closing parenthesis.
+    /// A zombie holds no sockets any more, so it counts as gone.
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let fields = statFields(of: pid) else { return false }
+        return fields.first != "Z"
+    }
+
     private static func parentProcess(of pid: Int32) -> Int32? {
+        guard let fields = statFields(of: pid), fields.count > 1 else { return nil }
+        return Int32(fields[1])
+    }
+
+    /// The fields of /proc/PID/stat from the state (field 3) on; the command name before it may
+    /// contain spaces and parentheses, so they are counted after its last closing parenthesis.
+    private static func statFields(of pid: Int32) -> [Substring]? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 1 ? Int32(fields[1]) : nil
+        return stat[stat.index(after: close)...].split(separator: " ")
     }
 }

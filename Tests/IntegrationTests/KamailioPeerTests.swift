@@ -1,0 +1,110 @@
+import Foundation
+import Runtime
+import Testing
+
+/// The stand-in call manager against independent peers, before the edge sits between them: sipp
+/// over UDP and over TLS (through socat), and baresip, each registering to Kamailio; the
+/// bindings are then read back from Kamailio itself.
+@Suite(.serialized) struct KamailioPeerTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+
+    /// Runs one sipp scenario to completion (at most `timeout`) and returns its outcome with the
+    /// content of its error log.
+    static func sipp(_ target: String, scenario: String, transport: String = "u1", calls: Int = 1, extra: [String] = [],
+                     launcher: [String] = [], timeout: Duration = .seconds(30)) throws -> (outcome: ExternalTool.Outcome, errors: String) {
+        let sipp = try #require(ExternalTool.path("sipp"), "sipp (sip-tester) is installed by appliance/install-deps")
+        let work = NSTemporaryDirectory() + "sipp-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let command = launcher + [sipp, target, "-sf", "\(fixtures)/\(scenario).xml", "-t", transport, "-m", String(calls), "-r", "50",
+                                  "-timeout", "15s", "-nostdin", "-trace_err", "-error_file", "\(work)/errors.log"] + extra
+        let outcome = try ExternalTool.run(command[0], Array(command.dropFirst()), timeout: timeout, directory: work)
+        return (outcome, (try? String(contentsOfFile: "\(work)/errors.log", encoding: .utf8)) ?? "")
+    }
+
+    @Test func sippRegistersOverUDPAndKamailioListsTheBindings() async throws {
+        let kamailio = try await KamailioUnderTest.start()
+        defer { kamailio.stop() }
+        #expect(try kamailio.bindings().isEmpty)
+        let run = try Self.sipp("127.0.0.1:\(kamailio.port)", scenario: "sipp-register", calls: 5)
+        #expect(run.outcome.status == 0, "sipp exit \(run.outcome.status): \(run.errors.prefix(2000))")
+        let bindings = try kamailio.bindings()
+        #expect(Set(bindings.map(\.aor)) == Set((1...5).map { "phone\($0)" }), "\(bindings)")
+        #expect(bindings.allSatisfy { $0.socket == "udp:127.0.0.1:\(kamailio.port)" && $0.contact.contains("@127.0.0.1:") })
+    }
+
+    @Test func aRegisterWithPathKeepsThePathInTheBinding() async throws {
+        let kamailio = try await KamailioUnderTest.start()
+        defer { kamailio.stop() }
+        let run = try Self.sipp("127.0.0.1:\(kamailio.port)", scenario: "sipp-register-path")
+        #expect(run.outcome.status == 0, "sipp exit \(run.outcome.status): \(run.errors.prefix(2000))")
+        let binding = try #require(try kamailio.bindings().first { $0.aor == "pathphone1" })
+        #expect(binding.contact == "sip:pathphone1@10.99.1.2:5060")
+        #expect(binding.path?.contains("sip:edge@127.0.0.1:") == true, "\(binding)")
+    }
+
+    @Test func sippRegistersOverTLSThroughSocatWithAPhoneCertificate() async throws {
+        let kamailio = try await KamailioUnderTest.start()
+        defer { kamailio.stop() }
+        let relayPort = try FreePort.pick()
+        let relay = try BackgroundTool.tlsRelay(listenPort: relayPort, tlsPort: kamailio.tlsPort)
+        defer { relay.stop() }
+        let run = try Self.sipp("127.0.0.1:\(relayPort)", scenario: "sipp-register", transport: "t1", calls: 3)
+        #expect(run.outcome.status == 0, "sipp exit \(run.outcome.status): \(run.errors.prefix(2000)) \(relay.output.suffix(1000))")
+        let bindings = try kamailio.bindings()
+        #expect(Set(bindings.map(\.aor)) == ["phone1", "phone2", "phone3"], "\(bindings)")
+        #expect(bindings.allSatisfy { $0.socket == "tls:127.0.0.1:\(kamailio.tlsPort)" }, "\(bindings)")
+    }
+
+    @Test func aClientWithoutACertificateCannotRegisterOverTLS() async throws {
+        let kamailio = try await KamailioUnderTest.start()
+        defer { kamailio.stop() }
+        let request = NSTemporaryDirectory() + "register-\(UUID().uuidString).txt"
+        try ("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKanon;rport\r\n"
+            + "From: <sip:anonymous@127.0.0.1>;tag=a\r\nTo: <sip:anonymous@127.0.0.1>\r\nCall-ID: anon\r\nCSeq: 1 REGISTER\r\n"
+            + "Contact: <sip:anonymous@127.0.0.1:9;transport=tls>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+            .write(toFile: request, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: request) }
+        let outcome = try ExternalTool.run("/bin/bash", ["-c",
+            "(cat \(request); sleep 1) | openssl s_client -connect 127.0.0.1:\(kamailio.tlsPort) -quiet -CAfile \(IntegrationPKI.path("ca.pem"))"],
+            timeout: .seconds(15))
+        #expect(!outcome.output.contains("SIP/2.0 200"), "\(outcome.output)")
+        #expect(try kamailio.bindings().isEmpty)
+    }
+
+    @Test func baresipRegistersOverMutualTLSAndKamailioListsIt() async throws {
+        let baresip = try #require(ExternalTool.path("baresip"), "baresip-core is installed by appliance/install-deps")
+        let kamailio = try await KamailioUnderTest.start()
+        defer { kamailio.stop() }
+        let home = NSTemporaryDirectory() + "baresip-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        // baresip wants certificate and key in one file.
+        let identity = try String(contentsOfFile: IntegrationPKI.path("phone.pem"), encoding: .utf8)
+            + String(contentsOfFile: IntegrationPKI.path("phone.key"), encoding: .utf8)
+        try identity.write(toFile: "\(home)/phone.pem", atomically: true, encoding: .utf8)
+        try """
+            sip_listen 127.0.0.1:0
+            sip_certificate \(home)/phone.pem
+            sip_cafile \(IntegrationPKI.path("ca.pem"))
+            module_path /usr/lib/baresip/modules
+            module menu.so
+            module_app account.so
+
+            """.write(toFile: "\(home)/config", atomically: true, encoding: .utf8)
+        try "<sip:2001@edge.test;transport=tls>;outbound=\"sip:127.0.0.1:\(kamailio.tlsPort);transport=tls\";regint=60\n"
+            .write(toFile: "\(home)/accounts", atomically: true, encoding: .utf8)
+        // baresip unregisters when it quits, so the binding is read while it runs.
+        let phone = try BackgroundTool([baresip, "-f", home, "-s", "-t", "30"], timeout: .seconds(40))
+        defer { phone.stop() }
+        var bindings: [KamailioUnderTest.Binding] = []
+        let deadline = ContinuousClock.now + .seconds(20)
+        while bindings.isEmpty, ContinuousClock.now < deadline, phone.process.isRunning {
+            try await Task.sleep(for: .milliseconds(100))
+            bindings = try kamailio.bindings().filter { $0.aor == "2001" }
+        }
+        let binding = try #require(bindings.first, "no binding for 2001; baresip said: \(phone.output.suffix(3000))")
+        #expect(binding.socket == "tls:127.0.0.1:\(kamailio.tlsPort)")
+        #expect(binding.contact.hasPrefix("sip:2001") && binding.contact.contains("@127.0.0.1:") && binding.contact.contains("transport=tls"), "\(binding)")
+    }
+}
