@@ -4,7 +4,7 @@ import Runtime
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure a hot path next to its baseline, both in this run (use a release build).",
-        subcommands: [SIPParseBench.self, TLSBench.self, TLSIdleClientsCommand.self])
+        subcommands: [SIPParseBench.self, TLSBench.self, TFTPBench.self, TLSIdleClientsCommand.self])
 }
 
 struct SIPParseBench: ParsableCommand {

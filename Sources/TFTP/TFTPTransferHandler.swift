@@ -1,0 +1,148 @@
+import Logging
+import NIOCore
+import TFTPProtocol
+
+/// One read transfer on its own channel: feeds the client's packets and the retransmission timer
+/// to a `TFTPReadTransfer` and carries out its actions. Packets from any other address get
+/// ERROR 5 and leave the transfer alone. The channel closes when the transfer ends, which gives
+/// the slot back.
+final class TFTPTransferHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    struct Setup: Sendable {
+        var client: SocketAddress
+        var path: String
+        var content: any TFTPFileContent
+        var negotiated: TFTPNegotiatedOptions
+        var settings: TFTPServerSettings
+        var statistics: TFTPStatistics
+        var logger: Logger
+        var onEnd: @Sendable () -> Void
+    }
+
+    private let setup: Setup
+    private var transfer: TFTPReadTransfer?
+    private var timer: Scheduled<Void>?
+    private var started: ContinuousClock.Instant?
+    private var ended = false
+    private var timedOut = false
+
+    init(_ setup: Setup) {
+        self.setup = setup
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        end(outcome: "closed", context: nil)
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        end(outcome: "closed", context: nil)
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard started == nil else { return }
+        started = .now
+        let content = setup.content
+        let (transfer, actions) = TFTPReadTransfer.start(
+            fileSize: content.size, negotiated: setup.negotiated, defaultTimeout: setup.settings.timeout,
+            maximumRetries: setup.settings.retries, read: content.read)
+        self.transfer = transfer
+        perform(actions, context: context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard envelope.remoteAddress == setup.client else {
+            setup.statistics.increment(.unknownTransferID)
+            var buffer = context.channel.allocator.buffer(capacity: 48)
+            buffer.writeTFTPPacket(.error(code: .unknownTransferID, message: "unknown transfer ID"))
+            context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: buffer)), promise: nil)
+            return
+        }
+        let packet: TFTPPacket
+        do {
+            packet = try TFTPPacket.parse(Array(envelope.data.readableBytesView))
+        } catch {
+            // A mangled datagram from the client's address (or spoofed as it) does not end the transfer.
+            setup.statistics.increment(.malformedPackets)
+            return
+        }
+        handle(.received(packet), context: context)
+    }
+
+    private func handle(_ event: TFTPReadTransfer.Event, context: ChannelHandlerContext) {
+        guard var transfer else { return }
+        let actions = transfer.handle(event, read: setup.content.read)
+        self.transfer = transfer
+        perform(actions, context: context)
+    }
+
+    private func perform(_ actions: [TFTPReadTransfer.Action], context: ChannelHandlerContext) {
+        var wrote = false
+        for action in actions {
+            switch action {
+            case .send(let packet):
+                var buffer = context.channel.allocator.buffer(capacity: setup.negotiated.effectiveBlockSize + 4)
+                buffer.writeTFTPPacket(packet)
+                context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: setup.client, data: buffer)), promise: nil)
+                wrote = true
+            case .startTimer(let after):
+                timer?.cancel()
+                timer = context.eventLoop.assumeIsolated().scheduleTask(in: after.timeAmount) { [self] in
+                    timedOut = true
+                    handle(.timerFired, context: context)
+                    timedOut = false
+                }
+            case .cancelTimer:
+                timer?.cancel()
+                timer = nil
+            case .finished:
+                end(outcome: "ok", context: context)
+            case .failed(let code, let message):
+                end(outcome: timedOut ? "timeout" : "error \(code.rawValue): \(message)", context: context)
+            }
+        }
+        if wrote { context.flush() }
+    }
+
+    /// Records the transfer, frees its slot and closes the channel, once.
+    private func end(outcome: String, context: ChannelHandlerContext?) {
+        guard !ended else { return }
+        ended = true
+        timer?.cancel()
+        timer = nil
+        let statistics = setup.statistics
+        let blockSize = setup.negotiated.effectiveBlockSize
+        let delivered = transfer.map { min(($0.firstUnacknowledged - 1) * UInt64(blockSize), $0.fileSize) } ?? 0
+        switch outcome {
+        case "ok": statistics.increment(.transfersCompleted)
+        case "timeout": statistics.increment(.transfersTimedOut)
+        default: statistics.increment(.transfersFailed)
+        }
+        statistics.increment(.bytesSent, by: delivered)
+        statistics.record(
+            .init(client: setup.client.endpoint, file: setup.path, bytes: delivered, blockSize: blockSize,
+                  windowSize: setup.negotiated.effectiveWindowSize, duration: started.map { .now - $0 } ?? .zero,
+                  outcome: outcome))
+        if outcome != "ok" {
+            setup.logger.info("TFTP transfer ended", metadata: ["client": "\(setup.client.endpoint)", "file": "\(setup.path)", "outcome": "\(outcome)"])
+        }
+        setup.onEnd()
+        if let context {
+            // The ERROR that ended it is still only written; it must leave before the port goes away.
+            context.flush()
+            context.close(promise: nil)
+        }
+    }
+}
