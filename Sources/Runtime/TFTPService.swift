@@ -38,7 +38,7 @@ public final class TFTPService: Service {
                 maximumTransfers: configuration.maximumTransfers, maximumTransfersPerClient: configuration.maximumTransfersPerClient,
                 timeout: .seconds(configuration.timeoutSeconds), retries: configuration.retries),
             source: try source(), statistics: statistics, logger: logger,
-            makeTransferChannel: Self.channelFactory(group: group, host: configuration.address, receiveCapacity: 2048))
+            makeTransferChannel: Self.transferChannelFactory(group: group, host: configuration.address))
         let channel: any Channel
         do {
             channel = try await DatagramBootstrap(group: group)
@@ -67,8 +67,7 @@ public final class TFTPService: Service {
         }
         if let upstream = configuration.upstream {
             let address = try SocketAddress(ipAddress: upstream.address, port: upstream.port)
-            let client = TFTPClient(
-                makeChannel: Self.channelFactory(group: group, host: address.protocol == .inet6 ? "::" : "0.0.0.0", receiveCapacity: 65_536))
+            let client = TFTPClient(makeChannel: Self.clientChannelFactory(group: group, host: address.protocol == .inet6 ? "::" : "0.0.0.0"))
             layers.append(
                 TFTPUpstreamProxy(
                     upstream: address, client: client,
@@ -79,11 +78,22 @@ public final class TFTPService: Service {
         return TFTPOverlaySource(layers)
     }
 
-    /// UDP channels on ephemeral ports of `host`: one per transfer, or per download of a client.
-    public static func channelFactory(group: any EventLoopGroup, host: String, receiveCapacity: Int) -> TFTPChannelFactory {
+    /// UDP channels on ephemeral ports of `host` for the server's transfers. A transfer receives
+    /// one small ACK per window, so one read per wake-up saves the read that would find nothing.
+    public static func transferChannelFactory(group: any EventLoopGroup, host: String) -> TFTPChannelFactory {
+        channelFactory(group: group, host: host, receiveCapacity: 2048, messagesPerRead: 1)
+    }
+
+    /// UDP channels on ephemeral ports of `host` for a client's downloads, which receive whole windows.
+    public static func clientChannelFactory(group: any EventLoopGroup, host: String) -> TFTPChannelFactory {
+        channelFactory(group: group, host: host, receiveCapacity: 65_536, messagesPerRead: 16)
+    }
+
+    private static func channelFactory(group: any EventLoopGroup, host: String, receiveCapacity: Int, messagesPerRead: UInt) -> TFTPChannelFactory {
         { initializer in
             DatagramBootstrap(group: group)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveCapacity))
+                .channelOption(.maxMessagesPerRead, value: messagesPerRead)
                 .channelInitializer(initializer)
                 .bind(host: host, port: 0)
         }

@@ -89,7 +89,7 @@ final class TFTPDownloadHandler: ChannelInboundHandler {
     private var file: [UInt8] = []
     private var lastSent: TFTPPacket
     private var retries = 0
-    private var timer: Scheduled<Void>?
+    private var timer: TFTPRetransmissionTimer?
     private var done = false
 
     init(filename: String, server: SocketAddress, options: TFTPClient.Options, promise: EventLoopPromise<[UInt8]>) {
@@ -104,6 +104,11 @@ final class TFTPDownloadHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        timer = TFTPRetransmissionTimer(eventLoop: context.eventLoop) { [self] in
+            retries += 1
+            guard retries <= options.retries else { return fail(.timeout, context: context) }
+            send(lastSent, to: peer ?? server, context: context)
+        }
         send(lastSent, to: server, context: context)
         context.fireChannelActive()
     }
@@ -154,6 +159,8 @@ final class TFTPDownloadHandler: ChannelInboundHandler {
             file.append(contentsOf: payload)
             received += 1
             sinceAcknowledgement += 1
+            // The server is making progress, even while no ACK is due within its window.
+            timer?.start(after: options.timeout.timeAmount)
             if payload.count < blockSize {
                 acknowledge(block, context: context)
                 finish(.success(file))
@@ -177,25 +184,13 @@ final class TFTPDownloadHandler: ChannelInboundHandler {
     /// Sends a packet of this transfer and waits for the answer.
     private func send(_ packet: TFTPPacket, to address: SocketAddress, context: ChannelHandlerContext) {
         write(packet, to: address, context: context)
-        armTimer(context: context)
+        timer?.start(after: options.timeout.timeAmount)
     }
 
     private func write(_ packet: TFTPPacket, to address: SocketAddress, context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 32)
         buffer.writeTFTPPacket(packet)
         context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: address, data: buffer)), promise: nil)
-    }
-
-    private func armTimer(context: ChannelHandlerContext) {
-        guard !done else { return }
-        timer?.cancel()
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: options.timeout.timeAmount) { [self] in
-            guard !done else { return }
-            retries += 1
-            guard retries <= options.retries else { return fail(.timeout, context: context) }
-            let packet = lastSent
-            send(packet, to: peer ?? server, context: context)
-        }
     }
 
     private func fail(_ error: TFTPClientError, context: ChannelHandlerContext) {
@@ -211,7 +206,7 @@ final class TFTPDownloadHandler: ChannelInboundHandler {
     private func finish(_ result: Result<[UInt8], any Error>) {
         guard !done else { return }
         done = true
-        timer?.cancel()
+        timer?.invalidate()
         timer = nil
         promise.completeWith(result)
     }

@@ -24,6 +24,8 @@ public final class TFTPServer: Sendable {
         self.slots = TFTPTransferSlots(maximum: settings.maximumTransfers, maximumPerClient: settings.maximumTransfersPerClient)
     }
 
+    static let maximumNetasciiSize: UInt64 = 16 << 20
+
     /// The handler to put on the listening UDP channel.
     public func makeListenerHandler() -> TFTPListenerHandler { TFTPListenerHandler(server: self) }
 
@@ -114,6 +116,13 @@ public final class TFTPServer: Sendable {
             content = found
         }
         if request.mode == .netascii {
+            // Netascii is converted in memory; it is for small text files, not firmware.
+            guard content.size <= Self.maximumNetasciiSize else {
+                release()
+                statistics.increment(.unsupportedModes)
+                refuse(path, from: client, .illegalOperation, "\(path) is too large for netascii; use octet", reply: reply)
+                return
+            }
             do {
                 content = TFTPBytes(Netascii.encode(try content.readAll()))
             } catch {

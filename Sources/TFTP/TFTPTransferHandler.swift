@@ -23,7 +23,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
 
     private let setup: Setup
     private var transfer: TFTPReadTransfer?
-    private var timer: Scheduled<Void>?
+    private var timer: TFTPRetransmissionTimer?
     private var started: ContinuousClock.Instant?
     private var ended = false
     private var timedOut = false
@@ -53,6 +53,11 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     private func start(context: ChannelHandlerContext) {
         guard started == nil else { return }
         started = .now
+        timer = TFTPRetransmissionTimer(eventLoop: context.eventLoop) { [self] in
+            timedOut = true
+            handle(.timerFired, context: context)
+            timedOut = false
+        }
         let content = setup.content
         let (transfer, actions) = TFTPReadTransfer.start(
             fileSize: content.size, negotiated: setup.negotiated, defaultTimeout: setup.settings.timeout,
@@ -98,15 +103,9 @@ final class TFTPTransferHandler: ChannelInboundHandler {
                 context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: setup.client, data: buffer)), promise: nil)
                 wrote = true
             case .startTimer(let after):
-                timer?.cancel()
-                timer = context.eventLoop.assumeIsolated().scheduleTask(in: after.timeAmount) { [self] in
-                    timedOut = true
-                    handle(.timerFired, context: context)
-                    timedOut = false
-                }
+                timer?.start(after: after.timeAmount)
             case .cancelTimer:
-                timer?.cancel()
-                timer = nil
+                timer?.stop()
             case .finished:
                 end(outcome: "ok", context: context)
             case .failed(let code, let message):
@@ -120,7 +119,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     private func end(outcome: String, context: ChannelHandlerContext?) {
         guard !ended else { return }
         ended = true
-        timer?.cancel()
+        timer?.invalidate()
         timer = nil
         let statistics = setup.statistics
         let blockSize = setup.negotiated.effectiveBlockSize

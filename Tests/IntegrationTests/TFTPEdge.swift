@@ -72,33 +72,17 @@ final class TFTPEdge: Sendable {
     }
 }
 
-/// tftpd-hpa in the foreground on a free loopback port: the stand-in call manager.
+/// tftpd-hpa serving a directory of its own: the stand-in call manager.
 final class TFTPDaemonUnderTest: Sendable {
-    let port: Int
     let directory: String
-    private let process: Process
+    private let daemon: TFTPDaemon
+    var port: Int { daemon.port }
 
     init() throws {
         directory = NSTemporaryDirectory() + "tftpd-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        // in.tftpd drops to nobody and chroots there.
         chmod(directory, 0o755)
-        for _ in 0..<10 {
-            let port = Int.random(in: 40_000...60_000)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/in.tftpd")
-            process.arguments = ["-L", "-s", "-a", "127.0.0.1:\(port)", directory]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            Thread.sleep(forTimeInterval: 0.2)
-            if process.isRunning {
-                self.port = port
-                self.process = process
-                return
-            }
-        }
-        throw EdgeStartError(reason: "in.tftpd did not start")
+        daemon = try TFTPDaemon(directory: directory)
     }
 
     func write(_ name: String, _ bytes: [UInt8]) throws {
@@ -106,14 +90,10 @@ final class TFTPDaemonUnderTest: Sendable {
         chmod(directory + "/" + name, 0o644)
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
+    func stop() { daemon.stop() }
 
     deinit {
-        stop()
+        daemon.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

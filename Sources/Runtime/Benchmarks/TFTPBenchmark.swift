@@ -45,7 +45,7 @@ public struct TFTPBenchmark {
             let ours = try await startOurServer(directory: directory, group: serverLoop)
             let theirs = try TFTPDaemon(directory: directory)
             defer { theirs.stop() }
-            let client = TFTPClient(makeChannel: TFTPService.channelFactory(group: clientLoop, host: "127.0.0.1", receiveCapacity: 65_536))
+            let client = TFTPClient(makeChannel: TFTPService.clientChannelFactory(group: clientLoop, host: "127.0.0.1"))
             for windowSize in [16, 1] {
                 let options = TFTPClient.Options(blockSize: 1428, windowSize: windowSize, timeout: .seconds(1), retries: 5)
                 var baseline: [Double] = []
@@ -89,7 +89,7 @@ public struct TFTPBenchmark {
         logger.logLevel = .error
         let server = TFTPServer(
             settings: TFTPServerSettings(), source: try TFTPDirectorySource(root: directory), statistics: TFTPStatistics(),
-            logger: logger, makeTransferChannel: TFTPService.channelFactory(group: group, host: "127.0.0.1", receiveCapacity: 2048))
+            logger: logger, makeTransferChannel: TFTPService.transferChannelFactory(group: group, host: "127.0.0.1"))
         let channel = try await DatagramBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(server.makeListenerHandler()) }
@@ -102,12 +102,15 @@ public struct TFTPBenchmark {
     private static func format(_ value: Double) -> String { String(format: "%7.1f", value) }
 }
 
-/// tftpd-hpa in the foreground on a free high loopback port, killed when the bench ends.
-struct TFTPDaemon {
-    let process: Process
-    let address: SocketAddress
+/// tftpd-hpa (`in.tftpd -L -s`) in the foreground on a free high loopback port: the bench's
+/// baseline and the tests' stand-in call manager. The directory must be world-readable, as
+/// in.tftpd started by root drops to user nobody.
+public final class TFTPDaemon: Sendable {
+    public let port: Int
+    public var address: SocketAddress { try! SocketAddress(ipAddress: "127.0.0.1", port: port) }
+    private let process: Process
 
-    init(directory: String) throws {
+    public init(directory: String) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/in.tftpd") else {
             throw TFTPBenchmarkError(reason: "/usr/sbin/in.tftpd is missing: install tftpd-hpa (appliance/install-deps)")
         }
@@ -124,7 +127,7 @@ struct TFTPDaemon {
             Thread.sleep(forTimeInterval: 0.2)
             if process.isRunning {
                 self.process = process
-                self.address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+                self.port = port
                 return
             }
             lastFailure = "in.tftpd exited with status \(process.terminationStatus) on port \(port)"
@@ -132,11 +135,16 @@ struct TFTPDaemon {
         throw TFTPBenchmarkError(reason: lastFailure)
     }
 
-    func stop() {
+    public var isRunning: Bool { process.isRunning }
+
+    public func stop() {
+        guard process.isRunning else { return }
         // SIGKILL: a child may inherit a blocked SIGTERM.
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
+
+    deinit { stop() }
 }
 
 struct TFTPBenchmarkError: Error, CustomStringConvertible {
