@@ -24,6 +24,14 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     private let setup: Setup
     private var transfer: TFTPReadTransfer?
     private var timer: TFTPRetransmissionTimer?
+    /// The block the next ACK will ask for, read while waiting for it (as tftpd-hpa does), so the
+    /// answer to an ACK is not delayed by the file read.
+    private var readAhead: ReadAhead?
+
+    private struct ReadAhead {
+        var offset: UInt64
+        var bytes: [UInt8]
+    }
     private var started: ContinuousClock.Instant?
     private var ended = false
     private var timedOut = false
@@ -61,9 +69,10 @@ final class TFTPTransferHandler: ChannelInboundHandler {
         let content = setup.content
         let (transfer, actions) = TFTPReadTransfer.start(
             fileSize: content.size, negotiated: setup.negotiated, defaultTimeout: setup.settings.timeout,
-            maximumRetries: setup.settings.retries, read: content.read)
+            maximumRetries: setup.settings.retries, read: read)
         self.transfer = transfer
         perform(actions, context: context)
+        readNextBlock()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -77,18 +86,46 @@ final class TFTPTransferHandler: ChannelInboundHandler {
         }
         let packet: TFTPPacket
         do {
-            packet = try TFTPPacket.parse(Array(envelope.data.readableBytesView))
+            packet = try Self.parse(envelope.data)
         } catch {
             // A mangled datagram from the client's address (or spoofed as it) does not end the transfer.
             setup.statistics.increment(.malformedPackets)
             return
         }
         handle(.received(packet), context: context)
+        readNextBlock()
+    }
+
+    /// An ACK, nearly every packet a transfer receives, is read in place; anything else is parsed in full.
+    private static func parse(_ datagram: ByteBuffer) throws(TFTPParseError) -> TFTPPacket {
+        if datagram.readableBytes == 4, let opcode = datagram.getInteger(at: datagram.readerIndex, as: UInt16.self),
+            opcode == TFTPOpcode.acknowledgement.rawValue, let block = datagram.getInteger(at: datagram.readerIndex + 2, as: UInt16.self)
+        {
+            return .acknowledgement(block: block)
+        }
+        return try TFTPPacket.parse(Array(datagram.readableBytesView))
+    }
+
+    private func read(offset: UInt64, count: Int) throws -> [UInt8] {
+        if let readAhead, readAhead.offset == offset, readAhead.bytes.count == count {
+            self.readAhead = nil
+            return readAhead.bytes
+        }
+        return try setup.content.read(offset: offset, count: count)
+    }
+
+    private func readNextBlock() {
+        guard let transfer, transfer.state == .sending, transfer.lastSent < transfer.lastBlock else { return }
+        let blockSize = UInt64(transfer.parameters.blockSize)
+        let offset = transfer.lastSent * blockSize
+        guard readAhead?.offset != offset else { return }
+        let count = Int(min(blockSize, transfer.fileSize - offset))
+        readAhead = (try? setup.content.read(offset: offset, count: count)).map { ReadAhead(offset: offset, bytes: $0) }
     }
 
     private func handle(_ event: TFTPReadTransfer.Event, context: ChannelHandlerContext) {
         guard var transfer else { return }
-        let actions = transfer.handle(event, read: setup.content.read)
+        let actions = transfer.handle(event, read: read)
         self.transfer = transfer
         perform(actions, context: context)
     }
