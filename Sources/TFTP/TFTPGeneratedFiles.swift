@@ -19,9 +19,6 @@ public final class TFTPGeneratedFiles: TFTPFileSource {
         files.withLock { $0 = table }
     }
 
-    /// The names currently served (lower-cased), for reports.
-    public var names: [String] { files.withLock { Array($0.keys) }.sorted() }
-
     public func lookup(_ path: String, client: SocketAddress) async -> TFTPLookup {
         guard let content = files.withLock({ $0[Self.key(path)] }) else { return .notFound }
         return .found(content)

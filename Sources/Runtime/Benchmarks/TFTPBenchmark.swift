@@ -22,11 +22,7 @@ public struct TFTPBenchmark {
     }
 
     public func run() async throws -> [String] {
-        #if DEBUG
-        let build = "DEBUG build: figures are not meaningful, use `swift build -c release`"
-        #else
-        let build = "release build"
-        #endif
+        let build = BenchmarkFormat.build
         let directory = NSTemporaryDirectory() + "outpost-bench-tftp-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
