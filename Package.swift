@@ -52,6 +52,7 @@ let package = Package(
         // Layer 3: I/O on NIOCore.
         .target(name: "SIPTransport", dependencies: ["SIP", nioCore, logging], swiftSettings: strict),
         .target(name: "TLS", dependencies: ["PKI", "COpenSSL", "COutpostShims", nioCore, logging], swiftSettings: strict),
+        .target(name: "TFTP", dependencies: ["TFTPProtocol", nioCore, logging], swiftSettings: strict),
 
         // Layer 4: the domain, which sees protocols, not sockets.
         .target(name: "Edge", dependencies: ["SIP", "SIPTransaction", "SDP", logging], swiftSettings: strict),
@@ -62,7 +63,7 @@ let package = Package(
             name: "Runtime",
             dependencies: [
                 "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "TLS", "PKI", "SRTP", "XFRM", "DSP", "Provisioning", "Storage",
-                nioCore, nioPosix, logging,
+                "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -81,6 +82,10 @@ let package = Package(
         .testTarget(name: "SIPTests", dependencies: ["SIP"], exclude: ["RFC4475"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "TFTPProtocolTests", dependencies: ["TFTPProtocol"], swiftSettings: strict),
+        .testTarget(
+            name: "TFTPTests",
+            dependencies: ["TFTP", "TFTPProtocol", nioCore, nioPosix, logging],
+            swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIP"], swiftSettings: strict),
         .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: strict),
         .testTarget(name: "XFRMTests", dependencies: ["XFRM"], exclude: ["VM"], swiftSettings: strict),
@@ -103,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Runtime", "SIP", "Edge", "SIPTransport", "TLS", "XFRM", nioCore, nioPosix, logging,
+                "Runtime", "SIP", "Edge", "SIPTransport", "TLS", "XFRM", "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Fixtures"],

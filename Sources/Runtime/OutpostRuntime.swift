@@ -6,6 +6,7 @@ import SIPTransaction
 import SIPTransport
 import ServiceLifecycle
 import Synchronization
+import TFTP
 import TLS
 
 #if canImport(Glibc)
@@ -19,6 +20,13 @@ public struct OutpostRuntime: Sendable {
     public let statistics = SIPTransportStatistics()
     public let connections = SIPConnectionTable()
     public let tlsStatistics = TLSHandshakeStatistics(logger: Logger(label: "outpost.tls"))
+    /// The provisioning builder's output, served over TFTP; replace it with `update(_:)`.
+    public let generatedFiles = TFTPGeneratedFiles()
+    /// Counters and recent transfers of the TFTP server; `report(json:)` is `outpost show tftp`.
+    public let tftpStatistics = TFTPStatistics()
+    /// Whether the call manager's TFTP server may be asked (the trunk is up); when false the
+    /// cache of its files answers.
+    private let tftpUpstreamAvailable: @Sendable () -> Bool
 
     /// The trunk's IPsec status for the domain; nil when trunk_ipsec is not configured.
     public var trunkProtection: (any TrunkProtection & Service)? { trunkService }
@@ -29,8 +37,9 @@ public struct OutpostRuntime: Sendable {
     /// The registrar while `run` runs (for status views and tests).
     public var registrar: Registrar? { runningRegistrar.value.withLock { $0 } }
 
-    public init(configuration: OutpostConfiguration) {
+    public init(configuration: OutpostConfiguration, tftpUpstreamAvailable: @escaping @Sendable () -> Bool = { true }) {
         self.configuration = configuration
+        self.tftpUpstreamAvailable = tftpUpstreamAvailable
         self.trunkService = configuration.trunkIPsec.map {
             TrunkProtectionService(protection: $0, logger: Logger(label: "outpost.trunk-ipsec"))
         }
@@ -41,7 +50,8 @@ public struct OutpostRuntime: Sendable {
     public func addControlTopic(_ topic: any ControlTopic) { controlTopics.add(topic) }
 
     public func run(
-        logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
+        logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in },
+        onTFTPListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) async throws {
         try Self.prepareStateDirectory(configuration.stateDirectory)
         let tlsContexts = TLSContextStore(try EdgePKI.serverContexts(configuration, logger: logger))
@@ -74,6 +84,13 @@ public struct OutpostRuntime: Sendable {
         services += registration.services.map { .init(service: $0) }
         if let trunk = trunkProtection {
             services.append(.init(service: trunk))
+        }
+        if configuration.tftp.enabled {
+            let tftp = TFTPService(
+                configuration: configuration.tftp, cacheDirectory: configuration.stateDirectory + "/tftp-cache",
+                generatedFiles: generatedFiles, statistics: tftpStatistics, upstreamAvailable: tftpUpstreamAvailable,
+                group: eventLoops, logger: logger, onListening: onTFTPListening)
+            services.append(.init(service: tftp))
         }
         if configuration.sip.listeners.contains(where: { $0.transport == .tls }) {
             let reloader = TLSContextReloader(

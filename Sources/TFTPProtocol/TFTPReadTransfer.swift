@@ -174,8 +174,10 @@ public struct TFTPReadTransfer: Hashable, Sendable {
 
     /// Sends blocks from `lastSent + 1` up to the end of the window, then arms the timer.
     private mutating func sendWindow(read: (UInt64, Int) throws -> [UInt8]) -> [Action] {
-        var actions: [Action] = []
         let windowEnd = min(firstUnacknowledged + UInt64(parameters.windowSize) - 1, lastBlock)
+        var actions: [Action] = []
+        // One allocation per window, not a regrowth per block: this runs for every ACK.
+        actions.reserveCapacity(Int(windowEnd - min(lastSent, windowEnd)) + 1)
         while lastSent < windowEnd {
             let index = lastSent + 1
             let offset = (index - 1) * UInt64(parameters.blockSize)

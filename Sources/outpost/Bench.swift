@@ -4,7 +4,7 @@ import Runtime
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure a hot path next to its baseline, both in this run (use a release build).",
-        subcommands: [SIPParseBench.self, TLSBench.self, TLSIdleClientsCommand.self, RegisterBench.self] + journalBenchCommands)
+        subcommands: [SIPParseBench.self, TLSBench.self, TFTPBench.self, RegisterBench.self, TLSIdleClientsCommand.self] + journalBenchCommands)
 }
 
 struct SIPParseBench: ParsableCommand {

@@ -52,7 +52,8 @@ final class EdgeUnderTest: Sendable {
             sip: .init(
                 listeners: listeners, tls: tls ?? OutpostConfiguration.TLS(),
                 maximumMessageSize: maximumMessageSize, idleTimeoutSeconds: idleTimeoutSeconds),
-            stateDirectory: stateDirectory, logLevel: .warning)
+            // Several edges run at once; TFTP tests start their own on a free port.
+            tftp: .init(enabled: false), stateDirectory: stateDirectory, logLevel: .warning)
         configure(&configuration)
         let runtime = OutpostRuntime(configuration: configuration)
         self.runtime = runtime

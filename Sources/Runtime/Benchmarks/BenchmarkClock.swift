@@ -21,6 +21,15 @@ struct Throughput {
 }
 
 enum BenchmarkFormat {
+    /// Said in every bench's first line: a debug build's figures mean nothing.
+    static var build: String {
+        #if DEBUG
+        "DEBUG build: figures are not meaningful, use `swift build -c release`"
+        #else
+        "release build"
+        #endif
+    }
+
     static func rate(_ value: Double) -> String {
         let rounded = Int(value.rounded())
         var digits = Array(String(rounded))

@@ -21,11 +21,7 @@ public struct SIPParseBenchmark {
         func row(_ name: String, _ value: Double, _ note: String = "") -> String {
             BenchmarkFormat.padded(name, 44) + BenchmarkFormat.padded(BenchmarkFormat.rate(value) + " msg/s", 20) + note
         }
-        #if DEBUG
-        let build = "DEBUG build: figures are not meaningful, use `swift build -c release`"
-        #else
-        let build = "release build"
-        #endif
+        let build = BenchmarkFormat.build
         return [
             "sip-parse: one core, \(secondsPerMeasurement) s per figure, \(build)",
             "  INVITE with SDP \(invite.count) bytes, REGISTER \(register.count) bytes",

@@ -25,11 +25,7 @@ public struct TLSBenchmark {
     }
 
     public func run() async throws -> [String] {
-        #if DEBUG
-        let build = "DEBUG build: figures are not meaningful, use `swift build -c release`"
-        #else
-        let build = "release build"
-        #endif
+        let build = BenchmarkFormat.build
         var lines = ["tls: one core, median of 3 interleaved rounds of \(secondsPerMeasurement) s per figure, \(build), \(OpenSSLLibrary.versionString)"]
         let directory = NSTemporaryDirectory() + "outpost-bench-tls-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -109,6 +109,18 @@ public enum DefaultConfiguration {
           port: 69
           # A read-only directory served below the generated files (firmware, ringtones).
           # root: /srv/tftp
+          # The call manager's TFTP server: while the trunk is up, files the edge does not have
+          # are fetched from it and cached (state_directory/tftp-cache) for outages.
+          # upstream:
+          #   address: 192.0.2.10
+          #   port: 69
+          # Transfers at once, and from one address; more get ERROR 0 "too many transfers".
+          max_transfers: 200
+          max_transfers_per_client: 8
+          # Seconds before a block is sent again, and retransmissions before a silent phone's
+          # transfer is abandoned.
+          timeout: 1
+          retries: 5
 
         provisioning:
           # The address phones are given for the edge; empty means the first of pki.addresses.
