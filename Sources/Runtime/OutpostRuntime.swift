@@ -44,6 +44,7 @@ public struct OutpostRuntime: Sendable {
             TrunkProtectionService(protection: $0, logger: Logger(label: "outpost.trunk-ipsec"))
         }
         controlTopics.add(DevicesTopic(devices: configuration.devices))
+        controlTopics.add(TFTPTopic(statistics: tftpStatistics))
     }
 
     /// Makes a topic available to `outpost show <name>`; call before or during `run`.
@@ -86,11 +87,20 @@ public struct OutpostRuntime: Sendable {
             services.append(.init(service: trunk))
         }
         if configuration.tftp.enabled {
+            // The call manager's TFTP server is asked only while its trunk is up; during an
+            // outage the cache answers.
+            let registrar = registration.registrar
+            let trunkConfigured = configuration.trunk != nil
+            let upstreamAvailable: @Sendable () -> Bool = { [tftpUpstreamAvailable] in
+                tftpUpstreamAvailable() && (!trunkConfigured || registrar.mode != .survivable)
+            }
             let tftp = TFTPService(
                 configuration: configuration.tftp, cacheDirectory: configuration.stateDirectory + "/tftp-cache",
-                generatedFiles: generatedFiles, statistics: tftpStatistics, upstreamAvailable: tftpUpstreamAvailable,
+                generatedFiles: generatedFiles, statistics: tftpStatistics, upstreamAvailable: upstreamAvailable,
                 group: eventLoops, logger: logger, onListening: onTFTPListening)
             services.append(.init(service: tftp))
+            let files = generatedFiles
+            services.append(.init(service: ProvisioningBuilder(configuration: configuration, logger: logger) { files.update($0) }))
         }
         if configuration.sip.listeners.contains(where: { $0.transport == .tls }) {
             let reloader = TLSContextReloader(
