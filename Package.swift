@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Runtime", "SIP", "Edge", "SIPTransport", "TLS", "XFRM", "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
+                "Runtime", "SIP", "Edge", "SIPTransport", "TLS", "XFRM", "TFTP", "TFTPProtocol", "PKI", nioCore, nioPosix, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Fixtures"],
