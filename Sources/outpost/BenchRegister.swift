@@ -15,8 +15,18 @@ struct RegisterBench: AsyncParsableCommand {
     @Option(help: "REGISTERs outstanding at once.")
     var window: Int = 200
 
+    @Option(help: "Comma-separated: tls, udp.")
+    var transports: String = "tls,udp"
+
+    @Flag(help: "Skip the Kamailio baseline (for profiling the edge alone).")
+    var noBaseline = false
+
     func run() async throws {
-        let benchmark = RegisterBenchmark(users: users, requests: requests, window: window)
+        let chosen = try transports.split(separator: ",").map { name in
+            guard let transport = RegisterLoadTransport(rawValue: String(name)) else { throw ValidationError("unknown transport '\(name)'") }
+            return transport
+        }
+        let benchmark = RegisterBenchmark(users: users, requests: requests, window: window, transports: chosen, withBaseline: !noBaseline)
         for line in try await benchmark.run() { print(line) }
     }
 }

@@ -16,8 +16,15 @@ public struct RegisterBenchmark: Sendable {
     public let requests: Int
     public let window: Int
     public let bindingsForMemory: Int
+    public let transports: [RegisterLoadTransport]
+    public let withBaseline: Bool
 
-    public init(users: Int = 10_000, requests: Int = 100_000, window: Int = 200, bindingsForMemory: Int = 100_000) {
+    public init(
+        users: Int = 10_000, requests: Int = 100_000, window: Int = 200, bindingsForMemory: Int = 100_000,
+        transports: [RegisterLoadTransport] = [.tls, .udp], withBaseline: Bool = true
+    ) {
+        self.transports = transports
+        self.withBaseline = withBaseline
         self.users = users
         self.requests = requests
         self.window = window
@@ -39,7 +46,7 @@ public struct RegisterBenchmark: Sendable {
         let client = try TLSContext(configuration: files.client)
 
         lines.append("  the edge: registrar with SQLite journal (WAL, synchronous=FULL, group commit), binding durable before 200:")
-        for transport in [RegisterLoadTransport.tls, .udp] {
+        for transport in transports {
             let result = try await measureEdge(transport, files: files, client: client, directory: directory + "/\(transport)")
             let label = transport == .udp ? "UDP with digest (MD5)" : "one TLS connection"
             lines.append("    \(BenchmarkFormat.padded(label, 22)) \(result)")
@@ -50,8 +57,10 @@ public struct RegisterBenchmark: Sendable {
         }
         let baseline = KamailioBaseline(users: users, requests: requests, window: window)
         do {
-            lines += KamailioBaseline.report(try await baseline.measure([.tls, .udp]), baseline: baseline)
-            lines.append("    (Kamailio's UDP run has no digest and keeps bindings in memory only)")
+            if withBaseline {
+                lines += KamailioBaseline.report(try await baseline.measure(transports), baseline: baseline)
+                lines.append("    (Kamailio's UDP run has no digest and keeps bindings in memory only)")
+            }
         } catch {
             lines.append("  baseline: Kamailio could not be measured: \(error)")
         }
