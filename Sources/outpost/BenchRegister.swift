@@ -11,17 +11,20 @@ struct RegisterKamailioBench: AsyncParsableCommand {
     @Option(help: "Distinct users (AORs); at least the window.")
     var users: Int = 10_000
 
-    @Option(help: "REGISTERs per transport.")
-    var requests: Int = 100_000
+    @Option(help: "REGISTERs per transport and round.")
+    var requests: Int = 50_000
 
     @Option(help: "REGISTERs outstanding at once.")
     var window: Int = 200
 
-    @Option(help: "Kamailio's UDP receivers and TCP/TLS workers.")
+    @Option(help: "Kamailio's UDP receiver processes.")
     var children: Int = 2
 
+    @Option(help: "Kamailio's TCP/TLS worker processes.")
+    var tcpChildren: Int = 1
+
     func run() async throws {
-        let baseline = KamailioBaseline(users: users, requests: requests, window: window, children: children)
+        let baseline = KamailioBaseline(users: users, requests: requests, window: window, children: children, tcpChildren: tcpChildren)
         for line in KamailioBaseline.report(try await baseline.measure(), baseline: baseline) { print(line) }
     }
 }
