@@ -6,24 +6,8 @@ import Testing
     @Test func baresipRegistersWithItsCertificateAndSendsOptionsOverMutualTLS() async throws {
         let baresip = try #require(ExternalTool.path("baresip"), "baresip-core is installed by appliance/install-deps")
         let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS(), configure: RegistrarInteropTests.inventory)
-        let home = NSTemporaryDirectory() + "baresip-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let home = try BaresipHome.make(registrarTLSPort: edge.tlsPort)
         defer { try? FileManager.default.removeItem(atPath: home) }
-        // baresip wants certificate and key in one file.
-        let identity = try String(contentsOfFile: IntegrationPKI.path("phone.pem"), encoding: .utf8)
-            + String(contentsOfFile: IntegrationPKI.path("phone.key"), encoding: .utf8)
-        try identity.write(toFile: "\(home)/phone.pem", atomically: true, encoding: .utf8)
-        try """
-            sip_listen 127.0.0.1:0
-            sip_certificate \(home)/phone.pem
-            sip_cafile \(IntegrationPKI.path("ca.pem"))
-            module_path /usr/lib/baresip/modules
-            module menu.so
-            module_app account.so
-
-            """.write(toFile: "\(home)/config", atomically: true, encoding: .utf8)
-        try "<sip:2001@edge.test;transport=tls>;outbound=\"sip:127.0.0.1:\(edge.tlsPort);transport=tls\";regint=60\n"
-            .write(toFile: "\(home)/accounts", atomically: true, encoding: .utf8)
 
         let outcome = try ExternalTool.run(
             baresip, ["-f", home, "-s", "-t", "4", "-e", "/options sip:ping@edge.test"], timeout: .seconds(20))

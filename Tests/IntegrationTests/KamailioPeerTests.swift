@@ -1,5 +1,7 @@
 import Foundation
+import NIOCore
 import Runtime
+import TLS
 import Testing
 
 /// The stand-in call manager against independent peers, before the edge sits between them: sipp
@@ -76,24 +78,8 @@ import Testing
         let baresip = try #require(ExternalTool.path("baresip"), "baresip-core is installed by appliance/install-deps")
         let kamailio = try await KamailioUnderTest.start()
         defer { kamailio.stop() }
-        let home = NSTemporaryDirectory() + "baresip-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let home = try BaresipHome.make(registrarTLSPort: kamailio.tlsPort)
         defer { try? FileManager.default.removeItem(atPath: home) }
-        // baresip wants certificate and key in one file.
-        let identity = try String(contentsOfFile: IntegrationPKI.path("phone.pem"), encoding: .utf8)
-            + String(contentsOfFile: IntegrationPKI.path("phone.key"), encoding: .utf8)
-        try identity.write(toFile: "\(home)/phone.pem", atomically: true, encoding: .utf8)
-        try """
-            sip_listen 127.0.0.1:0
-            sip_certificate \(home)/phone.pem
-            sip_cafile \(IntegrationPKI.path("ca.pem"))
-            module_path /usr/lib/baresip/modules
-            module menu.so
-            module_app account.so
-
-            """.write(toFile: "\(home)/config", atomically: true, encoding: .utf8)
-        try "<sip:2001@edge.test;transport=tls>;outbound=\"sip:127.0.0.1:\(kamailio.tlsPort);transport=tls\";regint=60\n"
-            .write(toFile: "\(home)/accounts", atomically: true, encoding: .utf8)
         // baresip unregisters when it quits, so the binding is read while it runs.
         let phone = try BackgroundTool([baresip, "-f", home, "-s", "-t", "30"], timeout: .seconds(40))
         defer { phone.stop() }
@@ -106,5 +92,33 @@ import Testing
         let binding = try #require(bindings.first, "no binding for 2001; baresip said: \(phone.output.suffix(3000))")
         #expect(binding.socket == "tls:127.0.0.1:\(kamailio.tlsPort)")
         #expect(binding.contact.hasPrefix("sip:2001") && binding.contact.contains("@127.0.0.1:") && binding.contact.contains("transport=tls"), "\(binding)")
+    }
+
+    /// The bench's load generator against the same Kamailio: every REGISTER answered and matched,
+    /// one binding per user, over UDP and over one mutual-TLS connection.
+    @Test(arguments: RegisterLoadTransport.allCases)
+    func theRegisterLoadGeneratorGetsEveryRequestAnswered(transport: RegisterLoadTransport) async throws {
+        let kamailio = try await KamailioUnderTest.start()
+        defer { kamailio.stop() }
+        let client = try TLSContext(configuration: TLSConfiguration(
+            role: .client, certificateChainPath: IntegrationPKI.path("phone.pem"), privateKeyPath: IntegrationPKI.path("phone.key"),
+            trustRootsPath: IntegrationPKI.path("ca.pem"), serverName: "edge.test"))
+        let target = try SocketAddress(ipAddress: "127.0.0.1", port: transport == .udp ? kamailio.port : kamailio.tlsPort)
+        let result = try await RegisterLoadGenerator.run(
+            target: target, transport: transport, tlsContext: client, users: 50, requests: 500, window: 20)
+        #expect(result.succeeded == 500 && result.failures == 0, "\(result)")
+        #expect(result.latency(percentile: 0.5) > .zero && result.latency(percentile: 0.5) <= result.latency(percentile: 0.99))
+        let bindings = try kamailio.bindings()
+        #expect(Set(bindings.map(\.aor)) == Set((0..<50).map { "bench\($0)" }), "\(bindings.count) bindings")
+        #expect(bindings.count == 50, "a refresh must replace its binding, not add one")
+    }
+
+    @Test func theRegisterLoadGeneratorCountsUnansweredRequestsAsTimedOut() async throws {
+        // A UDP port nobody listens on: every request times out, and none is lost from the count.
+        let port = try FreePort.pick()
+        let result = try await RegisterLoadGenerator.run(
+            target: try SocketAddress(ipAddress: "127.0.0.1", port: port), transport: .udp,
+            users: 4, requests: 6, window: 2, requestTimeout: .milliseconds(200))
+        #expect(result.timedOut == 6 && result.succeeded == 0, "\(result)")
     }
 }

@@ -117,8 +117,13 @@ final class NetworkNamespaceLab: @unchecked Sendable {
             let pids = (try? ExternalTool.run(Self.ip, ["netns", "pids", name(namespace)], timeout: .seconds(10)))?.output ?? ""
             for pid in pids.split(whereSeparator: \.isNewline).compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
         }
+        // A delete can fail while the namespace's last processes are still exiting: retry a while.
+        let deadline = ContinuousClock.now + .seconds(10)
         for namespace in Namespace.allCases {
-            _ = try? ExternalTool.run(Self.ip, ["netns", "delete", name(namespace)], timeout: .seconds(10))
+            while FileManager.default.fileExists(atPath: "/run/netns/\(name(namespace))"), ContinuousClock.now < deadline {
+                _ = try? ExternalTool.run(Self.ip, ["netns", "delete", name(namespace)], timeout: .seconds(10))
+                if FileManager.default.fileExists(atPath: "/run/netns/\(name(namespace))") { Thread.sleep(forTimeInterval: 0.1) }
+            }
         }
     }
 

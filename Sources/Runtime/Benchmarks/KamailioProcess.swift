@@ -32,7 +32,9 @@ public final class KamailioProcess: @unchecked Sendable {
         }
         self.workDirectory = workDirectory
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
-        var arguments = ["-f", configurationFile, "-DD", "-E", "-P", "\(workDirectory)/kamailio.pid", "-Y", workDirectory,
+        // 256 MiB of shared memory (64 by default): tens of thousands of bindings plus a TLS
+        // connection's buffers under load exhaust the default.
+        var arguments = ["-f", configurationFile, "-DD", "-E", "-m", "256", "-P", "\(workDirectory)/kamailio.pid", "-Y", workDirectory,
                          "-A", "CTL_SOCKET=\"unix:\(workDirectory)/ctl\""]
         for listener in listeners { arguments += ["-l", listener] }
         for define in defines { arguments += ["-A", define] }
