@@ -44,7 +44,7 @@ public struct NonInviteServerTransaction: Hashable, Sendable {
                 return [.send(.response(response)), .terminated]
             }
             state = .completed
-            return [.send(.response(response)), .startTimer(.j, after: timers.transactionTimeout)]
+            return [.send(.response(response)), .startTimer(.j, after: timers.nonInviteServerLinger ?? timers.transactionTimeout)]
         case (.proceeding, .received), (.completed, .received):
             return lastResponse.map { [.send(.response($0))] } ?? []
         case (.proceeding, .transportError):

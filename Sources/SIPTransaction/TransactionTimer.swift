@@ -43,11 +43,16 @@ public struct TransactionTimers: Hashable, Sendable {
     public var t4: Duration
     /// How long the INVITE server waits for the TU's provisional response before it sends `100 Trying`.
     public var tryingDelay: Duration
+    /// Timer J: how long a non-INVITE server transaction over UDP keeps its final response for
+    /// retransmitted requests. RFC 3261 says 64×T1 (32 s); a registrar under a registration storm
+    /// may choose less, as Kamailio's 5 s wait timer does, to bound its transaction table.
+    public var nonInviteServerLinger: Duration?
 
     public init(
         t1: Duration = .milliseconds(500), t2: Duration = .seconds(4), t4: Duration = .seconds(5),
-        tryingDelay: Duration = .milliseconds(200)
+        tryingDelay: Duration = .milliseconds(200), nonInviteServerLinger: Duration? = nil
     ) {
+        self.nonInviteServerLinger = nonInviteServerLinger
         self.t1 = t1
         self.t2 = t2
         self.t4 = t4
