@@ -5,6 +5,9 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .unsafeFlags(["-warnings-as-errors"]),
+    // Lets the runtime specialise the generic transaction layer and friends across modules
+    // instead of going through metadata lookups and value witnesses on every request.
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")

@@ -29,6 +29,7 @@ public enum SIPPipeline {
                 SIPStreamHandler(
                     transport: transport, receiver: receiver, connections: connections, statistics: statistics,
                     logger: logger))
+            try sync.addHandler(FlushCoalescingHandler())
         }
     }
 
