@@ -1,5 +1,6 @@
 import NIOCore
 import SIP
+import Synchronization
 
 /// Sends SIP messages over the open sockets, following RFC 3261 §18.2.2 and RFC 3581 for responses.
 public final class SIPSender: Sendable {
@@ -27,27 +28,61 @@ public final class SIPSender: Sendable {
     }
 
     /// Sends bytes over a known connection; for a datagram listener, to `remote`.
+    ///
+    /// From another thread (the registrar's journal answers a whole group commit at once), the
+    /// writes for one connection are queued and handed to its event loop in one task with one
+    /// flush, instead of one task, wake-up and flush per message.
     @discardableResult
     public func send(_ bytes: [UInt8], over connection: SIPConnectionID, to remote: SocketAddress) -> EventLoopFuture<Void>? {
         guard let entry = connections.entry(connection) else {
             statistics.increment(.sendFailures)
             return nil
         }
-        let buffer = entry.channel.allocator.buffer(bytes: bytes)
-        let future: EventLoopFuture<Void>
-        if entry.transport == .udp {
-            future = entry.channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer))
-        } else {
-            future = entry.channel.writeAndFlush(buffer)
-        }
+        let channel = entry.channel
+        let promise = channel.eventLoop.makePromise(of: Void.self)
         let statistics = self.statistics
-        future.whenComplete { result in
+        promise.futureResult.whenComplete { result in
             switch result {
             case .success: statistics.increment(.messagesSent)
             case .failure: statistics.increment(.sendFailures)
             }
         }
-        return future
+        let write = PendingWrite(bytes: bytes, remote: entry.transport == .udp ? remote : nil, promise: promise)
+        if channel.eventLoop.inEventLoop {
+            write.perform(on: channel)
+            channel.flush()
+            return promise.futureResult
+        }
+        let startsBatch = outbox.withLock { outbox -> Bool in
+            outbox[connection, default: []].append(write)
+            return outbox[connection]!.count == 1
+        }
+        if startsBatch {
+            channel.eventLoop.execute { [self] in
+                let writes = outbox.withLock { $0.removeValue(forKey: connection) } ?? []
+                for write in writes { write.perform(on: channel) }
+                channel.flush()
+            }
+        }
+        return promise.futureResult
+    }
+
+    private let outbox = Mutex<[SIPConnectionID: [PendingWrite]]>([:])
+}
+
+private struct PendingWrite: Sendable {
+    let bytes: [UInt8]
+    /// Set for datagrams.
+    let remote: SocketAddress?
+    let promise: EventLoopPromise<Void>
+
+    func perform(on channel: any Channel) {
+        let buffer = channel.allocator.buffer(bytes: bytes)
+        if let remote {
+            channel.write(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: promise)
+        } else {
+            channel.write(buffer, promise: promise)
+        }
     }
 }
 
