@@ -62,23 +62,10 @@ import Testing
     }
 
     @Test func sippOverMutualTLSRegistersItsOwnLineOnly() async throws {
-        let socat = try #require(ExternalTool.path("socat"), "socat is installed by appliance/install-deps")
         let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS(), configure: Self.inventory)
         let relayPort = edge.port + 2
-        let relay = Process()
-        relay.executableURL = URL(fileURLWithPath: socat)
-        relay.arguments = [
-            "TCP-LISTEN:\(relayPort),bind=127.0.0.1,reuseaddr,fork",
-            "OPENSSL:127.0.0.1:\(edge.tlsPort),cert=\(IntegrationPKI.path("phone.pem")),key=\(IntegrationPKI.path("phone.key")),cafile=\(IntegrationPKI.path("ca.pem"))",
-        ]
-        relay.standardOutput = FileHandle.nullDevice
-        relay.standardError = FileHandle.nullDevice
-        try relay.run()
-        defer {
-            kill(relay.processIdentifier, SIGKILL)
-            relay.waitUntilExit()
-        }
-        try await Task.sleep(for: .milliseconds(300))
+        let relay = try BackgroundTool.tlsRelay(listenPort: relayPort, tlsPort: edge.tlsPort)
+        defer { relay.stop() }
         let work = try Self.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: work) }
 

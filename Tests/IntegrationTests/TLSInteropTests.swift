@@ -110,24 +110,10 @@ import Testing
 
     @Test func sippOverMutualTLSThroughSocat() async throws {
         let sipp = try #require(ExternalTool.path("sipp"))
-        let socat = try #require(ExternalTool.path("socat"))
         let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS())
         let relayPort = edge.port + 2
-        let relay = Process()
-        relay.executableURL = URL(fileURLWithPath: socat)
-        relay.arguments = [
-            "TCP-LISTEN:\(relayPort),bind=127.0.0.1,reuseaddr,fork",
-            "OPENSSL:127.0.0.1:\(edge.tlsPort),cert=\(IntegrationPKI.path("phone.pem")),key=\(IntegrationPKI.path("phone.key")),cafile=\(IntegrationPKI.path("ca.pem"))",
-        ]
-        relay.standardOutput = FileHandle.nullDevice
-        relay.standardError = FileHandle.nullDevice
-        try relay.run()
-        // SIGKILL: the child inherits this process's signal mask, in which SIGTERM may be blocked.
-        defer {
-            kill(relay.processIdentifier, SIGKILL)
-            relay.waitUntilExit()
-        }
-        try await Task.sleep(for: .milliseconds(300))
+        let relay = try BackgroundTool.tlsRelay(listenPort: relayPort, tlsPort: edge.tlsPort)
+        defer { relay.stop() }
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
         let work = NSTemporaryDirectory() + "sipp-tls-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
