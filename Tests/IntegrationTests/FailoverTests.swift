@@ -120,6 +120,14 @@ final class BackgroundEdge {
         try process.run()
     }
 
+    /// SIGTERM, then the exit status if it exits within `limit` (else nil; `kill()` finishes it).
+    func terminate(within limit: Duration) -> Int32? {
+        Glibc.kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
     func kill() {
         guard process.isRunning else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)

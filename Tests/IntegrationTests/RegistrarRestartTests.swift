@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Testing
 
 #if canImport(Glibc)
@@ -90,6 +91,41 @@ import Glibc
         #expect(bindings.first?["user_agent"] as? String == "sipp")
         kill(second.processIdentifier, SIGKILL)
         second.waitUntilExit()
+    }
+}
+
+extension RegistrarRestartTests {
+    /// SIGTERM while a keep-alive waits for a call manager that never answers: the edge stops at
+    /// once, and the cut-short keep-alive is not taken for a failed trunk.
+    @Test func sigtermWithAKeepAliveOutstandingStopsPromptlyAndQuietly() async throws {
+        let state = NSTemporaryDirectory() + "outpost-sigterm-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let silentCallManager = try SilentUDPPeer()
+        let config = state + "/outpost.yaml"
+        try """
+            sip:
+              listen:
+                - {transport: udp, address: 127.0.0.1, port: \(try FreePort.pick())}
+            trunk:
+              call_managers:
+                - {transport: udp, address: 127.0.0.1, port: \(silentCallManager.localPort)}
+              options_interval: 10
+            tftp: {enabled: false}
+            state_directory: \(state)
+            log: {level: notice}
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let log = state + "/edge.log"
+        let edge = try BackgroundEdge(launcher: [], config: config, log: log)
+        defer { edge.kill() }
+        try await Self.waitFor("the edge", timeout: .seconds(15)) { try Self.show("trunk", config: config) != nil }
+        let stopping = ContinuousClock.now
+        let exit = try #require(edge.terminate(within: .seconds(5)), "the edge did not stop within 5 s of SIGTERM")
+        #expect(exit == 0)
+        #expect(stopping.duration(to: .now) < .seconds(3))
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.contains("Outpost stopped"), "\(text.suffix(1000))")
+        #expect(!text.contains("survivable"), "\(text.suffix(1000))")
     }
 }
 

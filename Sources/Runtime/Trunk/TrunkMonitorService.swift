@@ -69,6 +69,8 @@ final class TrunkMonitorService: Service, Sendable {
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }
         }
+        // A probe cut short by shutdown says nothing about the call manager.
+        guard !Task.isCancelled else { return false }
         var failures: [String] = []
         var transportFailure = false
         for (index, result) in results {

@@ -16,7 +16,7 @@ public enum TrunkFailure: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .timeout(let what): "no answer within \(what)"
-        case .transport(let reason): "transport failure: \(reason)"
+        case .transport(let reason): reason
         case .unprotected(let reason): "trunk may not carry signalling: \(reason)"
         }
     }
@@ -77,9 +77,14 @@ final class TrunkTransport: SIPMessageReceiver, Sendable {
         let remoteAddress = try SocketAddress(ipAddress: callManager.address, port: callManager.port)
         return try await withThrowingTaskGroup(of: SIPResponse?.self) { group in
             group.addTask {
-                try await withCheckedThrowingContinuation { continuation in
-                    self.state.withLock { $0.pending[branch] = continuation }
-                    self.write(bytes, on: channel, to: remoteAddress, branch: branch)
+                // A cancelled send (shutdown) must not leave the continuation waiting forever.
+                try await withTaskCancellationHandler {
+                    try await withCheckedThrowingContinuation { continuation in
+                        self.state.withLock { $0.pending[branch] = continuation }
+                        self.write(bytes, on: channel, to: remoteAddress, branch: branch)
+                    }
+                } onCancel: {
+                    self.fail(branch, TrunkFailure.transport("cancelled"))
                 }
             }
             group.addTask {
