@@ -44,24 +44,30 @@ public struct SIPStreamFramer: ByteToMessageDecoder {
             pendingPing = false
             return .keepAlivePing
         }
-        let view = buffer.readableBytesView
-        guard let first = view.first, first != 0x0D, first != 0x0A else { return nil }
-        guard let headerEnd = findHeaderEnd(view) else {
-            scannedHeaderBytes = max(0, view.count - 3)
-            if view.count > maximumMessageSize {
-                throw SIPStreamFramingError.messageTooLarge(limit: maximumMessageSize, headerSection: buffer.getSlice(at: buffer.readerIndex, length: min(view.count, 8192))!)
+        // Raw bytes, not ByteBufferView indexing: this scan runs over every byte of every message.
+        let scanned = scannedHeaderBytes
+        let outcome = buffer.withUnsafeReadableBytes { bytes -> (headerEnd: Int?, contentLength: Int?) in
+            guard let first = bytes.first, first != 0x0D, first != 0x0A else { return (nil, nil) }
+            guard let headerEnd = Self.findHeaderEnd(bytes, from: scanned) else { return (nil, nil) }
+            return (headerEnd, Self.contentLength(in: UnsafeRawBufferPointer(rebasing: bytes[..<headerEnd])))
+        }
+        let available = buffer.readableBytes
+        guard let first = buffer.readableBytesView.first, first != 0x0D, first != 0x0A else { return nil }
+        guard let headerLength = outcome.headerEnd else {
+            scannedHeaderBytes = max(0, available - 3)
+            if available > maximumMessageSize {
+                throw SIPStreamFramingError.messageTooLarge(limit: maximumMessageSize, headerSection: buffer.getSlice(at: buffer.readerIndex, length: min(available, 8192))!)
             }
             return nil
         }
-        let headerLength = headerEnd - view.startIndex
         let headerSection = buffer.getSlice(at: buffer.readerIndex, length: headerLength)!
-        guard let bodyLength = contentLength(in: view[view.startIndex..<headerEnd]) else {
+        guard let bodyLength = outcome.contentLength else {
             throw SIPStreamFramingError.badContentLength(headerSection: headerSection)
         }
         guard headerLength + bodyLength <= maximumMessageSize else {
             throw SIPStreamFramingError.messageTooLarge(limit: maximumMessageSize, headerSection: headerSection)
         }
-        guard view.count >= headerLength + bodyLength else { return nil }
+        guard available >= headerLength + bodyLength else { return nil }
         scannedHeaderBytes = 0
         return .message(buffer.readSlice(length: headerLength + bodyLength)!)
     }
@@ -91,15 +97,15 @@ public struct SIPStreamFramer: ByteToMessageDecoder {
         }
     }
 
-    /// The index just past the empty line, resuming where the last scan stopped.
-    private mutating func findHeaderEnd(_ view: ByteBufferView) -> ByteBufferView.Index? {
-        var index = view.startIndex + scannedHeaderBytes
-        while index + 3 < view.endIndex {
-            if view[index + 3] != 0x0A {
-                index += view[index + 3] == 0x0D ? 1 : 4
+    /// The offset just past the empty line, resuming where the last scan stopped.
+    private static func findHeaderEnd(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        var index = start
+        while index + 3 < bytes.count {
+            if bytes[index + 3] != 0x0A {
+                index += bytes[index + 3] == 0x0D ? 1 : 4
                 continue
             }
-            if view[index] == 0x0D, view[index + 1] == 0x0A, view[index + 2] == 0x0D {
+            if bytes[index] == 0x0D, bytes[index + 1] == 0x0A, bytes[index + 2] == 0x0D {
                 return index + 4
             }
             index += 1
@@ -108,33 +114,36 @@ public struct SIPStreamFramer: ByteToMessageDecoder {
     }
 
     /// Content-Length or its compact form `l`, which must appear exactly once with a number.
-    private func contentLength(in header: ByteBufferView.SubSequence) -> Int? {
+    private static func contentLength(in header: UnsafeRawBufferPointer) -> Int? {
         var found: Int?
-        var lineStart = header.startIndex
-        while lineStart < header.endIndex {
+        var lineStart = 0
+        while lineStart < header.count {
             var lineEnd = lineStart
-            while lineEnd < header.endIndex, header[lineEnd] != 0x0A { lineEnd += 1 }
-            if let value = contentLengthValue(header[lineStart..<lineEnd]) {
-                guard found == nil else { return nil }
+            while lineEnd < header.count, header[lineEnd] != 0x0A { lineEnd += 1 }
+            let line = UnsafeRawBufferPointer(rebasing: header[lineStart..<lineEnd])
+            if let colon = contentLengthColon(line) {
+                guard found == nil, let value = contentLengthValue(line, after: colon) else { return nil }
                 found = value
-            } else if isContentLengthName(header[lineStart..<lineEnd]) {
-                return nil
             }
             lineStart = lineEnd + 1
         }
         return found
     }
 
-    private func isContentLengthName(_ line: ByteBufferView.SubSequence) -> Bool {
-        guard let colon = line.firstIndex(of: 0x3A) else { return false }
-        var name = line[line.startIndex..<colon]
-        while let last = name.last, last == 0x20 || last == 0x09 { name = name.dropLast() }
-        if name.count == 1 { return name.first! | 0x20 == 0x6C }
-        return name.count == 14 && name.elementsEqual("content-length".utf8) { $0 | 0x20 == $1 | 0x20 }
+    /// Where the colon is, when the line's header name is Content-Length or `l`.
+    private static func contentLengthColon(_ line: UnsafeRawBufferPointer) -> Int? {
+        // Names other than these start with another letter: most lines stop at the first byte.
+        guard let first = line.first, first | 0x20 == 0x63 || first | 0x20 == 0x6C else { return nil }
+        guard let colon = line.firstIndex(of: 0x3A) else { return nil }
+        var nameEnd = colon
+        while nameEnd > 0, line[nameEnd - 1] == 0x20 || line[nameEnd - 1] == 0x09 { nameEnd -= 1 }
+        if nameEnd == 1 { return first | 0x20 == 0x6C ? colon : nil }
+        guard nameEnd == 14 else { return nil }
+        for (offset, expected) in "content-length".utf8.enumerated() where line[offset] | 0x20 != expected { return nil }
+        return colon
     }
 
-    private func contentLengthValue(_ line: ByteBufferView.SubSequence) -> Int? {
-        guard isContentLengthName(line), let colon = line.firstIndex(of: 0x3A) else { return nil }
+    private static func contentLengthValue(_ line: UnsafeRawBufferPointer, after colon: Int) -> Int? {
         var value = 0
         var digits = 0
         for byte in line[(colon + 1)...] {
