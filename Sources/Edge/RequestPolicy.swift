@@ -33,8 +33,12 @@ public struct RequestPolicy: Sendable {
         .message, .publish,
     ]
 
+    /// Allow's value, joined once rather than for every response.
+    private let allow: String
+
     public init(capabilities: EdgeCapabilities) {
         self.capabilities = capabilities
+        self.allow = capabilities.allowedMethods.map(\.rawValue).joined(separator: ", ")
     }
 
     public enum Decision: Equatable, Sendable {
@@ -80,7 +84,7 @@ public struct RequestPolicy: Sendable {
     /// Every response carries Allow and Server, so peers learn what they may ask for.
     public func response(to request: SIPRequest, _ status: Int, reason: String) -> SIPResponse {
         var answer = SIPResponse(respondingTo: request, statusCode: status, reasonPhrase: reason, toTag: SIPIdentifiers.tag())
-        answer.headers.append(.allow, capabilities.allowedMethods.map(\.rawValue).joined(separator: ", "))
+        answer.headers.append(.allow, allow)
         answer.headers.append(.server, capabilities.serverName)
         return answer
     }

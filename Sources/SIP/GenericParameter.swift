@@ -13,11 +13,11 @@ public struct GenericParameter: Hashable, Sendable {
 extension [GenericParameter] {
     /// The value of the named parameter (case-insensitive); `""` when present without a value.
     public func value(_ name: String) -> String? {
-        first { $0.name.lowercased() == name.lowercased() }.map { $0.value ?? "" }
+        first { Grammar.equalIgnoringCase($0.name, name) }.map { $0.value ?? "" }
     }
 
     public mutating func set(_ name: String, _ value: String?) {
-        if let index = firstIndex(where: { $0.name.lowercased() == name.lowercased() }) {
+        if let index = firstIndex(where: { Grammar.equalIgnoringCase($0.name, name) }) {
             self[index].value = value
         } else {
             append(GenericParameter(name, value))

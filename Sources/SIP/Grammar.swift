@@ -107,6 +107,19 @@ enum Grammar {
         byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 
+    /// `lowercased()` equality without lowercasing when both are ASCII (every token is): names of
+    /// headers and parameters are compared on every message.
+    static func equalIgnoringCase(_ left: String, _ right: String) -> Bool {
+        var leftASCII = true
+        var rightASCII = true
+        for byte in left.utf8 where byte >= 0x80 { leftASCII = false }
+        for byte in right.utf8 where byte >= 0x80 { rightASCII = false }
+        guard leftASCII, rightASCII else { return left.lowercased() == right.lowercased() }
+        guard left.utf8.count == right.utf8.count else { return false }
+        for (a, b) in zip(left.utf8, right.utf8) where lowercase(a) != lowercase(b) { return false }
+        return true
+    }
+
     /// Whether the bytes are UTF-8, without creating a String when they are ASCII.
     static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         isASCII(bytes) || String(validating: bytes, as: UTF8.self) != nil

@@ -120,7 +120,7 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible {
     public static func == (lhs: SIPHeaderName, rhs: SIPHeaderName) -> Bool {
         switch (lhs.storage, rhs.storage) {
         case (.known(let left), .known(let right)): left == right
-        case (.unknown(let left), .unknown(let right)): unknownNamesEqual(left, right)
+        case (.unknown(let left), .unknown(let right)): Grammar.equalIgnoringCase(left, right)
         default: false
         }
     }
@@ -134,19 +134,6 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible {
             hasher.combine(1 as UInt8)
             hasher.combine(spelling.lowercased())
         }
-    }
-
-    /// `lowercased()` equality, without lowercasing when both names are ASCII (every received
-    /// name is a token, so ASCII).
-    private static func unknownNamesEqual(_ left: String, _ right: String) -> Bool {
-        var leftASCII = true
-        var rightASCII = true
-        for byte in left.utf8 where byte >= 0x80 { leftASCII = false }
-        for byte in right.utf8 where byte >= 0x80 { rightASCII = false }
-        guard leftASCII, rightASCII else { return left.lowercased() == right.lowercased() }
-        guard left.utf8.count == right.utf8.count else { return false }
-        for (a, b) in zip(left.utf8, right.utf8) where Grammar.lowercase(a) != Grammar.lowercase(b) { return false }
-        return true
     }
 
     public static var accept: SIPHeaderName { SIPHeaderName(.accept) }

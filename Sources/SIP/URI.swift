@@ -84,11 +84,11 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
 
     /// The value of a URI parameter, matched case-insensitively; `""` for a parameter without value.
     public func parameter(_ name: String) -> String? {
-        parameters.first { $0.name.lowercased() == name.lowercased() }.map { $0.value ?? "" }
+        parameters.first { Grammar.equalIgnoringCase($0.name, name) }.map { $0.value ?? "" }
     }
 
     public mutating func setParameter(_ name: String, _ value: String?) {
-        if let index = parameters.firstIndex(where: { $0.name.lowercased() == name.lowercased() }) {
+        if let index = parameters.firstIndex(where: { Grammar.equalIgnoringCase($0.name, name) }) {
             parameters[index].value = value
         } else {
             parameters.append(URIParameter(name, value))
