@@ -16,6 +16,8 @@ public final class SIPStreamHandler: ChannelInboundHandler {
     private var connection: SIPConnectionID?
     private var peerIdentity: SIPPeerIdentity?
     private var remote: SocketAddress?
+    /// The peer's address as text, made once: Via annotation needs it for every request.
+    private var remoteIP: String?
 
     public init(
         transport: SIPTransportKind, receiver: any SIPMessageReceiver, connections: SIPConnectionTable,
@@ -41,6 +43,7 @@ public final class SIPStreamHandler: ChannelInboundHandler {
         guard connection == nil else { return }
         connection = connections.register(context.channel, transport: transport)
         remote = context.channel.remoteAddress
+        remoteIP = remote?.ipAddress
         statistics.increment(.connectionsAccepted)
     }
 
@@ -70,7 +73,7 @@ public final class SIPStreamHandler: ChannelInboundHandler {
         switch outcome {
         case .success(var message):
             if case .request(var request) = message {
-                ViaAnnotation.annotate(&request, remote: remote)
+                if let remoteIP { ViaAnnotation.annotate(&request, remoteIP: remoteIP, remotePort: remote.port) }
                 message = .request(request)
             }
             let source = SIPSource(

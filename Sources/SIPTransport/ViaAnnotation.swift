@@ -5,13 +5,19 @@ import SIP
 /// Via, so responses find their way back through NAT.
 enum ViaAnnotation {
     static func annotate(_ request: inout SIPRequest, remote: SocketAddress) {
-        guard var via = try? request.headers.topVia(), let ip = remote.ipAddress else { return }
+        guard let ip = remote.ipAddress else { return }
+        annotate(&request, remoteIP: ip, remotePort: remote.port)
+    }
+
+    /// With the address already as text: a connection's peer does not change between messages.
+    static func annotate(_ request: inout SIPRequest, remoteIP ip: String, remotePort: Int?) {
+        guard var via = try? request.headers.topVia() else { return }
         var changed = false
         if via.host.trimmingCharacters(in: "[]") != ip || via.requestsRport {
             via.parameters.set("received", ip)
             changed = true
         }
-        if via.requestsRport, let port = remote.port {
+        if via.requestsRport, let port = remotePort {
             via.parameters.set("rport", String(port))
             changed = true
         }
