@@ -31,7 +31,4 @@ public struct LocationTable: Sendable {
         }
         return changed.sorted()
     }
-
-    public var addressOfRecordCount: Int { entries.count }
-    public var bindingCount: Int { entries.values.reduce(0) { $0 + $1.count } }
 }

@@ -32,8 +32,6 @@ final class TrunkUpstream: RegistrationUpstream, Sendable {
         answering.withLock { $0[index] = answered }
     }
 
-    func answeringState() -> [Bool] { answering.withLock { $0 } }
-
     func close() async {
         for transport in transports { await transport.close() }
     }
