@@ -49,21 +49,14 @@ public struct RegistrationRelay: Sendable {
     /// The REGISTER that hands an address of record's live bindings back to the call manager.
     public func handBackRequest(addressOfRecord: String, bindings: [Binding], callID: String, cseq: UInt32, now: Int64) -> SIPRequest {
         let aor = "sip:\(addressOfRecord)@\(domain)"
-        var headers = SIPHeaders()
-        headers.append(.maxForwards, "70")
-        headers.append(.from, "<\(aor)>;tag=\(SIPIdentifiers.tag())")
-        headers.append(.to, "<\(aor)>")
-        headers.append(.callID, callID)
-        headers.append(.cseq, "\(cseq) REGISTER")
-        for binding in bindings {
+        var extra: [(SIPHeaderName, String)] = bindings.map { binding in
             var contact = "<\(binding.contact)>;expires=\(max(1, binding.expiresAt - now))"
             if let instance = binding.instanceID, let regID = binding.regID { contact += ";+sip.instance=\(instance);reg-id=\(regID)" }
-            headers.append(.contact, contact)
+            return (.contact, contact)
         }
-        headers.append(.supported, "path")
-        if let userAgent = bindings.first?.userAgent { headers.append(.userAgent, userAgent) }
-        headers.append(.contentLength, "0")
+        extra.append((.supported, "path"))
+        if let userAgent = bindings.first?.userAgent { extra.append((.userAgent, userAgent)) }
         let uri = (try? URI(parsing: "sip:\(domain)")) ?? .sip(SIPURI(host: domain))
-        return SIPRequest(method: .register, uri: uri, headers: headers)
+        return SIPRequest(outOfDialog: .register, uri: uri, from: aor, to: aor, callID: callID, cseq: cseq, extra: extra)
     }
 }

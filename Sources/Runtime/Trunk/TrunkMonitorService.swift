@@ -111,17 +111,10 @@ final class TrunkMonitorService: Service, Sendable {
     private func options(to transport: TrunkTransport) -> SIPRequest {
         let target = transport.callManager
         let host = target.address.contains(":") ? "[\(target.address)]" : target.address
-        var headers = SIPHeaders()
-        headers.append(.maxForwards, "70")
-        headers.append(.from, "<sip:outpost@\(host)>;tag=\(SIPIdentifiers.tag())")
-        headers.append(.to, "<sip:\(host):\(target.port)>")
-        headers.append(.callID, callID)
-        headers.append(.cseq, "\(sequence.add(1, ordering: .relaxed).newValue) OPTIONS")
-        headers.append(.userAgent, serverName)
-        headers.append(.accept, "application/sdp")
-        headers.append(.contentLength, "0")
-        let uri = URI.sip(SIPURI(host: target.address, port: target.port))
-        return SIPRequest(method: .options, uri: uri, headers: headers)
+        return SIPRequest(
+            outOfDialog: .options, uri: .sip(SIPURI(host: target.address, port: target.port)), from: "sip:outpost@\(host)",
+            to: "sip:\(host):\(target.port)", callID: callID, cseq: sequence.add(1, ordering: .relaxed).newValue,
+            extra: [(.userAgent, serverName), (.accept, "application/sdp")])
     }
 
     private func handBackWhenAsked() async {
