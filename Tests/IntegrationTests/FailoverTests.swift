@@ -45,7 +45,7 @@ struct FailoverTests {
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let edge = try BackgroundEdge(launcher: lab.launcher(.edge), config: config, log: state + "/edge.log")
         defer { edge.kill() }
-        try await waitFor("the edge's control socket", timeout: .seconds(20)) { try show("trunk", config)?["mode"] as? String == "normal" }
+        try await BackgroundEdge.waitFor("the edge's control socket", timeout: .seconds(20)) { try BackgroundEdge.show("trunk", config: config)?["mode"] as? String == "normal" }
 
         // Normal mode: two phones register through the edge; Kamailio decides and holds them with the edge in Path.
         let phones = lab.launcher(.phones)
@@ -56,21 +56,21 @@ struct FailoverTests {
         let upstream = try kamailio.bindings()
         #expect(upstream.map(\.aor) == ["phone1"], "\(upstream)")
         #expect(upstream.first?.path?.contains(lab.edgeWANAddress) == true, "\(upstream)")
-        let kept = try #require(try show("registrations", config)?["bindings"] as? [[String: Any]])
+        let kept = try #require(try BackgroundEdge.show("registrations", config: config)?["bindings"] as? [[String: Any]])
         #expect(kept.map { $0["address_of_record"] as? String } == ["phone1"])
         #expect(kept.first?["accepted_upstream"] as? Bool == true)
 
         // The WAN goes down.
         let outage = ContinuousClock.now
         try lab.setWAN(up: false)
-        try await waitFor("failover", timeout: .seconds(10)) { try show("trunk", config)?["mode"] as? String == "survivable" }
+        try await BackgroundEdge.waitFor("failover", timeout: .seconds(10)) { try BackgroundEdge.show("trunk", config: config)?["mode"] as? String == "survivable" }
         let detection = outage.duration(to: .now)
         let bound = Duration.seconds(Self.interval * Double(Self.misses) + 0.5)
         print("failover: the edge was the registrar \(detection) after the WAN went down (bound \(bound))")
         #expect(detection <= bound, "failover took \(detection), more than interval × misses + 0.5 s")
 
         // The phone registered before the outage is still known: it need not register again.
-        let survived = try #require(try show("registrations", config)?["bindings"] as? [[String: Any]])
+        let survived = try #require(try BackgroundEdge.show("registrations", config: config)?["bindings"] as? [[String: Any]])
         #expect(survived.map { $0["address_of_record"] as? String } == ["phone1"])
 
         // The edge answers OPTIONS and REGISTER (now with its own digest) from the phones itself.
@@ -84,53 +84,15 @@ struct FailoverTests {
         // The WAN comes back: after 2 answered keep-alives and the 3 s hold-down, the edge hands back.
         let recovery = ContinuousClock.now
         try lab.setWAN(up: true)
-        try await waitFor("failback", timeout: .seconds(20)) { try show("trunk", config)?["mode"] as? String == "normal" }
+        try await BackgroundEdge.waitFor("failback", timeout: .seconds(20)) { try BackgroundEdge.show("trunk", config: config)?["mode"] as? String == "normal" }
         let failback = recovery.duration(to: .now)
         print("failback: registrations handed back \(failback) after the WAN came back (2 keep-alives + 3 s hold-down)")
         #expect(failback >= .seconds(3), "the hold-down was not respected: \(failback)")
         let handedBack = try kamailio.bindings()
         #expect(Set(handedBack.map(\.aor)) == ["phone1", "phone2"], "\(handedBack)")
-        let trunk = try #require(try show("trunk", config))
+        let trunk = try #require(try BackgroundEdge.show("trunk", config: config))
         let history = try #require((trunk["state"] as? [String: Any])?["history"] as? [[String: Any]])
         #expect(history.compactMap { $0["to"] as? String } == ["survivable", "failback", "normal"], "\(history)")
         #expect((history.last?["cause"] as? String)?.contains("2 addresses of record re-registered upstream, 0 failed") == true, "\(history)")
-    }
-
-    func show(_ topic: String, _ config: String) throws -> [String: Any]? {
-        try RegistrarRestartTests.show(topic, config: config)
-    }
-
-    func waitFor(_ what: String, timeout: Duration, _ condition: () throws -> Bool) async throws {
-        try await RegistrarRestartTests.waitFor(what, timeout: timeout, condition)
-    }
-}
-
-/// The real binary, started through a launcher (e.g. `ip netns exec`), logging to a file.
-final class BackgroundEdge {
-    private let process = Process()
-
-    init(launcher: [String], config: String, log: String) throws {
-        let command = launcher + [BinaryTests.binary, "run", "--config", config]
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-    }
-
-    /// SIGTERM, then the exit status if it exits within `limit` (else nil; `kill()` finishes it).
-    func terminate(within limit: Duration) -> Int32? {
-        Glibc.kill(process.processIdentifier, SIGTERM)
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        return process.isRunning ? nil : process.terminationStatus
-    }
-
-    func kill() {
-        guard process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
     }
 }

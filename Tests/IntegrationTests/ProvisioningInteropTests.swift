@@ -42,7 +42,7 @@ import Glibc
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let edge = try BackgroundEdge(launcher: [], config: config, log: state + "/edge.log")
         defer { edge.kill() }
-        try await RegistrarRestartTests.waitFor("the generated files", timeout: .seconds(20)) {
+        try await BackgroundEdge.waitFor("the generated files", timeout: .seconds(20)) {
             try ExternalTool.run(curl, ["-sf", "-o", "/dev/null", "tftp://127.0.0.1:\(tftpPort)/ITLFile.tlv"], timeout: .seconds(5)).status == 0
         }
 

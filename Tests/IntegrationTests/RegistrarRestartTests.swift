@@ -9,21 +9,6 @@ import Glibc
 /// The real binary, survivable because its call manager never answers, killed with SIGKILL
 /// after a phone registered: the restarted edge knows the phone without it registering again.
 @Suite(.serialized) struct RegistrarRestartTests {
-    static func show(_ topic: String, config: String) throws -> [String: Any]? {
-        let outcome = try ExternalTool.run(BinaryTests.binary, ["show", topic, "--json", "--config", config], timeout: .seconds(10))
-        guard outcome.status == 0 else { return nil }
-        return try JSONSerialization.jsonObject(with: Data(outcome.output.utf8)) as? [String: Any]
-    }
-
-    static func waitFor(_ what: String, timeout: Duration, _ condition: () throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try condition() { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("timed out waiting for \(what)")
-    }
-
     @Test func bindingsSurviveKillNineWhileSurvivable() async throws {
         let state = NSTemporaryDirectory() + "outpost-restart-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)
@@ -52,20 +37,10 @@ import Glibc
             log: {level: warning}
             """.write(toFile: config, atomically: true, encoding: .utf8)
 
-        func startEdge() throws -> Process {
-            let edge = Process()
-            edge.executableURL = URL(fileURLWithPath: BinaryTests.binary)
-            edge.arguments = ["run", "--config", config]
-            edge.standardOutput = FileHandle.nullDevice
-            edge.standardError = FileHandle.nullDevice
-            try edge.run()
-            return edge
-        }
-
-        let first = try startEdge()
-        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
-        try await Self.waitFor("failover", timeout: .seconds(15)) { try Self.show("trunk", config: config)?["mode"] as? String == "survivable" }
-        let trunk = try #require(try Self.show("trunk", config: config))
+        let first = try BackgroundEdge(launcher: [], config: config, log: state + "/first.log")
+        defer { first.kill() }
+        try await BackgroundEdge.waitFor("failover", timeout: .seconds(15)) { try BackgroundEdge.show("trunk", config: config)?["mode"] as? String == "survivable" }
+        let trunk = try #require(try BackgroundEdge.show("trunk", config: config))
         let history = try #require((trunk["state"] as? [String: Any])?["history"] as? [[String: Any]])
         #expect(history.last?["cause"] as? String == "2 keep-alives unanswered (last: no answer within 0.625 seconds from udp:127.0.0.1:\(silentCallManager.localPort))", "\(history)")
 
@@ -75,22 +50,20 @@ import Glibc
             ["127.0.0.1:\(port)", "-sf", "\(RegistrarInteropTests.fixtures)/sipp-register-digest.xml", "-t", "u1", "-s", "3001", "-au", "3001", "-ap", "s3cret", "-m", "1"],
             work: work)
         #expect(registered.status == 0, "\(log.suffix(2000))")
-        kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
+        first.kill()
 
-        let second = try startEdge()
-        defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
+        let second = try BackgroundEdge(launcher: [], config: config, log: state + "/second.log")
+        defer { second.kill() }
         var bindings: [[String: Any]] = []
-        try await Self.waitFor("the restarted edge", timeout: .seconds(15)) {
-            bindings = try Self.show("registrations", config: config)?["bindings"] as? [[String: Any]] ?? []
+        try await BackgroundEdge.waitFor("the restarted edge", timeout: .seconds(15)) {
+            bindings = try BackgroundEdge.show("registrations", config: config)?["bindings"] as? [[String: Any]] ?? []
             return !bindings.isEmpty
         }
         #expect(bindings.count == 1)
         #expect(bindings.first?["address_of_record"] as? String == "3001")
         #expect(bindings.first?["device"] as? String == "soft-3001")
         #expect(bindings.first?["user_agent"] as? String == "sipp")
-        kill(second.processIdentifier, SIGKILL)
-        second.waitUntilExit()
+        second.kill()
     }
 }
 
@@ -118,7 +91,7 @@ extension RegistrarRestartTests {
         let log = state + "/edge.log"
         let edge = try BackgroundEdge(launcher: [], config: config, log: log)
         defer { edge.kill() }
-        try await Self.waitFor("the edge", timeout: .seconds(15)) { try Self.show("trunk", config: config) != nil }
+        try await BackgroundEdge.waitFor("the edge", timeout: .seconds(15)) { try BackgroundEdge.show("trunk", config: config) != nil }
         let stopping = ContinuousClock.now
         let exit = try #require(edge.terminate(within: .seconds(5)), "the edge did not stop within 5 s of SIGTERM")
         #expect(exit == 0)
