@@ -13,8 +13,7 @@ public struct SourceRateLimiter: Sendable {
     /// Whether one more request from `source` is allowed now.
     public mutating func admit(_ source: String, now: ContinuousClock.Instant) -> Bool {
         var bucket = buckets[source] ?? (rate, now)
-        let elapsed = bucket.updated.duration(to: now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = bucket.updated.duration(to: now) / .seconds(1)
         bucket.tokens = min(rate, bucket.tokens + seconds * rate)
         bucket.updated = now
         guard bucket.tokens >= 1 else {

@@ -72,12 +72,12 @@ public final class SurvivabilityController: Sendable {
             switch state.health.state {
             case .up(let misses): stateName = "up (\(misses) of \(state.health.settings.misses) keep-alives missed)"
             case .down(let successes): stateName = "down (\(successes) of \(state.health.settings.successes) keep-alives answered)"
-            case .holdingDown(let until): stateName = "holding down (\(Self.seconds(ContinuousClock.now.duration(to: until))) s left)"
+            case .holdingDown(let until): stateName = "holding down (\(ContinuousClock.now.duration(to: until) / .seconds(1)) s left)"
             case .handingBack: stateName = "handing registrations back"
             }
             return Snapshot(
                 mode: state.health.mode, state: stateName, lastCause: state.health.lastCause,
-                secondsInState: Self.seconds(state.health.since.duration(to: .now)), failovers: state.failovers,
+                secondsInState: state.health.since.duration(to: .now) / .seconds(1), failovers: state.failovers,
                 failbacks: state.failbacks, history: state.history)
         }
     }
@@ -98,9 +98,5 @@ public final class SurvivabilityController: Sendable {
                 "registrar mode \(transition.from.rawValue) → \(transition.to.rawValue)",
                 metadata: ["cause": "\(transition.cause)", "at": "\(now)"])
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

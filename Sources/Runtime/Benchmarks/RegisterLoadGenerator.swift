@@ -30,7 +30,7 @@ public struct RegisterLoadResult: Sendable, CustomStringConvertible {
     public var failures: Int { failedByStatus.values.reduce(0, +) + timedOut }
 
     public var perSecond: Double {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed / .seconds(1)
         return seconds > 0 ? Double(succeeded) / seconds : 0
     }
 
@@ -49,8 +49,7 @@ public struct RegisterLoadResult: Sendable, CustomStringConvertible {
     }
 
     static func milliseconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        return String(format: "%.2f ms", value)
+        String(format: "%.2f ms", duration / .milliseconds(1))
     }
 }
 

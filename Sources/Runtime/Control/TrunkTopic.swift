@@ -40,7 +40,7 @@ struct TrunkTopic: ControlTopic {
         let managers = configuration.callManagers.enumerated().map { index, manager in
             CallManagerView(
                 transport: manager.transport.rawValue, address: manager.address, port: manager.port, answering: roundTrips[index] != nil,
-                roundTripMilliseconds: roundTrips[index].map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000 })
+                roundTripMilliseconds: roundTrips[index].map { $0 / .milliseconds(1) })
         }
         if json {
             return ControlJSON.encode(
