@@ -58,25 +58,27 @@ public struct OutpostRuntime: Sendable {
         let tlsContexts = TLSContextStore(try EdgePKI.serverContexts(configuration, logger: logger))
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let capabilities = EdgeCapabilities(allowedMethods: [.options, .register], serverName: configuration.sip.serverName)
+        let sender = SIPSender(connections: connections, statistics: statistics)
+        // After a WAN outage every phone registers at once: a 5 s Timer J (not 32 s) and room for
+        // 200,000 transactions keep a UDP storm of 40,000 REGISTER/s out of 503.
+        let stack = SIPStack(
+            sender: sender, timerLoops: eventLoops.makeIterator().map { $0 },
+            timers: TransactionTimers(nonInviteServerLinger: .seconds(5)), capacity: 200_000, logger: logger)
         let registration = try RegistrarAssembly.make(
-            configuration, capabilities: capabilities, group: eventLoops, protection: trunkService, logger: logger)
+            configuration, capabilities: capabilities, stack: stack, group: eventLoops, connections: connections,
+            statistics: statistics, protection: trunkService, logger: logger)
         runningRegistrar.value.withLock { $0 = registration.registrar }
         defer { runningRegistrar.value.withLock { $0 = nil } }
         for topic in registration.topics { controlTopics.add(topic) }
-        let core = EdgeCore(capabilities: capabilities, registrar: registration.registrar)
-        let sender = SIPSender(connections: connections, statistics: statistics)
+        controlTopics.add(SIPTopic(transport: statistics, connections: connections, stack: stack))
+        stack.attach(EdgeCore(capabilities: capabilities, registrar: registration.registrar))
         let sip = SIPService(
             listeners: configuration.sip.listeners,
             settings: SIPTransportSettings(
                 maximumMessageSize: configuration.sip.maximumMessageSize,
                 idleTimeout: .seconds(Int64(configuration.sip.idleTimeoutSeconds))),
             group: eventLoops,
-            receiver: TransactionDispatcher(
-                // After a WAN outage every phone registers at once: a 5 s Timer J (not 32 s) and room
-                // for 200,000 transactions keep a UDP storm of 40,000 REGISTER/s out of 503.
-                core: core, sender: sender, timerLoop: eventLoops.next(), timers: TransactionTimers(nonInviteServerLinger: .seconds(5)),
-                capacity: 200_000,
-                logger: logger),
+            receiver: stack,
             connections: connections,
             statistics: statistics, tlsContexts: tlsContexts, defaultClientCertificates: configuration.sip.tls.clientCertificates,
             tlsObserver: tlsStatistics, logger: logger,

@@ -2,6 +2,7 @@ import Edge
 import Foundation
 import Logging
 import NIOCore
+import SIPTransport
 import ServiceLifecycle
 
 /// The registrar and what keeps it honest, built at start: the journal (bindings restored from
@@ -13,8 +14,8 @@ struct RegistrarAssembly {
     let topics: [any ControlTopic]
 
     static func make(
-        _ configuration: OutpostConfiguration, capabilities: EdgeCapabilities, group: any EventLoopGroup,
-        protection: (any TrunkProtection)?, logger: Logger
+        _ configuration: OutpostConfiguration, capabilities: EdgeCapabilities, stack: SIPStack, group: any EventLoopGroup,
+        connections: SIPConnectionTable, statistics: SIPTransportStatistics, protection: (any TrunkProtection)?, logger: Logger
     ) throws -> RegistrarAssembly {
         let inventory = try DeviceInventory(configuration.devices)
         let journal = try SQLiteBindingJournal(stateDirectory: configuration.stateDirectory)
@@ -37,7 +38,8 @@ struct RegistrarAssembly {
             let tlsContext = trunk.callManagers.contains { $0.transport == .tls }
                 ? try EdgePKI.trunkClientContext(configuration, logger: logger) : nil
             upstream = TrunkUpstream(
-                trunk: trunk, group: group, tlsContext: tlsContext, protection: protection,
+                trunk: trunk, stack: stack, group: group, tlsContext: tlsContext, protection: protection, connections: connections,
+                statistics: statistics,
                 relayTimeout: max(.seconds(2), health.keepAliveTimeout(interval: .seconds(trunk.optionsInterval))),
                 logger: Logger(label: "outpost.trunk"))
         }

@@ -30,7 +30,12 @@ extension SIPResponse {
 /// Random identifiers: tags, branches and Call-IDs (RFC 3261 §19.3 asks for 32 random bits at least).
 public enum SIPIdentifiers {
     public static func tag() -> String { randomHex(byteCount: 8) }
-    public static func branch() -> String { Via.magicCookie + randomHex(byteCount: 12) }
+    /// Every branch this process creates starts with the same random prefix, so a request that
+    /// comes back through the edge is recognised as a loop (RFC 3261 §16.3 step 4) and a
+    /// response's Via as the edge's own.
+    public static func branch() -> String { ownBranchPrefix + randomHex(byteCount: 12) }
+    public static func isOwnBranch(_ branch: String) -> Bool { branch.hasPrefix(ownBranchPrefix) }
+    private static let ownBranchPrefix = Via.magicCookie + randomHex(byteCount: 4) + "."
     public static func callID() -> String { randomHex(byteCount: 16) }
 
     /// Eight random bytes per call of the system generator: one `getrandom` per 64 bits, not per byte.

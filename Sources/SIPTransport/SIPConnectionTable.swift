@@ -24,6 +24,11 @@ public final class SIPConnectionTable: Sendable {
         _ = entries.withLock { $0.removeValue(forKey: id) }
     }
 
+    /// The id a channel was registered under (a connection the edge opened looks up its own).
+    public func id(of channel: any Channel) -> SIPConnectionID? {
+        entries.withLock { entries in entries.first { $0.value.channel === channel }?.key }
+    }
+
     public func entry(_ id: SIPConnectionID) -> Entry? {
         entries.withLock { $0[id] }
     }

@@ -70,17 +70,7 @@ struct CheckConfig: ParsableCommand {
     @OptionGroup var options: ConfigurationOptions
 
     func run() throws {
-        let configuration = try options.load()
-        print("configuration is valid")
-        for listener in configuration.sip.listeners {
-            print("  sip \(listener.transport.rawValue.lowercased()) \(listener.address):\(listener.port)")
-        }
-        if let trunk = configuration.trunkIPsec {
-            let managers = trunk.callManagers.map { "\($0)" }.joined(separator: ", ")
-            print("  trunk IPsec \(trunk.keying.rawValue) keying, \(trunk.suite) to \(managers), keys \(trunk.keyFile)")
-        }
-        print("  state directory \(configuration.stateDirectory)")
-        print("  log level \(configuration.logLevel)")
+        for line in try options.load().summary { print(line) }
     }
 }
 

@@ -5,10 +5,10 @@ import Runtime
 import Glibc
 #endif
 
-// `outpost show registrations|trunk|devices|tftp`: each asks the running edge over the control
+// `outpost show registrations|trunk|devices|tftp|sip`: each asks the running edge over the control
 // socket of its state directory; the edge renders, this only prints.
 
-let showTopicCommands: [any ParsableCommand.Type] = [ShowRegistrations.self, ShowTrunk.self, ShowDevices.self, ShowTFTP.self]
+let showTopicCommands: [any ParsableCommand.Type] = [ShowRegistrations.self, ShowTrunk.self, ShowDevices.self, ShowTFTP.self, ShowSIP.self]
 
 struct ShowTopicOptions: ParsableArguments {
     @Flag(help: "JSON instead of a table.")
@@ -54,4 +54,11 @@ struct ShowTFTP: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tftp", abstract: "The TFTP server's transfers and refusals.")
     @OptionGroup var options: ShowTopicOptions
     func run() throws { try options.show("tftp") }
+}
+
+struct ShowSIP: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sip", abstract: "The SIP stack's counters: transports, connections, and transactions both ways.")
+    @OptionGroup var options: ShowTopicOptions
+    func run() throws { try options.show("sip") }
 }

@@ -90,12 +90,16 @@ final class FakeUpstream: RegistrationUpstream, Sendable {
     let behaviour = Mutex<Result<Int, TestUpstreamFailure>>(.success(200))
     let received = Mutex<[SIPRequest]>([])
 
+    /// Like the real trunk, the request leaves with the edge's own Via on top, so the answer
+    /// comes back with it.
     func relay(_ request: SIPRequest) async throws -> SIPResponse {
         received.withLock { $0.append(request) }
         switch behaviour.withLock({ $0 }) {
         case .failure(let failure): throw failure
         case .success(let status):
-            var response = SIPResponse(respondingTo: request, statusCode: status, reasonPhrase: "X", toTag: "up")
+            var sent = request
+            sent.headers.insert(.via, "SIP/2.0/TLS 198.51.100.1:40001;branch=\(SIPIdentifiers.branch());rport", at: 0)
+            var response = SIPResponse(respondingTo: sent, statusCode: status, reasonPhrase: "X", toTag: "up")
             if status == 200 {
                 for contact in request.headers.lines(.contact) { response.headers.append(.contact, contact.contains("expires") ? contact : contact + ";expires=1800") }
             }

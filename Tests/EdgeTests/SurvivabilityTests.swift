@@ -121,4 +121,85 @@ import Testing
         #expect(registrar.bindings(for: "2001").first?.acceptedUpstream == true)
         #expect(journal.stored["2001"]?.first?.acceptedUpstream == true)
     }
+
+    @Test func theAnswerReachesThePhoneWithoutTheTrunksViaAndWithItsOwnFromAndTo() async throws {
+        let request = RegistrarFixtures.register("2001", contacts: ["<sip:2001@192.0.2.60;transport=tls>"])
+        let response = await registrar().handle(request, origin: RegistrarFixtures.tls(["SEP001BD4AABBCC"]))
+        #expect(response.statusCode == 200)
+        // RFC 3261 §16.7 step 3: the top Via is the phone's again, and it is the only one.
+        #expect(try response.headers.vias() == request.headers.vias())
+        #expect(response.headers[.from] == request.headers[.from])
+        #expect(try response.headers.to().uri == request.headers.to().uri)
+        #expect(try response.headers.to().tag == "up")
+    }
+
+    @Test func relayedAndHandedBackRegistrationsUseTheCallManagersDomainForTheAddressOfRecord() async throws {
+        let registrar = registrar()
+        let tls = RegistrarFixtures.tls(["SEP001BD4AABBCC"])
+        #expect(await registrar.handle(RegistrarFixtures.register("2001"), origin: tls).statusCode == 200)
+        _ = await registrar.handBack()
+        let sent = upstream.received.withLock { $0 }
+        #expect(sent.count == 2)
+        let relayed = try #require(sent.first), handedBack = try #require(sent.last)
+        #expect(try relayed.headers.to().uri.description == "sip:2001@cm.example")
+        #expect(try relayed.headers.from().uri.description == "sip:2001@cm.example")
+        #expect(try relayed.headers.to().uri == handedBack.headers.to().uri)
+    }
+
+    @Test func aRegisterThatAlreadyPassedThroughTheEdgeIsALoop() async {
+        var request = RegistrarFixtures.register("2001")
+        request.headers.insert(.via, "SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKphone", at: 0)
+        request.headers.insert(.via, "SIP/2.0/UDP 198.51.100.1:5060;branch=\(SIPIdentifiers.branch())", at: 1)
+        let registrar = registrar()
+        let response = await registrar.handle(request, origin: RegistrarFixtures.tls(["SEP001BD4AABBCC"]))
+        #expect(response.statusCode == 482)
+        #expect(upstream.received.withLock { $0.isEmpty })
+        #expect(registrar.statistics[.loops] == 1)
+    }
+
+    @Test func exhaustedMaxForwardsIsRefusedWith483() async {
+        var request = RegistrarFixtures.register("2001")
+        request.headers.set(.maxForwards, "0")
+        let registrar = registrar()
+        let response = await registrar.handle(request, origin: RegistrarFixtures.tls(["SEP001BD4AABBCC"]))
+        #expect(response.statusCode == 483)
+        #expect(upstream.received.withLock { $0.isEmpty })
+        #expect(registrar.statistics[.tooManyHops] == 1)
+    }
+
+    /// A binding made during an outage, the edge restarted after the WAN came back: the restart
+    /// begins in normal mode, and the refresh hands the binding back.
+    @Test func theRefreshHandsBackBindingsTheCallManagerLacksAfterARestart() async throws {
+        let made = Binding(
+            addressOfRecord: "2001", contact: "sip:2001@192.0.2.60;transport=tls", device: "SEP001BD4AABBCC", expiresAt: now + 500,
+            callID: "c", cseq: 1, flow: BindingFlow(transport: .tls, remoteAddress: "192.0.2.60", remotePort: 40000, connection: 7),
+            registeredAt: now - 100, acceptedUpstream: false)
+        let registrar = Registrar(
+            settings: RegistrarSettings(defaultExpires: 600), ratePerSource: 1000, inventory: RegistrarFixtures.inventory,
+            policy: RequestPolicy(capabilities: EdgeCapabilities()), journal: journal, restored: [made], upstream: upstream,
+            upstreamDomain: "cm.example", survivability: controller, logger: .quiet, wallClock: { [now] in now })
+        #expect(registrar.mode == .normal)
+        let result = await registrar.reRegisterUpstream(.refresh)
+        #expect(result.accepted == 1)
+        let sent = try #require(upstream.received.withLock { $0.first })
+        #expect(sent.headers.lines(.contact) == ["<sip:2001@192.0.2.60;transport=tls>;expires=500"])
+        #expect(registrar.bindings(for: "2001").first?.acceptedUpstream == true)
+        #expect(journal.stored["2001"]?.first?.acceptedUpstream == true)
+        #expect(registrar.statistics[.upstreamRefreshed] == 1)
+    }
+
+    @Test func restoredFlowsAreMarkedStaleSoTheirConnectionNumberIsNotReused() {
+        let restored = Binding(
+            addressOfRecord: "2001", contact: "sip:2001@192.0.2.60;transport=tls", device: "SEP001BD4AABBCC", expiresAt: now + 500,
+            callID: "c", cseq: 1, flow: BindingFlow(transport: .tls, remoteAddress: "192.0.2.60", remotePort: 40000, connection: 7),
+            registeredAt: now - 100)
+        let registrar = Registrar(
+            settings: RegistrarSettings(), ratePerSource: 1000, inventory: RegistrarFixtures.inventory,
+            policy: RequestPolicy(capabilities: EdgeCapabilities()), journal: journal, restored: [restored], logger: .quiet,
+            wallClock: { [now] in now })
+        let flow = registrar.bindings().first?.flow
+        #expect(flow?.stale == true)
+        #expect(flow?.connection == 7)
+        #expect(flow?.liveConnection == nil)
+    }
 }

@@ -12,6 +12,30 @@ import Testing
         #expect(try ConfigurationLoader.load(yaml: DefaultConfiguration.yaml, file: "default") == OutpostConfiguration())
     }
 
+    @Test func theTrunkAndItsUpstreamRefreshAreReadAndSummarised() throws {
+        let yaml = """
+            trunk:
+              call_managers:
+                - {transport: udp, address: 192.0.2.10}
+                - {transport: tcp, address: 192.0.2.11, port: 5070}
+              domain: cm.example
+              upstream_refresh: 120
+            devices:
+              - {name: SEP001BD4AABBCC, security: encrypted, lines: ["2001"]}
+            """
+        let configuration = try ConfigurationLoader.load(yaml: yaml, file: "x.yaml")
+        #expect(configuration.trunk?.upstreamRefresh == 120)
+        #expect(configuration.trunk?.callManagers.count == 2)
+        let summary = configuration.summary.joined(separator: "\n")
+        #expect(summary.contains("trunk to udp:192.0.2.10:5060, tcp:192.0.2.11:5070 (in order of preference), domain cm.example"))
+        #expect(summary.contains("at most 15.25 s"))
+        #expect(summary.contains("refreshed upstream every 120 s"))
+        #expect(summary.contains("SEP001BD4AABBCC encrypted, lines 2001"))
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(yaml: "trunk:\n  call_managers: [{address: 192.0.2.10}]\n  upstream_refresh: 1\n", file: "x.yaml")
+        }
+    }
+
     @Test func everyKeyIsRead() throws {
         let yaml = """
             sip:

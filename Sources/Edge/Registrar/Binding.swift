@@ -9,15 +9,28 @@ public struct BindingFlow: Sendable, Hashable, Codable {
     public var transport: Transport
     public var remoteAddress: String
     public var remotePort: Int
-    /// The transport's connection number; meaningless after a restart (the phone reconnects).
+    /// The transport's connection number, unique within one process only.
     public var connection: UInt64?
+    /// The connection was one of an earlier process: it is gone, and a new connection with the
+    /// same number is another phone's. Requests to the phone wait for it to reconnect (stream
+    /// transports) or go to its address (UDP).
+    public var stale: Bool
 
-    public init(transport: Transport, remoteAddress: String, remotePort: Int, connection: UInt64? = nil) {
+    public init(transport: Transport, remoteAddress: String, remotePort: Int, connection: UInt64? = nil, stale: Bool = false) {
         self.transport = transport
         self.remoteAddress = remoteAddress
         self.remotePort = remotePort
         self.connection = connection
+        self.stale = stale
     }
+
+    /// What a restored flow becomes: its connection number no longer names it.
+    public mutating func markStale() {
+        if connection != nil { stale = true }
+    }
+
+    /// The connection requests to the phone may use: none once it is stale.
+    public var liveConnection: UInt64? { stale ? nil : connection }
 }
 
 /// One Contact bound to an address of record (RFC 3261 §10.3), with what RFC 5626 adds.

@@ -46,7 +46,12 @@ public final class Registrar: Sendable {
         self.processor = RegistrationProcessor(settings: settings, policy: policy)
         self.authoriser = RegistrationAuthoriser(policy: policy, realm: settings.realm)
         let now = wallClock()
-        let known = restored.filter { inventory.device(named: $0.device) != nil }
+        // A connection number belongs to the process that saved it; the phone reconnects.
+        let known = restored.filter { inventory.device(named: $0.device) != nil }.map { binding -> Binding in
+            var binding = binding
+            binding.flow.markStale()
+            return binding
+        }
         self.state = Mutex(
             State(
                 table: LocationTable(known, now: now), digest: DigestAuthority(realm: settings.realm, lifetime: settings.nonceLifetime, algorithms: settings.digestAlgorithms),
@@ -104,13 +109,20 @@ public final class Registrar: Sendable {
             count(kind)
             return answer
         }
-        guard let upstreamRequest = relay.upstreamCopy(of: request) else {
+        let upstreamRequest: SIPRequest
+        switch relay.upstreamCopy(of: request) {
+        case .success(let copy): upstreamRequest = copy
+        case .failure(.tooManyHops):
+            statistics.increment(.tooManyHops)
             return policy.response(to: request, 483, reason: "Too Many Hops")
+        case .failure(.loop):
+            statistics.increment(.loops)
+            return policy.response(to: request, 482, reason: "Loop Detected (the REGISTER already passed through this edge)")
         }
         statistics.increment(.relayed)
         let response: SIPResponse
         do {
-            response = try await upstream.relay(upstreamRequest)
+            response = relay.downstreamCopy(of: try await upstream.relay(upstreamRequest), answering: request)
         } catch {
             statistics.increment(.relayFailures)
             survivability?.transportFailed(cause: "REGISTER for \(addressOfRecord) not answered upstream: \(error)")
@@ -164,10 +176,24 @@ public final class Registrar: Sendable {
         }
     }
 
+    /// Why the edge re-registers its bindings with the call manager.
+    public enum UpstreamReRegistration: String, Sendable {
+        /// Failback after an outage.
+        case handBack = "hand-back"
+        /// The periodic refresh in normal mode.
+        case refresh
+    }
+
     /// Failback: re-registers every address of record's live bindings upstream, one REGISTER
     /// each; returns how many were accepted and how many failed. Bindings stay local either way,
     /// so no phone ends up registered nowhere.
     public func handBack() async -> (accepted: Int, failed: Int) {
+        await reRegisterUpstream(.handBack)
+    }
+
+    /// Re-registers every address of record's live bindings upstream, one REGISTER each, and
+    /// marks those the call manager accepted; returns how many were accepted and how many failed.
+    public func reRegisterUpstream(_ reason: UpstreamReRegistration) async -> (accepted: Int, failed: Int) {
         guard let upstream, let relay else { return (0, 0) }
         let now = wallClock()
         let groups = Dictionary(grouping: bindings(), by: \.addressOfRecord)
@@ -183,25 +209,32 @@ public final class Registrar: Sendable {
                 let response = try await upstream.relay(request)
                 guard response.isSuccess else {
                     failed += 1
-                    statistics.increment(.handBackFailures)
-                    logger.warning("hand-back refused upstream", metadata: ["aor": "\(addressOfRecord)", "status": "\(response.statusCode)"])
+                    statistics.increment(reason == .handBack ? .handBackFailures : .upstreamRefreshFailures)
+                    logger.warning(
+                        "re-registration refused upstream",
+                        metadata: ["aor": "\(addressOfRecord)", "status": "\(response.statusCode)", "reason": "\(reason.rawValue)"])
                     continue
                 }
                 accepted += 1
-                statistics.increment(.handedBack)
-                let receipt = state.withLock { state -> WriteReceipt in
+                statistics.increment(reason == .handBack ? .handedBack : .upstreamRefreshed)
+                let receipt = state.withLock { state -> WriteReceipt? in
+                    var changed = false
                     let updated = state.table.bindings(for: addressOfRecord, now: now).map { binding -> Binding in
                         var binding = binding
-                        if live.contains(where: { $0.key == binding.key }) { binding.acceptedUpstream = true }
+                        if !binding.acceptedUpstream, live.contains(where: { $0.key == binding.key }) {
+                            binding.acceptedUpstream = true
+                            changed = true
+                        }
                         return binding
                     }
-                    return enqueue(addressOfRecord, updated, in: &state)
+                    return changed ? enqueue(addressOfRecord, updated, in: &state) : nil
                 }
                 _ = await durable(receipt)
             } catch {
                 failed += 1
-                statistics.increment(.handBackFailures)
-                logger.warning("hand-back not answered upstream", metadata: ["aor": "\(addressOfRecord)", "error": "\(error)"])
+                statistics.increment(reason == .handBack ? .handBackFailures : .upstreamRefreshFailures)
+                logger.warning(
+                    "re-registration not answered upstream", metadata: ["aor": "\(addressOfRecord)", "error": "\(error)", "reason": "\(reason.rawValue)"])
             }
         }
         return (accepted, failed)

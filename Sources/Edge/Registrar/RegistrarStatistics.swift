@@ -4,6 +4,7 @@ import Synchronization
 public final class RegistrarStatistics: Sendable {
     public enum Counter: String, CaseIterable, Sendable, Codable {
         case registered, unregistered, queried, relayed, relayedAccepted, relayFailures, handedBack, handBackFailures
+        case upstreamRefreshed, upstreamRefreshFailures, loops, tooManyHops
         case challenged, staleNonces, replays, wrongCredentials, certificateMismatches, tlsRequired
         case intervalTooBrief, badRequests, rateLimited, storeFailures, expired
     }

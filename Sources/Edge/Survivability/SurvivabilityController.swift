@@ -43,9 +43,15 @@ public final class SurvivabilityController: Sendable {
     }
 
     public var mode: RegistrarMode { state.withLock { $0.health.mode } }
+    /// Whether any call manager has answered since start.
+    public var everAnswered: Bool { answered.load(ordering: .relaxed) }
+    private let answered = Atomic<Bool>(false)
     public var nextDeadline: ContinuousClock.Instant? { state.withLock { $0.health.nextDeadline } }
 
-    public func probeAnswered() { apply { $0.probeAnswered(at: .now) } }
+    public func probeAnswered() {
+        answered.store(true, ordering: .relaxed)
+        apply { $0.probeAnswered(at: .now) }
+    }
     public func probeMissed(cause: String) { apply { $0.probeMissed(at: .now, cause: cause) } }
     public func transportFailed(cause: String) { apply { $0.transportFailed(at: .now, cause: cause) } }
     public func advance() { apply { $0.advance(to: .now) } }
@@ -72,7 +78,7 @@ public final class SurvivabilityController: Sendable {
             switch state.health.state {
             case .up(let misses): stateName = "up (\(misses) of \(state.health.settings.misses) keep-alives missed)"
             case .down(let successes): stateName = "down (\(successes) of \(state.health.settings.successes) keep-alives answered)"
-            case .holdingDown(let until): stateName = "holding down (\(ContinuousClock.now.duration(to: until) / .seconds(1)) s left)"
+            case .holdingDown(let until): stateName = "holding down (\(ContinuousClock.now.duration(to: until).readable) left)"
             case .handingBack: stateName = "handing registrations back"
             }
             return Snapshot(

@@ -62,7 +62,8 @@ public enum DefaultConfiguration {
         # The trunk to the central call manager. While it answers OPTIONS, phones' REGISTERs are
         # relayed to it; after failover_misses unanswered keep-alives the edge becomes their
         # registrar, and it hands them back once the call manager has answered failback_successes
-        # keep-alives in a row and then stayed up for hold_down seconds.
+        # keep-alives in a row and then stayed up for hold_down seconds. REGISTERs that the first
+        # call manager does not answer go to the next before the branch is declared down.
         # trunk:
         #   call_managers:
         #     - transport: tls          # udp | tcp | tls
@@ -73,6 +74,7 @@ public enum DefaultConfiguration {
         #   failover_misses: 3
         #   failback_successes: 3
         #   hold_down: 120
+        #   upstream_refresh: 300     # seconds between re-registrations of every binding upstream
 
         # The edge's own registrar.
         registrar:

@@ -30,11 +30,17 @@ extension OutpostConfiguration {
         public var failbackSuccesses: Int
         /// Seconds the call manager must stay answering before the phones are handed back.
         public var holdDown: Int
+        /// Seconds between re-registrations of every live binding upstream in normal mode, so a
+        /// call manager that restarted and lost its registrations learns them again within this
+        /// time rather than at the phones' own expiry. The first runs at the first answered
+        /// keep-alive after start, which also hands back bindings made before a restart.
+        public var upstreamRefresh: Int
 
         public init(
             callManagers: [CallManager], domain: String? = nil, optionsInterval: Int = 5, failoverMisses: Int = 3,
-            failbackSuccesses: Int = 3, holdDown: Int = 120
+            failbackSuccesses: Int = 3, holdDown: Int = 120, upstreamRefresh: Int = 300
         ) {
+            self.upstreamRefresh = upstreamRefresh
             self.callManagers = callManagers
             self.domain = domain
             self.optionsInterval = optionsInterval
@@ -73,7 +79,9 @@ extension ConfigurationLoader {
     static func readTrunk(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.Trunk {
         let entries = try reader.mapping(
             node, path: "trunk",
-            allowed: ["call_managers", "domain", "options_interval", "failover_misses", "failback_successes", "hold_down"])
+            allowed: [
+                "call_managers", "domain", "options_interval", "failover_misses", "failback_successes", "hold_down", "upstream_refresh",
+            ])
         guard let list = entries["call_managers"], case .sequence(let items) = list, !items.isEmpty else {
             throw reader.error(entries["call_managers"] ?? node, "trunk.call_managers", "must be a non-empty list")
         }
@@ -98,6 +106,9 @@ extension ConfigurationLoader {
         if let value = entries["failover_misses"] { trunk.failoverMisses = try reader.integer(value, path: "trunk.failover_misses", range: 1...20) }
         if let value = entries["failback_successes"] { trunk.failbackSuccesses = try reader.integer(value, path: "trunk.failback_successes", range: 1...20) }
         if let value = entries["hold_down"] { trunk.holdDown = try reader.integer(value, path: "trunk.hold_down", range: 0...3600) }
+        if let value = entries["upstream_refresh"] {
+            trunk.upstreamRefresh = try reader.integer(value, path: "trunk.upstream_refresh", range: 10...86400)
+        }
         return trunk
     }
 

@@ -14,6 +14,7 @@ final class TrunkMonitorService: Service, Sendable {
     private let controller: SurvivabilityController
     private let registrar: Registrar
     private let interval: Duration
+    private let upstreamRefresh: Duration
     private let probeTimeout: Duration
     private let serverName: String
     private let logger: Logger
@@ -29,6 +30,7 @@ final class TrunkMonitorService: Service, Sendable {
         self.controller = controller
         self.registrar = registrar
         self.interval = .seconds(trunk.optionsInterval)
+        self.upstreamRefresh = .seconds(trunk.upstreamRefresh)
         self.probeTimeout = TrunkHealth.Settings(misses: trunk.failoverMisses).keepAliveTimeout(interval: .seconds(trunk.optionsInterval))
         self.serverName = serverName
         self.logger = logger
@@ -40,6 +42,7 @@ final class TrunkMonitorService: Service, Sendable {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.monitor() }
                 group.addTask { await self.handBackWhenAsked() }
+                group.addTask { await self.refreshUpstream() }
             }
         }
         await upstream.close()
@@ -62,8 +65,8 @@ final class TrunkMonitorService: Service, Sendable {
     /// One keep-alive to every call manager; true when any answered.
     private func probeAll() async -> Bool {
         let results = await withTaskGroup(of: (Int, Result<Duration, TrunkFailure>).self) { group in
-            for (index, transport) in upstream.transports.enumerated() {
-                group.addTask { (index, await self.probe(transport)) }
+            for (index, connection) in upstream.connections.enumerated() {
+                group.addTask { (index, await self.probe(connection)) }
             }
             var results: [(Int, Result<Duration, TrunkFailure>)] = []
             for await result in group { results.append(result) }
@@ -94,11 +97,11 @@ final class TrunkMonitorService: Service, Sendable {
         return false
     }
 
-    private func probe(_ transport: TrunkTransport) async -> Result<Duration, TrunkFailure> {
+    private func probe(_ connection: TrunkConnection) async -> Result<Duration, TrunkFailure> {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            _ = try await transport.send(options(to: transport), timeout: probeTimeout)
+            _ = try await connection.send(options(to: connection), timeout: probeTimeout)
             return .success(started.duration(to: clock.now))
         } catch let failure as TrunkFailure {
             return .failure(failure)
@@ -108,13 +111,32 @@ final class TrunkMonitorService: Service, Sendable {
     }
 
     /// Any final response proves the call manager alive (RFC 3261 §11: even 4xx/5xx answers).
-    private func options(to transport: TrunkTransport) -> SIPRequest {
-        let target = transport.callManager
+    private func options(to connection: TrunkConnection) -> SIPRequest {
+        let target = connection.callManager
         let host = target.address.contains(":") ? "[\(target.address)]" : target.address
         return SIPRequest(
             outOfDialog: .options, uri: .sip(SIPURI(host: target.address, port: target.port)), from: "sip:outpost@\(host)",
             to: "sip:\(host):\(target.port)", callID: callID, cseq: sequence.add(1, ordering: .relaxed).newValue,
             extra: [(.userAgent, serverName), (.accept, "application/sdp")])
+    }
+
+    /// In normal mode, re-registers every live binding upstream: first as soon as a call manager
+    /// answers after start (bindings made before a restart, during an outage, were never handed
+    /// back), then every `upstream_refresh`, so a call manager that lost its registrations
+    /// learns them again within that time.
+    private func refreshUpstream() async {
+        let clock = ContinuousClock()
+        var next = clock.now
+        while !Task.isCancelled {
+            if controller.mode == .normal, controller.everAnswered, clock.now >= next {
+                let (accepted, failed) = await registrar.reRegisterUpstream(.refresh)
+                if accepted + failed > 0 {
+                    logger.info("bindings refreshed upstream", metadata: ["accepted": "\(accepted)", "failed": "\(failed)"])
+                }
+                next = clock.now + upstreamRefresh
+            }
+            try? await clock.sleep(for: min(interval, upstreamRefresh))
+        }
     }
 
     private func handBackWhenAsked() async {

@@ -2,30 +2,61 @@ import Edge
 import Logging
 import NIOCore
 import SIP
+import SIPTransport
 import Synchronization
 import TLS
 
-/// The call managers as the registrar sees them: REGISTERs go to the first one whose last
-/// keep-alive was answered (or the first configured when none was yet).
+/// The call managers as the registrar sees them. A REGISTER goes to the first one whose last
+/// keep-alive was answered (or the first configured when none was yet); when that one does not
+/// answer it goes to the next, in order, before the relay counts as failed, so one call manager
+/// down does not send the branch into survivable mode while another answers.
 final class TrunkUpstream: RegistrationUpstream, Sendable {
-    let transports: [TrunkTransport]
+    let connections: [TrunkConnection]
     let relayTimeout: Duration
     private let answering = Mutex<[Bool]>([])
+    private let logger: Logger
 
     init(
-        trunk: OutpostConfiguration.Trunk, group: any EventLoopGroup, tlsContext: TLSContext?, protection: (any TrunkProtection)?,
+        trunk: OutpostConfiguration.Trunk, stack: SIPStack, group: any EventLoopGroup, tlsContext: TLSContext?,
+        protection: (any TrunkProtection)?, connections: SIPConnectionTable, statistics: SIPTransportStatistics,
         relayTimeout: Duration, logger: Logger
     ) {
-        self.transports = trunk.callManagers.map {
-            TrunkTransport(callManager: $0, group: group, tlsContext: tlsContext, protection: protection, logger: logger)
+        self.connections = trunk.callManagers.map {
+            TrunkConnection(
+                callManager: $0, stack: stack, group: group, tlsContext: tlsContext, protection: protection, connections: connections,
+                statistics: statistics, logger: logger)
         }
         self.relayTimeout = relayTimeout
+        self.logger = logger
         answering.withLock { $0 = Array(repeating: true, count: trunk.callManagers.count) }
     }
 
     func relay(_ request: SIPRequest) async throws -> SIPResponse {
-        let preferred = answering.withLock { $0.firstIndex(of: true) } ?? 0
-        return try await transports[preferred].send(request, timeout: relayTimeout, addPath: true)
+        var failures: [String] = []
+        let sequence = order()
+        for index in sequence {
+            do {
+                let response = try await connections[index].send(request, timeout: relayTimeout, addPath: true)
+                answering.withLock { $0[index] = true }
+                return response
+            } catch {
+                answering.withLock { $0[index] = false }
+                failures.append("\(connections[index].remote): \(error)")
+                if index != sequence.last {
+                    logger.warning(
+                        "REGISTER not answered, trying the next call manager",
+                        metadata: ["call_manager": "\(connections[index].remote)", "error": "\(error)"])
+                }
+            }
+        }
+        throw TrunkFailure.transport(failures.joined(separator: "; "))
+    }
+
+    /// Answering call managers first, each group in configured order.
+    private func order() -> [Int] {
+        let answering = self.answering.withLock { $0 }
+        let indices = Array(answering.indices)
+        return indices.filter { answering[$0] } + indices.filter { !answering[$0] }
     }
 
     func recordProbe(of index: Int, answered: Bool) {
@@ -33,6 +64,6 @@ final class TrunkUpstream: RegistrationUpstream, Sendable {
     }
 
     func close() async {
-        for transport in transports { await transport.close() }
+        for connection in connections { await connection.close() }
     }
 }

@@ -1,0 +1,46 @@
+import Edge
+
+extension OutpostConfiguration {
+    /// What the configuration means, one line per fact, for `outpost check-config`: listeners,
+    /// the trunk and how fast it fails over, its IPsec, the registrar, the inventory (never a
+    /// password), TFTP, where state lives.
+    public var summary: [String] {
+        var lines = ["configuration is valid"]
+        for listener in sip.listeners {
+            lines.append("  sip \(listener.transport.rawValue.lowercased()) \(listener.address):\(listener.port)")
+        }
+        if let trunk {
+            let managers = trunk.callManagers.map { "\($0.transport.rawValue.lowercased()):\($0.address):\($0.port)" }
+            let bound = TrunkHealth.Settings(misses: trunk.failoverMisses).keepAliveTimeout(interval: .seconds(trunk.optionsInterval))
+                + .seconds(trunk.optionsInterval * (trunk.failoverMisses - 1))
+            lines.append("  trunk to \(managers.joined(separator: ", ")) (in order of preference), domain \(trunk.domain ?? trunk.callManagers[0].address)")
+            lines.append(
+                "  trunk keep-alive every \(trunk.optionsInterval) s; survivable after \(trunk.failoverMisses) missed (at most \(bound.readable)); "
+                    + "hand-back after \(trunk.failbackSuccesses) answered and \(trunk.holdDown) s; bindings refreshed upstream every \(trunk.upstreamRefresh) s")
+        } else {
+            lines.append("  no trunk: the edge is always the registrar")
+        }
+        if let protection = trunkIPsec {
+            let managers = protection.callManagers.map { "\($0)" }.joined(separator: ", ")
+            lines.append("  trunk IPsec \(protection.keying.rawValue) keying, \(protection.suite) to \(managers), keys \(protection.keyFile)")
+        }
+        lines.append(
+            "  registrar realm \(registrar.realm), expires \(registrar.minimumExpires)–\(registrar.maximumExpires) s (default \(registrar.defaultExpires)), "
+                + "digest \(registrar.digestAlgorithms.map(\.rawValue).joined(separator: ", "))")
+        lines.append("  inventory: \(devices.count) device\(devices.count == 1 ? "" : "s")")
+        for device in devices {
+            let numbers = device.lines.map(\.number).joined(separator: ", ")
+            let credentials = device.digest.map { ", digest user \($0.username)" } ?? ""
+            lines.append("    \(device.name) \(device.security.rawValue), lines \(numbers)\(credentials)")
+        }
+        if tftp.enabled {
+            let upstream = tftp.upstream.map { ", call manager's files from \($0.address):\($0.port)" } ?? ""
+            lines.append("  tftp \(tftp.address):\(tftp.port)\(upstream)")
+        } else {
+            lines.append("  tftp off")
+        }
+        lines.append("  state directory \(stateDirectory)")
+        lines.append("  log level \(logLevel)")
+        return lines
+    }
+}
