@@ -36,6 +36,11 @@ public struct TrunkHealth: Sendable {
         public func keepAliveTimeout(interval: Duration) -> Duration {
             interval * Double(misses - 1) / Double(misses) + .milliseconds(250) / misses
         }
+
+        /// The longest time from the call manager's last answer to survivable mode.
+        public func failoverBound(interval: Duration) -> Duration {
+            interval + keepAliveTimeout(interval: interval) * misses
+        }
     }
 
     public enum State: Sendable, Hashable {

@@ -11,8 +11,7 @@ extension OutpostConfiguration {
         }
         if let trunk {
             let managers = trunk.callManagers.map { "\($0.transport.rawValue.lowercased()):\($0.address):\($0.port)" }
-            let bound = TrunkHealth.Settings(misses: trunk.failoverMisses).keepAliveTimeout(interval: .seconds(trunk.optionsInterval))
-                + .seconds(trunk.optionsInterval * (trunk.failoverMisses - 1))
+            let bound = TrunkHealth.Settings(misses: trunk.failoverMisses).failoverBound(interval: .seconds(trunk.optionsInterval))
             lines.append("  trunk to \(managers.joined(separator: ", ")) (in order of preference), domain \(trunk.domain ?? trunk.callManagers[0].address)")
             lines.append(
                 "  trunk keep-alive every \(trunk.optionsInterval) s; survivable after \(trunk.failoverMisses) missed (at most \(bound.readable)); "
