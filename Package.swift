@@ -107,7 +107,10 @@ let package = Package(
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP", logging], swiftSettings: strict),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Edge", "PKI"], swiftSettings: strict),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport", "PKI", "Provisioning", "Storage"], swiftSettings: strict),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", "Edge", "SIP", "SIPTransaction", "SIPTransport", "PKI", "Provisioning", "Storage", nioCore, nioPosix, logging],
+            swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -233,9 +233,9 @@ final class SIPStack: SIPMessageReceiver {
     private func transportFailed(_ transaction: TransactionID, shard index: Int, reason: String) {
         let now = clock.now
         let remote = shards[index].state.withLock { $0.pending[transaction]?.remote } ?? "?"
+        let actions = shards[index].state.withLock { $0.layer.transportFailed(transaction, now: now) }
         // The reason goes to the caller before the layer's own transport error, which carries none.
         finish(transaction, shard: index, with: .failure(ClientFailure.transport("\(remote): \(reason)")))
-        let actions = shards[index].state.withLock { $0.layer.transportFailed(transaction, now: now) }
         perform(actions, shard: index)
         armTimer(index)
     }

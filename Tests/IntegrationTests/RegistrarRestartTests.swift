@@ -42,7 +42,7 @@ import Glibc
         try await BackgroundEdge.waitFor("failover", timeout: .seconds(15)) { try BackgroundEdge.show("trunk", config: config)?["mode"] as? String == "survivable" }
         let trunk = try #require(try BackgroundEdge.show("trunk", config: config))
         let history = try #require((trunk["state"] as? [String: Any])?["history"] as? [[String: Any]])
-        #expect(history.last?["cause"] as? String == "2 keep-alives unanswered (last: no answer within 0.625 seconds from udp:127.0.0.1:\(silentCallManager.localPort))", "\(history)")
+        #expect(history.last?["cause"] as? String == "2 keep-alives unanswered (last: no answer within 625 ms from udp:127.0.0.1:\(silentCallManager.localPort))", "\(history)")
 
         let work = try RegistrarInteropTests.workDirectory()
         defer { try? FileManager.default.removeItem(atPath: work) }

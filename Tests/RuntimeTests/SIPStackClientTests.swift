@@ -1,0 +1,234 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SIP
+import SIPTransaction
+import SIPTransport
+import Synchronization
+import Testing
+
+@testable import Runtime
+
+/// The client transactions of the edge's SIP stack over real UDP and TCP sockets on loopback,
+/// against a peer that answers late, never, twice, or drops the connection. T1 is 40 ms so the
+/// RFC 3261 timers (A, B, E, F, K) run in well under a second or two.
+@Suite(.serialized) struct SIPStackClientTests {
+    static let timers = TransactionTimers(t1: .milliseconds(40), t2: .milliseconds(160), t4: .milliseconds(100))
+
+    @Test func aLateAnswerArrivesAfterTimerERetransmissions() async throws {
+        try await withStack { stack, peer, context in
+            peer.answer { request, copies in copies == 3 ? [SIPResponse(respondingTo: request, statusCode: 200, reasonPhrase: "OK", toTag: "t")] : [] }
+            let response = try await stack.request(Self.options(), over: context)
+            #expect(response.statusCode == 200)
+            #expect(peer.copies == 3)
+            #expect(peer.branches.count == 1)
+            #expect(stack.statistics[.clientAnswered] == 1)
+        }
+    }
+
+    @Test func noAnswerEndsAtTimerFAfterRetransmissionsCappedAtT2() async throws {
+        try await withStack { stack, peer, context in
+            let clock = ContinuousClock()
+            let started = clock.now
+            await #expect(throws: SIPStack.ClientFailure.timeout("Timer F (udp:127.0.0.1:\(peer.port))")) {
+                try await stack.request(Self.options(), over: context)
+            }
+            let elapsed = started.duration(to: clock.now)
+            #expect(elapsed >= Self.timers.t1 * 64)
+            // 40, 80, 160, then every 160 ms up to 2.56 s: about 17 copies.
+            #expect(peer.copies >= 12)
+            #expect(stack.statistics[.timeouts] == 1)
+            #expect(stack.activeTransactions == 0)
+        }
+    }
+
+    @Test func anInviteWithoutAnswerEndsAtTimerBAfterTimerARetransmissions() async throws {
+        try await withStack { stack, peer, context in
+            var invite = Self.options()
+            invite.method = .invite
+            invite.headers.set(.cseq, "1 INVITE")
+            await #expect(throws: SIPStack.ClientFailure.timeout("Timer B (udp:127.0.0.1:\(peer.port))")) {
+                try await stack.request(invite, over: context)
+            }
+            // Timer A doubles without a cap: 40, 80, 160, 320, 640, 1280 ms within 64×T1.
+            #expect(peer.copies >= 6)
+        }
+    }
+
+    @Test func aSecondAnswerIsAbsorbedUntilTimerKAndStrayAfterIt() async throws {
+        try await withStack { stack, peer, context in
+            let answered = Mutex<SIPRequest?>(nil)
+            peer.answer { request, _ in
+                answered.withLock { $0 = request }
+                let ok = SIPResponse(respondingTo: request, statusCode: 200, reasonPhrase: "OK", toTag: "t")
+                return [ok, ok]
+            }
+            let response = try await stack.request(Self.options(), over: context)
+            #expect(response.statusCode == 200)
+            try await waitUntil { stack.statistics[.retransmissionsAbsorbed] == 1 }
+            // Timer K (T4) ends the transaction; the same answer is then nobody's.
+            try await waitUntil { stack.activeTransactions == 0 }
+            let request = try #require(answered.withLock { $0 })
+            peer.send(SIPResponse(respondingTo: request, statusCode: 200, reasonPhrase: "OK", toTag: "t"))
+            try await waitUntil { stack.statistics[.strayResponses] == 1 }
+            #expect(stack.statistics[.clientAnswered] == 1)
+        }
+    }
+
+    @Test func theCallersDeadlineComesBeforeTimerF() async throws {
+        try await withStack { stack, peer, context in
+            await #expect(throws: SIPStack.ClientFailure.timeout("200 ms from udp:127.0.0.1:\(peer.port)")) {
+                try await stack.request(Self.options(), over: context, deadline: .milliseconds(200))
+            }
+            #expect(stack.statistics[.clientDeadlines] == 1)
+        }
+    }
+
+    /// Over a stream nothing is retransmitted, so a connection that drops fails the transaction
+    /// at once, not at Timer F.
+    @Test func aTrunkConnectionThatDropsMidTransactionFailsAtOnce() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let received = ReadCounter()
+        let server = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(CloseOnFirstRead(received: received))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let connections = SIPConnectionTable(), statistics = SIPTransportStatistics()
+        let stack = SIPStack(
+            sender: SIPSender(connections: connections, statistics: statistics), timerLoops: [group.next()],
+            timers: TransactionTimers(), capacity: 10, logger: Logger(label: "test"))
+        let trunk = TrunkConnection(
+            callManager: .init(transport: .tcp, address: "127.0.0.1", port: server.localAddress!.port!), stack: stack, group: group,
+            tlsContext: nil, protection: nil, connections: connections, statistics: statistics, logger: Logger(label: "test"))
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            _ = try await trunk.send(Self.options(), timeout: .seconds(20))
+            Issue.record("a dropped connection produced a response")
+        } catch let failure as TrunkFailure {
+            #expect("\(failure)".contains("closed"))
+        }
+        #expect(started.duration(to: clock.now) < .seconds(5))
+        #expect(received.reads.load(ordering: .relaxed) == 1)
+        #expect(stack.activeTransactions == 0)
+        await trunk.close()
+        try await server.close()
+        try await group.shutdownGracefully()
+    }
+
+    // MARK: Harness
+
+    static func options() -> SIPRequest {
+        SIPRequest(outOfDialog: .options, uri: .sip(SIPURI(host: "127.0.0.1")), from: "sip:edge@127.0.0.1", to: "sip:peer@127.0.0.1", callID: SIPIdentifiers.callID(), cseq: 1)
+    }
+
+    private func withStack(_ body: (SIPStack, UDPPeer, SIPSource) async throws -> Void) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let connections = SIPConnectionTable(), statistics = SIPTransportStatistics()
+        let stack = SIPStack(
+            sender: SIPSender(connections: connections, statistics: statistics), timerLoops: [group.next()], timers: Self.timers,
+            capacity: 100, logger: Logger(label: "test"))
+        let peer = try await UDPPeer.start(group: group)
+        let edge = try await DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                SIPPipeline.configureDatagram(
+                    channel, receiver: stack, connections: connections, statistics: statistics, settings: SIPTransportSettings(),
+                    logger: Logger(label: "test"))
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let id = try #require(connections.id(of: edge))
+        let context = SIPSource(transport: .udp, remote: peer.address, local: edge.localAddress, connection: id)
+        do {
+            try await body(stack, peer, context)
+        } catch {
+            try? await edge.close()
+            try? await peer.channel.close()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await edge.close()
+        try await peer.channel.close()
+        try await group.shutdownGracefully()
+    }
+
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(condition())
+    }
+}
+
+/// A UDP peer that records every request it receives and answers as told.
+final class UDPPeer: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    private struct State {
+        var answer: @Sendable (SIPRequest, Int) -> [SIPResponse] = { _, _ in [] }
+        var copies = 0
+        var branches: Set<String> = []
+        var lastSource: SocketAddress?
+        var channel: (any Channel)?
+    }
+
+    private let state = Mutex(State())
+
+    static func start(group: any EventLoopGroup) async throws -> UDPPeer {
+        let peer = UDPPeer()
+        let channel = try await DatagramBootstrap(group: group)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(peer) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+        peer.state.withLock { $0.channel = channel }
+        return peer
+    }
+
+    var channel: any Channel { state.withLock { $0.channel! } }
+    var address: SocketAddress { channel.localAddress! }
+    var port: Int { address.port! }
+    var copies: Int { state.withLock { $0.copies } }
+    var branches: Set<String> { state.withLock { $0.branches } }
+
+    /// `answer` gets each request and how many copies of it have arrived so far.
+    func answer(_ answer: @escaping @Sendable (SIPRequest, Int) -> [SIPResponse]) {
+        state.withLock { $0.answer = answer }
+    }
+
+    func send(_ response: SIPResponse) {
+        guard let remote = state.withLock({ $0.lastSource }) else { return }
+        let channel = self.channel
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: channel.allocator.buffer(bytes: response.serialized)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard case .request(let request)? = envelope.data.withUnsafeReadableBytes({ try? SIPMessageParser.parse($0) }) else { return }
+        let (answer, copies) = state.withLock { state in
+            state.copies += 1
+            if let branch = try? request.headers.topVia().branch { state.branches.insert(branch) }
+            state.lastSource = envelope.remoteAddress
+            return (state.answer, state.copies)
+        }
+        for response in answer(request, copies) {
+            context.writeAndFlush(
+                NIOAny(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: context.channel.allocator.buffer(bytes: response.serialized))),
+                promise: nil)
+        }
+    }
+}
+
+/// A TCP call manager that closes the connection as soon as a request arrives.
+final class CloseOnFirstRead: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let received: ReadCounter
+    init(received: ReadCounter) { self.received = received }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        received.reads.add(1, ordering: .relaxed)
+        context.close(promise: nil)
+    }
+}
+
+final class ReadCounter: Sendable {
+    let reads = Atomic(0)
+}
