@@ -1,12 +1,12 @@
 import ArgumentParser
-import XFRM
+import TrunkIPsec
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 // `outpost ipsec …` and `outpost show ipsec`: argument parsing only; the work is done by the
-// XFRM target (TrunkIPsecTool). Until the runtime's control socket exists, these act directly on
+// TrunkIPsec target (TrunkIPsecTool). Until the runtime's control socket exists, these act directly on
 // the kernel of the current network namespace, from --config (the edge's YAML with a
 // `trunk_ipsec:` section, or a file of just those settings) and the key file.
 

@@ -1,6 +1,6 @@
 import Logging
 import SIPTransport
-import XFRM
+import TrunkIPsec
 import Yams
 
 /// A configuration fault, located so an operator can fix it: file, line, key and reason.

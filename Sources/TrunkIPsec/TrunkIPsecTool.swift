@@ -1,4 +1,5 @@
 internal import Glibc
+import XFRM
 
 /// What the `outpost ipsec …` and `outpost show ipsec` commands do, so that the executable only
 /// parses arguments. Every operation acts on the kernel of the calling thread's network namespace.

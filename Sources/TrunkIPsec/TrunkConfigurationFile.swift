@@ -1,3 +1,5 @@
+import XFRM
+
 /// A value of one setting: a scalar or a flow list (`[a, b]`).
 public enum TrunkSettingValue: Sendable, Hashable {
     case scalar(String)

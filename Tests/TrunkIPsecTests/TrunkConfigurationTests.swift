@@ -1,4 +1,5 @@
 import Testing
+import TrunkIPsec
 import XFRM
 
 @Suite("Trunk protection configuration")
