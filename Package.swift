@@ -81,8 +81,9 @@ let package = Package(
             dependencies: ["Runtime", "PKI", "TrunkIPsec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
-        // The IPsec end-to-end check the XFRM tests run on a host with ESP, or inside a VM.
-        .executableTarget(name: "xfrm-e2e", dependencies: ["XFRM", "TrunkIPsec"], swiftSettings: strict),
+        // The IPsec end-to-end check the XFRM tests run on a host with ESP, or inside a VM. It reads
+        // the edge's configuration through Runtime's loader, as `outpost ipsec` does.
+        .executableTarget(name: "xfrm-e2e", dependencies: ["XFRM", "TrunkIPsec", "Runtime"], swiftSettings: strict),
 
         .testTarget(name: "SIPTests", dependencies: ["SIP"], exclude: ["RFC4475"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
@@ -112,7 +113,7 @@ let package = Package(
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP", logging], swiftSettings: strict),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Edge", "PKI"], swiftSettings: strict),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport", "PKI", "Provisioning", "Storage"], swiftSettings: strict),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport", "PKI", "Provisioning", "Storage", "TrunkIPsec", "XFRM"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -23,21 +23,6 @@ public enum TrunkIPsecTool {
         }
     }
 
-    /// Reads and validates the trunk-protection settings (see `TrunkProtectionConfiguration.parse`).
-    public static func loadConfiguration(path: String) throws(Failure) -> TrunkProtectionConfiguration {
-        let text: String
-        do throws(TrunkKeyFileError) {
-            text = try readText(path: path)
-        } catch {
-            throw Failure(error.description)
-        }
-        do throws(TrunkConfigurationError) {
-            return try TrunkProtectionConfiguration.parse(text: text, file: path)
-        } catch {
-            throw Failure(error.description)
-        }
-    }
-
     /// The keys for manual keying: `path` or the configuration's `key_file`; nil with external keying.
     public static func loadKeys(configuration: TrunkProtectionConfiguration, path: String?) throws(Failure) -> TrunkKeys? {
         guard configuration.keying == .manual else { return nil }
@@ -228,8 +213,8 @@ public enum TrunkIPsecTool {
         return lines.joined(separator: "\n")
     }
 
-    /// A small text file (no permission requirements).
-    static func readText(path: String) throws(TrunkKeyFileError) -> String {
+    /// A small text file (no permission requirements), such as the edge's configuration.
+    public static func readText(path: String) throws(TrunkKeyFileError) -> String {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw TrunkKeyFileError(file: path, "cannot open: \(ErrnoName.text(errno)) (\(ErrnoName.name(errno)))") }
         defer { close(descriptor) }

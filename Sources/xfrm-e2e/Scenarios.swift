@@ -1,4 +1,5 @@
 import Glibc
+import Runtime
 import TrunkIPsec
 import XFRM
 

@@ -47,22 +47,6 @@ struct TrunkIPsecToolTests {
         #expect(text.contains("ip xfrm policy add src 2001:db8::10/128 dst 2001:db8::1/128 proto ipv6-icmp type 136 dir out priority 999"))
     }
 
-    @Test func configurationFilesAreReadWithPreciseErrors() throws {
-        let path = temporaryPath("outpost.yaml")
-        defer { unlink(path) }
-        try "trunk_ipsec:\n  local: 10.0.0.1\n  call_managers: [10.0.0.2]\n  coverage: everything\n".write(toFile: path, atomically: false, encoding: .utf8)
-        #expect {
-            try TrunkIPsecTool.loadConfiguration(path: path)
-        } throws: { error in
-            (error as? TrunkIPsecTool.Failure)?.description == "\(path):4: coverage: \"everything\" is not one of sip-ports, all"
-        }
-        #expect {
-            try TrunkIPsecTool.loadConfiguration(path: "/nonexistent/outpost.yaml")
-        } throws: { error in
-            (error as? TrunkIPsecTool.Failure)?.description == "/nonexistent/outpost.yaml: cannot open: No such file or directory (ENOENT)"
-        }
-    }
-
     @Test func aHostileKeyFileIsRefusedBeforeAnythingIsInstalled() throws {
         let path = temporaryPath("bad.keys")
         defer { unlink(path) }
