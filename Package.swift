@@ -56,6 +56,8 @@ let package = Package(
         .target(name: "SIPTransport", dependencies: ["SIP", nioCore, logging], swiftSettings: strict),
         .target(name: "TLS", dependencies: ["PKI", "COpenSSL", "COutpostShims", nioCore, logging], swiftSettings: strict),
         .target(name: "TFTP", dependencies: ["TFTPProtocol", nioCore, logging], swiftSettings: strict),
+        // The trunk's IPsec protection (policy, monitor, engine, key file, commands) over XFRM.
+        .target(name: "TrunkIPsec", dependencies: ["XFRM"], swiftSettings: strict),
 
         // Layer 4: the domain, which sees protocols, not sockets.
         .target(name: "Edge", dependencies: ["SIP", "SIPTransaction", "SDP", logging], swiftSettings: strict),
@@ -65,7 +67,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "TLS", "PKI", "SRTP", "XFRM", "DSP", "Provisioning", "Storage",
+                "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "TLS", "PKI", "SRTP", "XFRM", "TrunkIPsec", "DSP", "Provisioning", "Storage",
                 "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -76,11 +78,12 @@ let package = Package(
         // Layer 6: the command line.
         .executableTarget(
             name: "outpost",
-            dependencies: ["Runtime", "PKI", "XFRM", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runtime", "PKI", "TrunkIPsec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
-        // The IPsec end-to-end check the XFRM tests run on a host with ESP, or inside a VM.
-        .executableTarget(name: "xfrm-e2e", dependencies: ["XFRM"], swiftSettings: strict),
+        // The IPsec end-to-end check the XFRM tests run on a host with ESP, or inside a VM. It reads
+        // the edge's configuration through Runtime's loader, as `outpost ipsec` does.
+        .executableTarget(name: "xfrm-e2e", dependencies: ["XFRM", "TrunkIPsec", "Runtime"], swiftSettings: strict),
 
         .testTarget(name: "SIPTests", dependencies: ["SIP"], exclude: ["RFC4475"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
@@ -91,7 +94,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIP"], swiftSettings: strict),
         .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: strict),
-        .testTarget(name: "XFRMTests", dependencies: ["XFRM"], exclude: ["VM"], swiftSettings: strict),
+        // Private network namespaces for the kernel tests of XFRM and TrunkIPsec.
+        .target(name: "XFRMTestSupport", dependencies: ["XFRM"], path: "Tests/XFRMTestSupport", swiftSettings: strict),
+        .testTarget(name: "XFRMTests", dependencies: ["XFRM", "XFRMTestSupport"], exclude: ["VM"], swiftSettings: strict),
+        .testTarget(name: "TrunkIPsecTests", dependencies: ["TrunkIPsec", "XFRM", "XFRMTestSupport"], swiftSettings: strict),
         .testTarget(name: "WrapperTests", dependencies: ["SRTP", "DSP"], swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: strict),
         .testTarget(
@@ -109,7 +115,10 @@ let package = Package(
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Edge", "PKI"], swiftSettings: strict),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime", "Edge", "SIP", "SIPTransaction", "SIPTransport", "PKI", "Provisioning", "Storage", nioCore, nioPosix, logging],
+            dependencies: [
+                "Runtime", "Edge", "SIP", "SIPTransaction", "SIPTransport", "PKI", "Provisioning", "Storage", "TrunkIPsec", "XFRM", nioCore,
+                nioPosix, logging,
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

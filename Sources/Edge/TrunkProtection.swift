@@ -1,6 +1,6 @@
 /// Whether the trunk to the call manager may carry signalling, as the domain sees it.
 ///
-/// Declared by the Edge layer (it never sees XFRM): the runtime adapts the XFRM target's
+/// Declared by the Edge layer (it never sees XFRM): the runtime adapts the TrunkIPsec target's
 /// `TrunkProtectionDriver` (its verdict and per-call-manager assessment) to this protocol. Fail
 /// closed: until the protection is verified the status is `.unprotected`, and the trunk transport
 /// must not send signalling to a call manager whose state is not `.protected`.

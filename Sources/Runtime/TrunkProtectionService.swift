@@ -3,6 +3,7 @@ import Edge
 import Logging
 import ServiceLifecycle
 import Synchronization
+import TrunkIPsec
 import XFRM
 
 /// Runs the trunk's IPsec protection for `outpost run`: installs and verifies the XFRM policies

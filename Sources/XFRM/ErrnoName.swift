@@ -2,13 +2,13 @@ internal import Glibc
 
 /// Symbolic names of the errno values netlink and XFRM report. glibc's `strerrorname_np` is a GNU
 /// extension Swift does not see, so the names live here.
-enum ErrnoName {
-    static func name(_ code: Int32) -> String {
+public enum ErrnoName {
+    public static func name(_ code: Int32) -> String {
         table[code] ?? "E\(code)"
     }
 
     /// glibc's description of `code` ("Protocol not supported").
-    static func text(_ code: Int32) -> String {
+    public static func text(_ code: Int32) -> String {
         guard let text = strerror(code) else { return "errno \(code)" }
         return String(cString: text)
     }

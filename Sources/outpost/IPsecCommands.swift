@@ -1,17 +1,18 @@
 import ArgumentParser
-import XFRM
+import Runtime
+import TrunkIPsec
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 // `outpost ipsec …` and `outpost show ipsec`: argument parsing only; the work is done by the
-// XFRM target (TrunkIPsecTool). Until the runtime's control socket exists, these act directly on
-// the kernel of the current network namespace, from --config (the edge's YAML with a
-// `trunk_ipsec:` section, or a file of just those settings) and the key file.
+// TrunkIPsec target (TrunkIPsecTool). Until the runtime's control socket exists, these act
+// directly on the kernel of the current network namespace, from --config (the edge's YAML, read
+// by the same loader as `outpost run`, and its `trunk_ipsec:` section) and the key file.
 
 struct IPsecOptions: ParsableArguments {
-    @Option(name: .long, help: "The edge's configuration (its trunk_ipsec section is read) or a file of just the trunk_ipsec settings.")
+    @Option(name: .long, help: "The edge's configuration (checked as `outpost run` checks it; its trunk_ipsec section is used).")
     var config: String
 
     @Option(name: .long, help: "Key file (default: key_file of the configuration). Must be mode 0600.")
@@ -132,7 +133,7 @@ struct IPsecKeygen: ParsableCommand {
         commandName: "keygen",
         abstract: "Write a new key file (mode 0600) with random keys and SPIs not installed now.")
 
-    @Option(name: .long, help: "The edge's configuration or its trunk_ipsec settings.")
+    @Option(name: .long, help: "The edge's configuration (its trunk_ipsec section is used).")
     var config: String
 
     @Option(name: .long, help: "The file to create (never overwritten).")

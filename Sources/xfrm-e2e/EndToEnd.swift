@@ -1,4 +1,5 @@
 import Glibc
+import TrunkIPsec
 import XFRM
 
 struct EndToEnd {

@@ -1,4 +1,6 @@
 import Glibc
+import Runtime
+import TrunkIPsec
 import XFRM
 
 extension EndToEnd {

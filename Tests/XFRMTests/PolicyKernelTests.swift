@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 import XFRM
+import XFRMTestSupport
 
 /// Policies installed through libnl-xfrm and read back both by the wrapper and by iproute2's
 /// `ip xfrm policy` (an independent reader).

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import XFRM
+import XFRMTestSupport
 
 /// Where the end-to-end check can run: on this host if its kernel has ESP, otherwise in a QEMU
 /// virtual machine booting Debian's kernel (`VM/run-vm-e2e.sh`).

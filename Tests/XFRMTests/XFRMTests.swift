@@ -1,30 +1,7 @@
 import Glibc
 import Testing
 import XFRM
-
-/// Whether kernel XFRM tests can run here; prints why not, once.
-enum XFRMTestEnvironment {
-    static let usable: Bool = {
-        if let reason = unusableReason {
-            print("XFRM kernel tests skipped: \(reason)")
-            return false
-        }
-        return true
-    }()
-
-    private static var unusableReason: String? {
-        guard getuid() == 0 else { return "not running as root (network namespaces need CAP_SYS_ADMIN)" }
-        do {
-            let namespace = try TestNetworkNamespace()
-            defer { namespace.delete() }
-            let socket = try namespace.enter { try NetlinkXFRMSocket() }
-            _ = try socket.states()
-            return nil
-        } catch {
-            return "no usable network namespace with XFRM: \(error)"
-        }
-    }
-}
+import XFRMTestSupport
 
 @Suite("XFRM: values and errors")
 struct XFRMValueTests {
@@ -165,5 +142,26 @@ struct XFRMKernelTests {
             let error = error as? XFRMError
             return error?.errno == EINVAL && error?.libnlCode == 0 && error?.detail != nil
         }
+    }
+}
+
+@Suite("XFRM: the event parser")
+struct XFRMEventParserTests {
+    @Test func theEventParserSurvivesGarbage() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 15, 16, 17, 40, 300, 1000] {
+            for _ in 0..<200 {
+                var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                if length >= 16 {
+                    // A plausible header: a length inside the buffer and an XFRM message type.
+                    let claimed = UInt32.random(in: 16...UInt32(length), using: &generator)
+                    withUnsafeBytes(of: claimed) { bytes.replaceSubrange(0..<4, with: $0) }
+                    bytes[4] = UInt8.random(in: 0x10...0x26, using: &generator)
+                    bytes[5] = 0
+                }
+                _ = XFRMEvent.parse(messages: bytes)
+            }
+        }
+        #expect(XFRMEvent.parse(messages: []).isEmpty)
     }
 }

@@ -1,7 +1,7 @@
 import Edge
 import Logging
 import SIPTransport
-import XFRM
+import TrunkIPsec
 
 /// Everything `outpost run` needs, with the defaults of the embedded configuration.
 public struct OutpostConfiguration: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Logging
 import SIPTransport
-import XFRM
+import TrunkIPsec
 import Yams
 
 /// A configuration fault, located so an operator can fix it: file, line, key and reason.
@@ -114,13 +114,16 @@ public enum ConfigurationLoader {
         return sip
     }
 
-    /// The settings of TrunkProtectionConfiguration, the same `outpost ipsec` reads.
+    /// The settings of TrunkProtectionConfiguration: what `outpost run` protects the trunk with and
+    /// what `outpost ipsec` acts on (see TrunkIPsecConfigurationFile.swift).
     private static func readTrunkIPsec(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> TrunkProtectionConfiguration {
         guard case .mapping(let mapping) = node else { throw reader.error(node, "trunk_ipsec", "must be a mapping of keys") }
         var protection = TrunkProtectionConfiguration()
+        var seen: Set<String> = []
         for (keyNode, valueNode) in mapping {
             guard let key = keyNode.string else { throw reader.error(keyNode, "trunk_ipsec", "keys must be text") }
             let path = "trunk_ipsec.\(key)"
+            guard seen.insert(key).inserted else { throw reader.error(keyNode, path, "appears twice") }
             let value: TrunkSettingValue
             switch valueNode {
             case .scalar(let scalar): value = .scalar(scalar.string)

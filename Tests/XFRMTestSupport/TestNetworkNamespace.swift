@@ -1,13 +1,14 @@
 import Foundation
 import Glibc
+import XFRM
 
 /// A named network namespace (`ip netns add`) for tests that touch kernel XFRM state, so they
 /// never see or disturb the host's SAs and policies. Delete it with `delete()` (use `defer`).
-final class TestNetworkNamespace {
-    let name: String
+public final class TestNetworkNamespace {
+    public let name: String
     private var deleted = false
 
-    init() throws {
+    public init() throws {
         name = "outpost-wt-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try Self.ip(["netns", "add", name])
     }
@@ -16,7 +17,7 @@ final class TestNetworkNamespace {
         delete()
     }
 
-    func delete() {
+    public func delete() {
         guard !deleted else { return }
         deleted = true
         _ = try? Self.ip(["netns", "del", name])
@@ -24,14 +25,14 @@ final class TestNetworkNamespace {
 
     /// Runs `ip <arguments>` inside the namespace.
     @discardableResult
-    func ip(_ arguments: [String]) throws -> String {
+    public func ip(_ arguments: [String]) throws -> String {
         try Self.ip(["netns", "exec", name, Self.ipPath] + arguments)
     }
 
     /// Runs `body` with the calling thread switched into the namespace, then switches back.
     /// Sockets created in `body` stay in the namespace for their whole life. `body` is
     /// synchronous, so no other task can run on this thread while it is switched.
-    func enter<T>(_ body: () throws -> T) throws -> T {
+    public func enter<T>(_ body: () throws -> T) throws -> T {
         let original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
         guard original >= 0 else { throw NamespaceError.system("open /proc/thread-self/ns/net", errno) }
         defer { close(original) }
@@ -47,11 +48,11 @@ final class TestNetworkNamespace {
         return try body()
     }
 
-    enum NamespaceError: Error, CustomStringConvertible {
+    public enum NamespaceError: Error, CustomStringConvertible {
         case system(String, Int32)
         case command([String], Int32, String)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .system(let call, let code): "\(call): \(String(cString: strerror(code)))"
             case .command(let arguments, let status, let output): "\(arguments.joined(separator: " ")) exited \(status): \(output)"
@@ -69,11 +70,11 @@ final class TestNetworkNamespace {
         return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
     }()
 
-    static let ipPath: String = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+    public static let ipPath: String = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
         .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "ip"
 
     @discardableResult
-    static func ip(_ arguments: [String]) throws -> String {
+    public static func ip(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ipPath)
         process.arguments = arguments
@@ -88,5 +89,29 @@ final class TestNetworkNamespace {
             throw NamespaceError.command(["ip"] + arguments, process.terminationStatus, text)
         }
         return text
+    }
+}
+
+/// Whether kernel XFRM tests can run here; prints why not, once.
+public enum XFRMTestEnvironment {
+    public static let usable: Bool = {
+        if let reason = unusableReason {
+            print("XFRM kernel tests skipped: \(reason)")
+            return false
+        }
+        return true
+    }()
+
+    private static var unusableReason: String? {
+        guard getuid() == 0 else { return "not running as root (network namespaces need CAP_SYS_ADMIN)" }
+        do {
+            let namespace = try TestNetworkNamespace()
+            defer { namespace.delete() }
+            let socket = try namespace.enter { try NetlinkXFRMSocket() }
+            _ = try socket.states()
+            return nil
+        } catch {
+            return "no usable network namespace with XFRM: \(error)"
+        }
     }
 }

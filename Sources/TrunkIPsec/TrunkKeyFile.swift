@@ -1,4 +1,5 @@
 internal import Glibc
+import XFRM
 
 /// Which way an SA carries trunk traffic, seen from the edge.
 public enum TrunkDirection: String, Sendable, Hashable, CaseIterable {

@@ -1,6 +1,8 @@
 import Glibc
 import Testing
+import TrunkIPsec
 import XFRM
+import XFRMTestSupport
 
 /// Trunk protection against the host kernel, in private network namespaces. Hosts without ESP
 /// (EPROTONOSUPPORT/ENOSYS for the SAs) still exercise policies, events, ownership and fail-closed

@@ -1,3 +1,5 @@
+import XFRM
+
 /// The text of `outpost show ipsec`: the trunk's verdict, every policy and SA in the kernel
 /// (the edge's marked `[edge]`), and each SA's counters. Pure; never shows key material.
 public enum IPsecReport {

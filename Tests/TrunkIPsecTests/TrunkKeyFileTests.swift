@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TrunkIPsec
 import XFRM
 
 @Suite("Trunk key file: format, hostile input, permissions")

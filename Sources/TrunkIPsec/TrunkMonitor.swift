@@ -1,3 +1,5 @@
+import XFRM
+
 /// An alarm about the trunk's protection. Alarms are keyed by code and call manager: raising one
 /// again replaces it.
 public struct TrunkAlarm: Sendable, Hashable, CustomStringConvertible {

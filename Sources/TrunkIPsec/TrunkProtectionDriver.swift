@@ -1,3 +1,5 @@
+import XFRM
+
 /// Runs the monitor against the kernel: feeds it read-backs, kernel events and ticks, carries out
 /// its `verify` and `repair` actions itself, and hands back the rest (trunk up/down, alarms, log
 /// lines) for the runtime to publish.

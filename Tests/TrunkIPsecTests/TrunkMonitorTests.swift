@@ -1,4 +1,5 @@
 import Testing
+import TrunkIPsec
 import XFRM
 
 /// A kernel's read-back that holds exactly `desired` (what the kernel returns after `apply`).

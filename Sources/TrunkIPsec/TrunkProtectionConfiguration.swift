@@ -1,3 +1,5 @@
+import XFRM
+
 /// The ESP transforms the trunk may use, named as strongSwan names its proposals so that the same
 /// word configures both ends.
 public enum TrunkCipherSuite: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {

@@ -1,3 +1,5 @@
+import XFRM
+
 /// One packet flow the trunk must protect, used to ask "what would the kernel do with it?".
 public struct TrunkFlow: Sendable, Hashable, CustomStringConvertible {
     public var direction: XFRMPolicyDirection

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TrunkIPsec
 import XFRM
 
-@Suite("outpost ipsec commands (TrunkIPsecTool) and the event parser")
+@Suite("outpost ipsec commands (TrunkIPsecTool)")
 struct TrunkIPsecToolTests {
     func temporaryPath(_ name: String) -> String {
         "/tmp/outpost-tool-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(name)"
@@ -46,22 +47,6 @@ struct TrunkIPsecToolTests {
         #expect(text.contains("ip xfrm policy add src 2001:db8::10/128 dst 2001:db8::1/128 proto ipv6-icmp type 136 dir out priority 999"))
     }
 
-    @Test func configurationFilesAreReadWithPreciseErrors() throws {
-        let path = temporaryPath("outpost.yaml")
-        defer { unlink(path) }
-        try "trunk_ipsec:\n  local: 10.0.0.1\n  call_managers: [10.0.0.2]\n  coverage: everything\n".write(toFile: path, atomically: false, encoding: .utf8)
-        #expect {
-            try TrunkIPsecTool.loadConfiguration(path: path)
-        } throws: { error in
-            (error as? TrunkIPsecTool.Failure)?.description == "\(path):4: coverage: \"everything\" is not one of sip-ports, all"
-        }
-        #expect {
-            try TrunkIPsecTool.loadConfiguration(path: "/nonexistent/outpost.yaml")
-        } throws: { error in
-            (error as? TrunkIPsecTool.Failure)?.description == "/nonexistent/outpost.yaml: cannot open: No such file or directory (ENOENT)"
-        }
-    }
-
     @Test func aHostileKeyFileIsRefusedBeforeAnythingIsInstalled() throws {
         let path = temporaryPath("bad.keys")
         defer { unlink(path) }
@@ -73,23 +58,5 @@ struct TrunkIPsecToolTests {
             (error as? TrunkIPsecTool.Failure)?.description
                 == "refusing the key file, nothing was installed:\n\(path):5: SPI 0x00001000 is already used on line 4; every SA needs its own SPI"
         }
-    }
-
-    @Test func theEventParserSurvivesGarbage() {
-        var generator = SystemRandomNumberGenerator()
-        for length in [0, 1, 15, 16, 17, 40, 300, 1000] {
-            for _ in 0..<200 {
-                var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
-                if length >= 16 {
-                    // A plausible header: a length inside the buffer and an XFRM message type.
-                    let claimed = UInt32.random(in: 16...UInt32(length), using: &generator)
-                    withUnsafeBytes(of: claimed) { bytes.replaceSubrange(0..<4, with: $0) }
-                    bytes[4] = UInt8.random(in: 0x10...0x26, using: &generator)
-                    bytes[5] = 0
-                }
-                _ = XFRMEvent.parse(messages: bytes)
-            }
-        }
-        #expect(XFRMEvent.parse(messages: []).isEmpty)
     }
 }

@@ -1,4 +1,5 @@
 internal import Glibc
+import XFRM
 
 /// A trunk-protection operation that failed, saying which step and why (with the kernel's errno
 /// and extended-ack text when the kernel refused).

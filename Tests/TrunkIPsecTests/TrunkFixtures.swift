@@ -1,3 +1,4 @@
+import TrunkIPsec
 import XFRM
 
 /// Shared configurations and key files for the trunk-protection tests.

@@ -1,4 +1,7 @@
-/// A value of one setting: a scalar or a flow list (`[a, b]`).
+import XFRM
+
+/// A value of one `trunk_ipsec` setting as the configuration loader (Runtime's
+/// `ConfigurationLoader`) hands it over: a scalar or a list.
 public enum TrunkSettingValue: Sendable, Hashable {
     case scalar(String)
     case list([String])
@@ -111,76 +114,6 @@ extension TrunkProtectionConfiguration {
             throw TrunkSettingError(key: key, reason: "unknown key (known: \(Self.knownKeys.joined(separator: ", ")))")
         }
     }
-
-    /// Parses the trunk-protection settings from text: `key: value` or `key: [a, b]` lines and
-    /// `#` comments. Either the whole text is those settings, or it is the edge's YAML
-    /// configuration and the settings are the lines indented under its top-level `trunk_ipsec:`
-    /// key (other sections are skipped). Validates the result; errors name file, line and key.
-    public static func parse(text: String, file: String) throws(TrunkConfigurationError) -> TrunkProtectionConfiguration {
-        let rawLines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        func stripped(_ line: Substring) -> Substring {
-            var line = line
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
-            return line
-        }
-        func indented(_ line: Substring) -> Bool { line.first == " " || line.first == "\t" }
-        // The lines that hold the settings, with their line numbers.
-        var selected: [(Int, Substring)] = []
-        if let header = rawLines.firstIndex(where: { stripped($0).trimmingWhitespace() == "trunk_ipsec:" && !indented($0) }) {
-            for index in (header + 1)..<rawLines.count {
-                let line = stripped(rawLines[index])
-                if line.trimmingWhitespace().isEmpty { continue }
-                if !indented(line) { break }
-                selected.append((index + 1, line))
-            }
-        } else {
-            for (index, raw) in rawLines.enumerated() {
-                let line = stripped(raw)
-                if line.trimmingWhitespace().isEmpty { continue }
-                selected.append((index + 1, line))
-            }
-        }
-
-        var configuration = TrunkProtectionConfiguration()
-        var seen: [String: Int] = [:]
-        for (lineNumber, line) in selected {
-            let content = line.trimmingWhitespace()
-            guard let colon = content.firstIndex(of: ":") else {
-                throw TrunkConfigurationError(file: file, line: lineNumber, problems: ["expected \"key: value\""])
-            }
-            let key = String(content[..<colon].trimmingWhitespace())
-            let rest = content[content.index(after: colon)...].trimmingWhitespace()
-            if let first = seen[key] {
-                throw TrunkConfigurationError(file: file, line: lineNumber, problems: ["\(key): given twice (first on line \(first))"])
-            }
-            seen[key] = lineNumber
-            let value: TrunkSettingValue
-            if rest.hasPrefix("[") {
-                guard rest.hasSuffix("]") else {
-                    throw TrunkConfigurationError(file: file, line: lineNumber, problems: ["\(key): a list must end with ]"])
-                }
-                let inner = rest.dropFirst().dropLast()
-                let items = inner.split(separator: ",", omittingEmptySubsequences: false).map { String($0.trimmingWhitespace().unquoted()) }
-                if items.contains("") && items != [""] {
-                    throw TrunkConfigurationError(file: file, line: lineNumber, problems: ["\(key): empty list item"])
-                }
-                value = .list(items == [""] ? [] : items)
-            } else {
-                guard !rest.isEmpty else {
-                    throw TrunkConfigurationError(file: file, line: lineNumber, problems: ["\(key): missing value (nested YAML is not used here; write key: value or key: [a, b])"])
-                }
-                value = .scalar(String(rest.unquoted()))
-            }
-            do throws(TrunkSettingError) {
-                try configuration.apply(key: key, value: value)
-            } catch {
-                throw TrunkConfigurationError(file: file, line: lineNumber, problems: [error.description])
-            }
-        }
-        let problems = configuration.problems()
-        if !problems.isEmpty { throw TrunkConfigurationError(file: file, line: nil, problems: problems) }
-        return configuration
-    }
 }
 
 /// One setting the edge refuses.
@@ -210,13 +143,6 @@ enum TrunkNumber {
 }
 
 extension Substring {
-    func trimmingWhitespace() -> Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" || first == "\r" { result = result.dropFirst() }
-        while let last = result.last, last == " " || last == "\t" || last == "\r" { result = result.dropLast() }
-        return result
-    }
-
     func unquoted() -> Substring {
         if count >= 2, let first, let last, first == last, first == "\"" || first == "'" {
             return dropFirst().dropLast()

@@ -1,3 +1,5 @@
+import XFRM
+
 /// Exactly what the kernel must hold for the trunk to be protected: computed from the
 /// configuration and the keys, without a kernel.
 public struct TrunkDesiredState: Sendable, Hashable {

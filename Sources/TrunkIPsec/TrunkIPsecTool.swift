@@ -1,4 +1,5 @@
 internal import Glibc
+import XFRM
 
 /// What the `outpost ipsec …` and `outpost show ipsec` commands do, so that the executable only
 /// parses arguments. Every operation acts on the kernel of the calling thread's network namespace.
@@ -19,21 +20,6 @@ public enum TrunkIPsecTool {
 
         public init(_ description: String) {
             self.description = description
-        }
-    }
-
-    /// Reads and validates the trunk-protection settings (see `TrunkProtectionConfiguration.parse`).
-    public static func loadConfiguration(path: String) throws(Failure) -> TrunkProtectionConfiguration {
-        let text: String
-        do throws(TrunkKeyFileError) {
-            text = try readText(path: path)
-        } catch {
-            throw Failure(error.description)
-        }
-        do throws(TrunkConfigurationError) {
-            return try TrunkProtectionConfiguration.parse(text: text, file: path)
-        } catch {
-            throw Failure(error.description)
         }
     }
 
@@ -227,8 +213,8 @@ public enum TrunkIPsecTool {
         return lines.joined(separator: "\n")
     }
 
-    /// A small text file (no permission requirements).
-    static func readText(path: String) throws(TrunkKeyFileError) -> String {
+    /// A small text file (no permission requirements), such as the edge's configuration.
+    public static func readText(path: String) throws(TrunkKeyFileError) -> String {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw TrunkKeyFileError(file: path, "cannot open: \(ErrnoName.text(errno)) (\(ErrnoName.name(errno)))") }
         defer { close(descriptor) }
