@@ -20,15 +20,17 @@ import Testing
         let baresip = try #require(ExternalTool.path("baresip"), "baresip-core is installed by appliance/install-deps")
         let home = try BaresipHome.make(registrarTLSPort: edge.tlsPort)
         defer { try? FileManager.default.removeItem(atPath: home) }
-        let phone = try BackgroundTool([baresip, "-f", home, "-s", "-t", "6"], timeout: .seconds(20))
+        // baresip quits after -t seconds and unregisters; on a loaded machine the first answer
+        // can take a few seconds, so give it room.
+        let phone = try BackgroundTool([baresip, "-f", home, "-s", "-t", "12"], timeout: .seconds(40))
         defer { phone.stop() }
         var bindings: [KamailioUnderTest.Binding] = []
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + .seconds(20)
         while bindings.isEmpty, ContinuousClock.now < deadline, phone.process.isRunning {
             try await Task.sleep(for: .milliseconds(100))
             bindings = try kamailio.bindings().filter { $0.aor == "2001" }
         }
-        while phone.process.isRunning, ContinuousClock.now < deadline + .seconds(5) { try await Task.sleep(for: .milliseconds(100)) }
+        while phone.process.isRunning, ContinuousClock.now < deadline + .seconds(15) { try await Task.sleep(for: .milliseconds(100)) }
         return (phone.output, bindings)
     }
 
