@@ -70,7 +70,12 @@ public struct OutpostRuntime: Sendable {
         runningRegistrar.value.withLock { $0 = registration.registrar }
         defer { runningRegistrar.value.withLock { $0 = nil } }
         for topic in registration.topics { controlTopics.add(topic) }
-        controlTopics.add(SIPTopic(transport: statistics, connections: connections, stack: stack))
+        let phones = PhoneFlows(
+            stack: stack, connections: connections, statistics: statistics, group: eventLoops,
+            tlsClient: try? EdgePKI.trunkClientContext(configuration, logger: logger), logger: logger)
+        controlTopics.add(SIPTopic(transport: statistics, connections: connections, stack: stack, phones: phones))
+        controlTopics.add(
+            ReachabilityTopic(registrar: registration.registrar, phones: phones, serverName: configuration.sip.serverName))
         stack.attach(EdgeCore(capabilities: capabilities, registrar: registration.registrar))
         let sip = SIPService(
             listeners: configuration.sip.listeners,

@@ -29,6 +29,14 @@ public final class SIPConnectionTable: Sendable {
         entries.withLock { entries in entries.first { $0.value.channel === channel }?.key }
     }
 
+    /// A listening socket of `transport` (a datagram socket not connected to one peer), to send
+    /// requests from.
+    public func firstListener(of transport: SIPTransportKind) -> SIPConnectionID? {
+        entries.withLock { entries in
+            entries.filter { $0.value.transport == transport && $0.value.channel.remoteAddress == nil }.min { $0.key.rawValue < $1.key.rawValue }?.key
+        }
+    }
+
     public func entry(_ id: SIPConnectionID) -> Entry? {
         entries.withLock { $0[id] }
     }

@@ -19,7 +19,9 @@ import Testing
     @Test func requestsParseAndMalformedOnesSayWhatIsExpected() throws {
         #expect(try ControlRequest.parse(Array("show devices".utf8)).get() == ControlRequest(topic: "devices", json: false))
         #expect(try ControlRequest.parse(Array("show  trunk --json\r".utf8)).get() == ControlRequest(topic: "trunk", json: true))
-        for bad in ["", "show", "show a b", "devices", "show devices --xml", "SHOW devices"] {
+        #expect(try ControlRequest.parse(Array("show reachability 2001 --json".utf8)).get() == ControlRequest(topic: "reachability", argument: "2001", json: true))
+        #expect(try ControlRequest.parse(Array("show reachability 2001".utf8)).get() == ControlRequest(topic: "reachability", argument: "2001", json: false))
+        for bad in ["", "show", "show a b c", "devices", "show a b c --json", "SHOW devices", "--json"] {
             #expect(throws: ControlRequestError(ControlRequest.usage)) { try ControlRequest.parse(Array(bad.utf8)).get() }
         }
         #expect(throws: ControlRequestError("the request is not UTF-8")) { try ControlRequest.parse([0x73, 0xFF, 0xFE]).get() }

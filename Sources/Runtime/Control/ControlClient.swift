@@ -16,8 +16,8 @@ public struct ControlClient: Sendable {
     public var socketPath: String { ControlSocketService.socketPath(stateDirectory: stateDirectory) }
 
     /// The topic's rendering; throws the edge's own error line when it refuses the request.
-    public func show(_ topic: String, json: Bool = false) throws(ControlClientError) -> String {
-        try request("show \(topic)" + (json ? " --json" : ""))
+    public func show(_ topic: String, argument: String? = nil, json: Bool = false) throws(ControlClientError) -> String {
+        try request("show \(topic)" + (argument.map { " \($0)" } ?? "") + (json ? " --json" : ""))
     }
 
     public func request(_ line: String) throws(ControlClientError) -> String {

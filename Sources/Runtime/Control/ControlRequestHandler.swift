@@ -61,11 +61,21 @@ final class ControlRequestHandler: ChannelInboundHandler {
             refuse("unknown topic '\(request.topic)'; known topics: \(topics.names.joined(separator: ", "))", context: context)
             return
         }
+        switch (topic.argumentName, request.argument) {
+        case (let wanted?, nil):
+            refuse("'\(request.topic)' needs a \(wanted): show \(request.topic) <\(wanted)>", context: context)
+            return
+        case (nil, _?):
+            refuse("'\(request.topic)' takes no argument", context: context)
+            return
+        default:
+            break
+        }
         done = true
         statistics.countAnswered()
         let channel = context.channel
         Task {
-            let answer = await topic.render(json: request.json)
+            let answer = if let argument = request.argument { await topic.render(json: request.json, argument: argument) } else { await topic.render(json: request.json) }
             channel.writeAndFlush(ByteBuffer(string: answer)).whenComplete { _ in channel.close(promise: nil) }
         }
     }

@@ -7,12 +7,14 @@ struct SIPTopic: ControlTopic {
     let transport: SIPTransportStatistics
     let connections: SIPConnectionTable
     let stack: SIPStack
+    let phones: PhoneFlows
 
     private struct View: Encodable {
         let connections: [String: Int]
         let activeTransactions: Int
         let transport: [String: Int]
         let transactions: [String: Int]
+        let requestsToPhones: [String: Int]
     }
 
     func render(json: Bool) async -> String {
@@ -21,11 +23,14 @@ struct SIPTopic: ControlTopic {
         let transactionCounters = stack.statistics.snapshot()
         if json {
             return ControlJSON.encode(
-                View(connections: open, activeTransactions: stack.activeTransactions, transport: transportCounters, transactions: transactionCounters))
+                View(
+                    connections: open, activeTransactions: stack.activeTransactions, transport: transportCounters,
+                    transactions: transactionCounters, requestsToPhones: phones.snapshot()))
         }
         var table = TextTable(headers: ["COUNTER", "VALUE"])
         for (key, value) in transportCounters.sorted(by: { $0.key < $1.key }) { table.append(["transport." + key, "\(value)"]) }
         for (key, value) in transactionCounters.sorted(by: { $0.key < $1.key }) { table.append(["transactions." + key, "\(value)"]) }
+        for (key, value) in phones.snapshot().sorted(by: { $0.key < $1.key }) { table.append(["to_phones." + key, "\(value)"]) }
         let sockets = open.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return "open sockets: \(sockets); transactions running: \(stack.activeTransactions)\n" + table.render()
     }
