@@ -31,8 +31,8 @@ public final class TLSConnection {
             SSL_free(ssl)
             throw .draining(.configuration, context: "BIO_new failed")
         }
-        // SSL_set_bio takes one reference per direction; the same BIO serves both.
-        _ = BIO_up_ref(pointer)
+        // The same BIO serves both directions: SSL_set_bio then consumes the one reference
+        // BIO_new gave us (it takes the second itself), and SSL_free releases both.
         SSL_set_bio(ssl, pointer, pointer)
         if context.configuration.role == .server {
             SSL_set_accept_state(ssl)

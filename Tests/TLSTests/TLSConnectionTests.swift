@@ -74,6 +74,31 @@ import Testing
         #expect(serverSide.negotiatedCipher.contains("GCM"))
     }
 
+    /// Each connection's BIO serves both directions and must be freed exactly once, by SSL_free,
+    /// whether the handshake succeeded, carried data or was refused.
+    @Test func everyConnectionsBIOIsFreedExactlyOnceWithItsConnection() throws {
+        let census = ByteBufferBIO.Census()
+        let rounds = 8
+        try ByteBufferBIO.$census.withValue(census) {
+            for round in 0..<rounds {
+                let identity = round.isMultiple(of: 2) ? "phone" : "stranger"
+                let (server, _, serverSide, clientSide) = try handshake(server: serverConfiguration(), client: clientConfiguration(identity: identity))
+                withExtendedLifetime((serverSide, clientSide)) {
+                    #expect(census.live == 2, "both connections of round \(round) hold their BIO")
+                }
+                if server == .complete {
+                    try clientSide.writePlaintext(allocator.buffer(string: "OPTIONS sip:edge.test SIP/2.0\r\n\r\n"))
+                    serverSide.receive(try #require(clientSide.takeCiphertext()))
+                    _ = serverSide.readPlaintext(allocator: allocator)
+                    serverSide.shutdown()
+                }
+            }
+        }
+        #expect(census.created.load(ordering: .relaxed) == 2 * rounds)
+        #expect(census.destroyed.load(ordering: .relaxed) == census.created.load(ordering: .relaxed))
+        #expect(census.live == 0)
+    }
+
     /// A client capped at TLS 1.2, which the configuration type does not offer for the edge itself.
     func tlsTwelveOnly(_ configuration: TLSConfiguration) -> TLSConfiguration {
         var copy = configuration
