@@ -1,24 +1,48 @@
 internal import COpenSSL
 internal import COutpostShims.OpenSSL
 import NIOCore
+import Synchronization
 
 /// An OpenSSL BIO that reads the ciphertext the channel received straight out of its ByteBuffer
 /// and writes outgoing ciphertext into one, instead of copying through memory BIOs. It holds no
 /// buffer of its own, so an idle connection costs no BIO memory.
+///
+/// Ownership: the `SSL` the BIO is given to owns it (`SSL_set_bio` consumes the one reference
+/// `BIO_new` returned) and frees it in `SSL_free`; `bio` is borrowed and valid only that long.
 final class ByteBufferBIO {
+    /// Counts the BIOs made and destroyed while it is the current task's `census`, so a test can
+    /// show that every connection's BIO is freed exactly once, without seeing other tests' BIOs.
+    final class Census: Sendable {
+        let created = Atomic<Int>(0)
+        let destroyed = Atomic<Int>(0)
+        var live: Int { created.load(ordering: .relaxed) - destroyed.load(ordering: .relaxed) }
+    }
+
+    /// The census a BIO made in this task reports to; nil (nothing counted) outside tests.
+    @TaskLocal static var census: Census?
+
     /// Ciphertext received and not yet consumed by OpenSSL.
     var inbound: ByteBuffer?
     /// Ciphertext OpenSSL produced, waiting to be written to the network.
     var outbound: ByteBuffer?
     private(set) var bio: OpaquePointer?
     private let allocator: ByteBufferAllocator
+    private let countedBy: Census?
 
     init(allocator: ByteBufferAllocator) {
         self.allocator = allocator
+        self.countedBy = ByteBufferBIO.census
         guard let bio = BIO_new(ByteBufferBIO.method.pointer) else { return }
         BIO_set_data(bio, Unmanaged.passUnretained(self).toOpaque())
         BIO_set_init(bio, 1)
         self.bio = bio
+        countedBy?.created.add(1, ordering: .relaxed)
+    }
+
+    /// Called from the BIO's destroy callback, while the owning connection is freeing its `SSL`.
+    fileprivate func destroyed() {
+        bio = nil
+        countedBy?.destroyed.add(1, ordering: .relaxed)
     }
 
     /// Outgoing ciphertext, leaving nothing behind.
@@ -74,6 +98,7 @@ private final class BIOMethod: @unchecked Sendable {
         BIO_meth_set_create(pointer) { _ in 1 }
         BIO_meth_set_destroy(pointer) { bio in
             guard let bio else { return 0 }
+            if let owner = BIO_get_data(bio) { Unmanaged<ByteBufferBIO>.fromOpaque(owner).takeUnretainedValue().destroyed() }
             BIO_set_data(bio, nil)
             return 1
         }

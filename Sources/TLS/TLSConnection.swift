@@ -31,8 +31,8 @@ public final class TLSConnection {
             SSL_free(ssl)
             throw .draining(.configuration, context: "BIO_new failed")
         }
-        // SSL_set_bio takes one reference per direction; the same BIO serves both.
-        _ = BIO_up_ref(pointer)
+        // The same BIO serves both directions: SSL_set_bio then consumes the one reference
+        // BIO_new gave us (it takes the second itself), and SSL_free releases both.
         SSL_set_bio(ssl, pointer, pointer)
         if context.configuration.role == .server {
             SSL_set_accept_state(ssl)
@@ -89,16 +89,28 @@ public final class TLSConnection {
         return TLSError(kind: .handshake, reasons: queue)
     }
 
-    /// Decrypted application data, one record's worth at a time.
+    /// Decrypted application data, one record's worth at a time, in a buffer sized to it: a
+    /// one-byte peek makes OpenSSL decrypt the next record and `SSL_pending` then says how much
+    /// plaintext it holds, so a SIP message gets a buffer its own size rather than 16 KiB, and a
+    /// read that finds no record allocates nothing.
     public func readPlaintext(allocator: ByteBufferAllocator) -> ReadResult {
         ERR_clear_error()
-        var buffer = allocator.buffer(capacity: 16_384)
+        var probe: UInt8 = 0
+        var peeked = 0
+        guard SSL_peek_ex(ssl, &probe, 1, &peeked) == 1 else { return readFailure() }
+        let length = max(Int(SSL_pending(ssl)), peeked)
+        var buffer = allocator.buffer(capacity: length)
         var read = 0
-        let result = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 16_384) { pointer in
-            let status = SSL_read_ex(ssl, pointer.baseAddress, pointer.count, &read)
+        let result = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { pointer in
+            let status = SSL_read_ex(ssl, pointer.baseAddress, length, &read)
             return status == 1 ? read : 0
         }
         if result > 0 { return .data(buffer) }
+        return readFailure()
+    }
+
+    /// Why a read produced no plaintext.
+    private func readFailure() -> ReadResult {
         let code = SSL_get_error(ssl, 0)
         switch code {
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .wantMore

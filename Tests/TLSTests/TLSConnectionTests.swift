@@ -74,6 +74,64 @@ import Testing
         #expect(serverSide.negotiatedCipher.contains("GCM"))
     }
 
+    /// Each connection's BIO serves both directions and must be freed exactly once, by SSL_free,
+    /// whether the handshake succeeded, carried data or was refused.
+    @Test func everyConnectionsBIOIsFreedExactlyOnceWithItsConnection() throws {
+        let census = ByteBufferBIO.Census()
+        let rounds = 8
+        try ByteBufferBIO.$census.withValue(census) {
+            for round in 0..<rounds {
+                let identity = round.isMultiple(of: 2) ? "phone" : "stranger"
+                let (server, _, serverSide, clientSide) = try handshake(server: serverConfiguration(), client: clientConfiguration(identity: identity))
+                withExtendedLifetime((serverSide, clientSide)) {
+                    #expect(census.live == 2, "both connections of round \(round) hold their BIO")
+                }
+                if server == .complete {
+                    try clientSide.writePlaintext(allocator.buffer(string: "OPTIONS sip:edge.test SIP/2.0\r\n\r\n"))
+                    serverSide.receive(try #require(clientSide.takeCiphertext()))
+                    _ = serverSide.readPlaintext(allocator: allocator)
+                    serverSide.shutdown()
+                }
+            }
+        }
+        #expect(census.created.load(ordering: .relaxed) == 2 * rounds)
+        #expect(census.destroyed.load(ordering: .relaxed) == census.created.load(ordering: .relaxed))
+        #expect(census.live == 0)
+    }
+
+    /// A short message comes back in a buffer its own size; a long one, split into records,
+    /// comes back whole and in order, one record per read.
+    @Test func plaintextBuffersAreSizedToTheRecord() throws {
+        let (_, _, serverSide, clientSide) = try handshake(server: serverConfiguration(), client: clientConfiguration(identity: "phone"))
+        #expect(serverSide.readPlaintext(allocator: allocator) == .wantMore)
+        try clientSide.writePlaintext(allocator.buffer(string: "OPTIONS sip:edge.test SIP/2.0\r\n\r\n"))
+        serverSide.receive(try #require(clientSide.takeCiphertext()))
+        guard case .data(let short) = serverSide.readPlaintext(allocator: allocator) else {
+            Issue.record("no plaintext")
+            return
+        }
+        #expect(String(buffer: short) == "OPTIONS sip:edge.test SIP/2.0\r\n\r\n")
+        #expect(short.capacity < 1024, "capacity \(short.capacity)")
+        #expect(serverSide.readPlaintext(allocator: allocator) == .wantMore)
+
+        let long = (0..<40_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        try clientSide.writePlaintext(allocator.buffer(bytes: long))
+        serverSide.receive(try #require(clientSide.takeCiphertext()))
+        var received: [UInt8] = []
+        var reads = 0
+        while case .data(let chunk) = serverSide.readPlaintext(allocator: allocator) {
+            #expect(chunk.readableBytes <= 16_384)
+            received += chunk.readableBytesView
+            reads += 1
+        }
+        #expect(received == long)
+        #expect(reads == 3)
+
+        clientSide.shutdown()
+        serverSide.receive(try #require(clientSide.takeCiphertext()))
+        #expect(serverSide.readPlaintext(allocator: allocator) == .closed)
+    }
+
     /// A client capped at TLS 1.2, which the configuration type does not offer for the edge itself.
     func tlsTwelveOnly(_ configuration: TLSConfiguration) -> TLSConfiguration {
         var copy = configuration
