@@ -67,16 +67,23 @@ let package = Package(
             dependencies: [
                 "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "TLS", "PKI", "SRTP", "XFRM", "DSP", "Provisioning", "Storage",
                 "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
 
-        // Layer 6: the command line.
+        // Layer 6: the command line, and beside it the benchmarks with their load generators and
+        // peer launchers, which the integration tests reuse.
+        .target(
+            name: "OutpostBench",
+            dependencies: [
+                "Runtime", "Edge", "SIP", "SIPTransport", "TLS", "PKI", "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "outpost",
-            dependencies: ["Runtime", "PKI", "XFRM", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Runtime", "OutpostBench", "PKI", "XFRM", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         // The IPsec end-to-end check the XFRM tests run on a host with ESP, or inside a VM.
@@ -111,7 +118,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Runtime", "SIP", "Edge", "SIPTransport", "TLS", "XFRM", "TFTP", "TFTPProtocol", "PKI", nioCore, nioPosix, logging,
+                "Runtime", "OutpostBench", "SIP", "Edge", "SIPTransport", "TLS", "XFRM", "TFTP", "TFTPProtocol", "PKI", nioCore, nioPosix,
+                logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Fixtures"],

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Runtime
+import OutpostBench
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(

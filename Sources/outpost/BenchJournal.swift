@@ -1,5 +1,5 @@
 import ArgumentParser
-import Runtime
+import OutpostBench
 
 /// `bench journal` and the hidden child process of the journal's crash test.
 let journalBenchCommands: [any ParsableCommand.Type] = [JournalBench.self, JournalCrashWriterCommand.self]
