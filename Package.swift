@@ -86,6 +86,14 @@ let package = Package(
             dependencies: ["Runtime", "OutpostBench", "PKI", "XFRM", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
+        // The child processes of `outpost bench tls` and of the journal's crash test, kept out of the
+        // product binary; both find it in the build products directory next to `outpost`.
+        .executableTarget(
+            name: "outpost-bench-child",
+            dependencies: ["OutpostBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/Tools/outpost-bench-child",
+            swiftSettings: strict),
+
         // The IPsec end-to-end check the XFRM tests run on a host with ESP, or inside a VM.
         .executableTarget(name: "xfrm-e2e", dependencies: ["XFRM"], swiftSettings: strict),
 
