@@ -95,7 +95,7 @@ let package = Package(
             swiftSettings: strict),
 
         // The IPsec end-to-end check the XFRM tests run on a host with ESP, or inside a VM.
-        .executableTarget(name: "xfrm-e2e", dependencies: ["XFRM"], swiftSettings: strict),
+        .executableTarget(name: "xfrm-e2e", dependencies: ["XFRM"], path: "Tests/Tools/xfrm-e2e", swiftSettings: strict),
 
         .testTarget(name: "SIPTests", dependencies: ["SIP"], exclude: ["RFC4475"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
