@@ -36,8 +36,12 @@ let package = Package(
             providers: [.apt(["libnl-3-dev", "libnl-xfrm-3-dev"])]),
         .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        // Function-like macros and inline functions Swift cannot import, one submodule per library.
-        .target(name: "COutpostShims", dependencies: ["COpenSSL", "CSRTP", "CNetlink", "CSpanDSP"]),
+        // Function-like macros and inline functions Swift cannot import: one submodule per library
+        // for OpenSSL and libnl, and a target of their own for libsrtp and spandsp, so that a program
+        // using PKI, TLS or XFRM does not link libsrtp2 and spandsp through the shims.
+        .target(name: "COutpostShims", dependencies: ["COpenSSL", "CNetlink"]),
+        .target(name: "CSRTPShims", dependencies: ["CSRTP"]),
+        .target(name: "CSpanDSPShims", dependencies: ["CSpanDSP"]),
 
         // Layer 1: pure values, no I/O and no C.
         .target(name: "SIP", swiftSettings: strict),
@@ -47,25 +51,25 @@ let package = Package(
         // Layer 2: state machines and the one wrapper per C library.
         .target(name: "SIPTransaction", dependencies: ["SIP"], swiftSettings: strict),
         .target(name: "PKI", dependencies: ["COpenSSL", "COutpostShims"], swiftSettings: strict),
-        .target(name: "SRTP", dependencies: ["CSRTP", "COutpostShims"], swiftSettings: strict),
+        .target(name: "SRTP", dependencies: ["CSRTP", "CSRTPShims"], swiftSettings: strict),
         .target(name: "XFRM", dependencies: ["CNetlink", "COutpostShims"], swiftSettings: strict),
-        .target(name: "DSP", dependencies: ["CSpanDSP", "COutpostShims"], swiftSettings: strict),
+        .target(name: "DSP", dependencies: ["CSpanDSP", "CSpanDSPShims"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite"], swiftSettings: strict),
 
         // Layer 3: I/O on NIOCore.
         .target(name: "SIPTransport", dependencies: ["SIP", nioCore, logging], swiftSettings: strict),
-        .target(name: "TLS", dependencies: ["PKI", "COpenSSL", "COutpostShims", nioCore, logging], swiftSettings: strict),
+        .target(name: "TLS", dependencies: ["PKI", "COpenSSL", "COutpostShims", nioCore], swiftSettings: strict),
         .target(name: "TFTP", dependencies: ["TFTPProtocol", nioCore, logging], swiftSettings: strict),
 
         // Layer 4: the domain, which sees protocols, not sockets.
-        .target(name: "Edge", dependencies: ["SIP", "SIPTransaction", "SDP", logging], swiftSettings: strict),
+        .target(name: "Edge", dependencies: ["SIP", logging], swiftSettings: strict),
         .target(name: "Provisioning", dependencies: ["Edge", "PKI"], swiftSettings: strict),
 
         // Layer 5: wiring.
         .target(
             name: "Runtime",
             dependencies: [
-                "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "TLS", "PKI", "SRTP", "XFRM", "DSP", "Provisioning", "Storage",
+                "Edge", "SIPTransport", "SIPTransaction", "SIP", "TLS", "PKI", "XFRM", "Provisioning", "Storage",
                 "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -83,7 +87,9 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "outpost",
-            dependencies: ["Runtime", "OutpostBench", "PKI", "XFRM", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Runtime", "OutpostBench", "PKI", "XFRM", logging, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
 
         // The child processes of `outpost bench tls` and of the journal's crash test, kept out of the
@@ -118,16 +124,16 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "TLSTests", dependencies: ["TLS", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
+            name: "TLSTests", dependencies: ["TLS", nioCore],
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP", logging], swiftSettings: strict),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Edge", "PKI"], swiftSettings: strict),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "SIPTransport", "PKI", "Provisioning", "Storage"], swiftSettings: strict),
+        .testTarget(
+            name: "RuntimeTests", dependencies: ["Runtime", "Edge", "PKI", "Provisioning", "Storage", logging], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Runtime", "OutpostBench", "SIP", "Edge", "SIPTransport", "TLS", "XFRM", "TFTP", "TFTPProtocol", "PKI", nioCore, nioPosix,
-                logging,
+                "Runtime", "OutpostBench", "SIP", "Edge", "SIPTransport", "TLS", "XFRM", "TFTP", "PKI", nioCore, nioPosix, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Fixtures"],
