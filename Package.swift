@@ -36,8 +36,12 @@ let package = Package(
             providers: [.apt(["libnl-3-dev", "libnl-xfrm-3-dev"])]),
         .systemLibrary(name: "CSpanDSP", pkgConfig: "spandsp", providers: [.apt(["libspandsp-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        // Function-like macros and inline functions Swift cannot import, one submodule per library.
-        .target(name: "COutpostShims", dependencies: ["COpenSSL", "CSRTP", "CNetlink", "CSpanDSP"]),
+        // Function-like macros and inline functions Swift cannot import: one submodule per library
+        // for OpenSSL and libnl, and a target of their own for libsrtp and spandsp, so that a program
+        // using PKI, TLS or XFRM does not link libsrtp2 and spandsp through the shims.
+        .target(name: "COutpostShims", dependencies: ["COpenSSL", "CNetlink"]),
+        .target(name: "CSRTPShims", dependencies: ["CSRTP"]),
+        .target(name: "CSpanDSPShims", dependencies: ["CSpanDSP"]),
 
         // Layer 1: pure values, no I/O and no C.
         .target(name: "SIP", swiftSettings: strict),
@@ -47,43 +51,61 @@ let package = Package(
         // Layer 2: state machines and the one wrapper per C library.
         .target(name: "SIPTransaction", dependencies: ["SIP"], swiftSettings: strict),
         .target(name: "PKI", dependencies: ["COpenSSL", "COutpostShims"], swiftSettings: strict),
-        .target(name: "SRTP", dependencies: ["CSRTP", "COutpostShims"], swiftSettings: strict),
+        .target(name: "SRTP", dependencies: ["CSRTP", "CSRTPShims"], swiftSettings: strict),
         .target(name: "XFRM", dependencies: ["CNetlink", "COutpostShims"], swiftSettings: strict),
-        .target(name: "DSP", dependencies: ["CSpanDSP", "COutpostShims"], swiftSettings: strict),
+        .target(name: "DSP", dependencies: ["CSpanDSP", "CSpanDSPShims"], swiftSettings: strict),
         .target(name: "Storage", dependencies: ["CSQLite"], swiftSettings: strict),
 
         // Layer 3: I/O on NIOCore.
         .target(name: "SIPTransport", dependencies: ["SIP", nioCore, logging], swiftSettings: strict),
-        .target(name: "TLS", dependencies: ["PKI", "COpenSSL", "COutpostShims", nioCore, logging], swiftSettings: strict),
+        .target(name: "TLS", dependencies: ["PKI", "COpenSSL", "COutpostShims", nioCore], swiftSettings: strict),
         .target(name: "TFTP", dependencies: ["TFTPProtocol", nioCore, logging], swiftSettings: strict),
         // The trunk's IPsec protection (policy, monitor, engine, key file, commands) over XFRM.
         .target(name: "TrunkIPsec", dependencies: ["XFRM"], swiftSettings: strict),
 
         // Layer 4: the domain, which sees protocols, not sockets.
-        .target(name: "Edge", dependencies: ["SIP", "SIPTransaction", "SDP", logging], swiftSettings: strict),
+        .target(name: "Edge", dependencies: ["SIP", logging], swiftSettings: strict),
         .target(name: "Provisioning", dependencies: ["Edge", "PKI"], swiftSettings: strict),
 
         // Layer 5: wiring.
         .target(
             name: "Runtime",
             dependencies: [
-                "Edge", "SIPTransport", "SIPTransaction", "SIP", "SDP", "TLS", "PKI", "SRTP", "XFRM", "TrunkIPsec", "DSP", "Provisioning", "Storage",
+                "Edge", "SIPTransport", "SIPTransaction", "SIP", "TLS", "PKI", "XFRM", "TrunkIPsec", "Provisioning", "Storage",
                 "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
 
-        // Layer 6: the command line.
+        // Layer 6: the command line, and beside it the benchmarks with their load generators and
+        // peer launchers, which the integration tests reuse.
+        .target(
+            name: "OutpostBench",
+            dependencies: [
+                "Runtime", "Edge", "SIP", "SIPTransport", "TLS", "PKI", "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "outpost",
-            dependencies: ["Runtime", "PKI", "TrunkIPsec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Runtime", "OutpostBench", "PKI", "TrunkIPsec", logging, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        // The child processes of `outpost bench tls` and of the journal's crash test, kept out of the
+        // product binary; both find it in the build products directory next to `outpost`.
+        .executableTarget(
+            name: "outpost-bench-child",
+            dependencies: ["OutpostBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/Tools/outpost-bench-child",
             swiftSettings: strict),
 
         // The IPsec end-to-end check the XFRM tests run on a host with ESP, or inside a VM. It reads
         // the edge's configuration through Runtime's loader, as `outpost ipsec` does.
-        .executableTarget(name: "xfrm-e2e", dependencies: ["XFRM", "TrunkIPsec", "Runtime"], swiftSettings: strict),
+        .executableTarget(
+            name: "xfrm-e2e", dependencies: ["XFRM", "TrunkIPsec", "Runtime"], path: "Tests/Tools/xfrm-e2e", swiftSettings: strict),
 
         .testTarget(name: "SIPTests", dependencies: ["SIP"], exclude: ["RFC4475"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
@@ -109,7 +131,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "TLSTests", dependencies: ["TLS", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
+            name: "TLSTests", dependencies: ["TLS", nioCore],
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP", logging], swiftSettings: strict),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Edge", "PKI"], swiftSettings: strict),
@@ -123,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Runtime", "SIP", "Edge", "SIPTransport", "TLS", "XFRM", "TFTP", "TFTPProtocol", "PKI", nioCore, nioPosix, logging,
+                "Runtime", "OutpostBench", "SIP", "Edge", "SIPTransport", "TLS", "XFRM", "TFTP", "PKI", nioCore, nioPosix, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Fixtures"],

@@ -1,5 +1,5 @@
 internal import CSpanDSP
-internal import COutpostShims.SpanDSP
+internal import CSpanDSPShims
 
 /// ITU-T G.711 companding of 16-bit linear PCM, using spandsp's coders.
 public enum G711: Sendable, Hashable, CaseIterable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 internal import CSRTP
-internal import COutpostShims.SRTP
+internal import CSRTPShims
 
 /// The SRTP crypto suites Outpost negotiates with SDES (RFC 4568, RFC 7714), named as in SDP.
 public enum SRTPSuite: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {

@@ -1,10 +1,10 @@
 import ArgumentParser
-import Runtime
+import OutpostBench
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure a hot path next to its baseline, both in this run (use a release build).",
-        subcommands: [SIPParseBench.self, TLSBench.self, TFTPBench.self, RegisterBench.self, TLSIdleClientsCommand.self] + journalBenchCommands)
+        subcommands: [SIPParseBench.self, TLSBench.self, TFTPBench.self, RegisterBench.self, JournalBench.self])
 }
 
 struct SIPParseBench: ParsableCommand {
@@ -32,22 +32,7 @@ struct TLSBench: AsyncParsableCommand {
 
     func run() async throws {
         let benchmark = TLSBenchmark(
-            secondsPerMeasurement: seconds, idleConnections: connections, executable: CommandLine.arguments[0])
+            secondsPerMeasurement: seconds, idleConnections: connections, childExecutable: try BenchChildProgram.besideThisExecutable())
         for line in try await benchmark.run() { print(line) }
-    }
-}
-
-/// The client process of `bench tls`'s memory figure; not meant to be run by hand.
-struct TLSIdleClientsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tls-idle-clients", shouldDisplay: false)
-
-    @Option var port: Int
-    @Option var count: Int
-    @Option var certificate: String
-    @Option var key: String
-    @Option var ca: String
-
-    func run() async throws {
-        try await TLSIdleClients.run(port: port, count: count, certificate: certificate, key: key, ca: ca)
     }
 }

@@ -1,8 +1,5 @@
 import ArgumentParser
-import Runtime
-
-/// `bench journal` and the hidden child process of the journal's crash test.
-let journalBenchCommands: [any ParsableCommand.Type] = [JournalBench.self, JournalCrashWriterCommand.self]
+import OutpostBench
 
 struct JournalBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,18 +17,5 @@ struct JournalBench: ParsableCommand {
     func run() throws {
         let benchmark = JournalBenchmark(secondsPerMeasurement: seconds, producers: producers, directory: directory)
         for line in try benchmark.run() { print(line) }
-    }
-}
-
-/// Writes bindings and prints each acknowledgement; the crash test kills it with SIGKILL.
-struct JournalCrashWriterCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "journal-writer", shouldDisplay: false)
-
-    @Option var stateDir: String
-    @Option var writes: Int = 1_000_000
-    @Option var lines: Int = 50
-
-    func run() throws {
-        try JournalCrashWriter.run(stateDirectory: stateDir, writes: writes, lines: lines)
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Runtime
+import OutpostBench
 
 struct RegisterBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

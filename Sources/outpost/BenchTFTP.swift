@@ -1,5 +1,5 @@
 import ArgumentParser
-import Runtime
+import OutpostBench
 
 struct TFTPBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -10,14 +10,19 @@ import Glibc
 /// The binding journal's promise, tested the hard way: a process writing bindings is killed
 /// with SIGKILL at a random moment, and every write it had acknowledged must be on disk.
 @Suite(.serialized) struct JournalCrashTests {
+    /// The writer is `outpost-bench-child journal-writer`, built next to `outpost`.
+    static var writer: String {
+        URL(fileURLWithPath: BinaryTests.binary).deletingLastPathComponent().appendingPathComponent("outpost-bench-child").path
+    }
+
     @Test(arguments: 0..<3)
     func noAcknowledgedBindingIsLostToAKill(round: Int) async throws {
         let state = NSTemporaryDirectory() + "journal-crash-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: state) }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: BinaryTests.binary)
-        process.arguments = ["bench", "journal-writer", "--state-dir", state, "--lines", "50"]
+        process.executableURL = URL(fileURLWithPath: Self.writer)
+        process.arguments = ["journal-writer", "--state-dir", state, "--lines", "50"]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice

@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import Runtime
+import OutpostBench
 import TLS
 import Testing
 

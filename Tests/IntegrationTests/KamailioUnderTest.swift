@@ -1,5 +1,5 @@
 import Foundation
-import Runtime
+import OutpostBench
 
 /// Kamailio as the stand-in call manager: Fixtures/kamailio/kamailio.cfg (a registrar with
 /// in-memory usrloc, Path support, OPTIONS answered itself) on chosen listeners, optionally inside

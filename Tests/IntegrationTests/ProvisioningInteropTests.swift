@@ -1,6 +1,6 @@
 import Foundation
 import PKI
-import Runtime
+import OutpostBench
 import Testing
 
 #if canImport(Glibc)

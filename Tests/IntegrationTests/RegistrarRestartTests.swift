@@ -1,5 +1,5 @@
 import Foundation
-import Runtime
+import OutpostBench
 import Testing
 
 #if canImport(Glibc)

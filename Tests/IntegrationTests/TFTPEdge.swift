@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import OutpostBench
 import Runtime
 
 /// An edge in this process whose TFTP server listens on a free loopback port, with a directory

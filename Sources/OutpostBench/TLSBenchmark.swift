@@ -16,12 +16,13 @@ import Glibc
 public struct TLSBenchmark {
     public let secondsPerMeasurement: Double
     public let idleConnections: Int
-    public let executable: String
+    /// `outpost-bench-child`, which opens the idle connections in a process of its own.
+    public let childExecutable: String
 
-    public init(secondsPerMeasurement: Double, idleConnections: Int, executable: String) {
+    public init(secondsPerMeasurement: Double, idleConnections: Int, childExecutable: String) {
         self.secondsPerMeasurement = secondsPerMeasurement
         self.idleConnections = idleConnections
-        self.executable = executable
+        self.childExecutable = childExecutable
     }
 
     public func run() async throws -> [String] {
@@ -144,8 +145,8 @@ public struct TLSBenchmark {
         let residentBefore = MemoryReading.resident()
 
         let child = Process()
-        child.executableURL = URL(fileURLWithPath: executable)
-        child.arguments = ["bench", "tls-idle-clients", "--port", String(port), "--count", String(idleConnections),
+        child.executableURL = URL(fileURLWithPath: childExecutable)
+        child.arguments = ["tls-idle-clients", "--port", String(port), "--count", String(idleConnections),
                            "--certificate", files.clientCertificate, "--key", files.clientKey, "--ca", files.caCertificate]
         let ready = Pipe()
         child.standardOutput = ready

@@ -2,6 +2,7 @@ import Edge
 import Foundation
 import Logging
 import NIOCore
+import Runtime
 import TLS
 
 #if canImport(Glibc)

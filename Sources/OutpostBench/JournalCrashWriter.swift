@@ -1,5 +1,6 @@
 import Dispatch
 import Edge
+import Runtime
 
 #if canImport(Glibc)
 import Glibc

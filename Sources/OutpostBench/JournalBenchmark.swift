@@ -1,6 +1,7 @@
 import Dispatch
 import Edge
 import Foundation
+import Runtime
 import Synchronization
 
 /// `outpost bench journal`: bindings persisted per second with group commit, next to one
