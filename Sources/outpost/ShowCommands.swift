@@ -8,7 +8,7 @@ import Glibc
 // `outpost show registrations|trunk|devices|tftp|sip`: each asks the running edge over the control
 // socket of its state directory; the edge renders, this only prints.
 
-let showTopicCommands: [any ParsableCommand.Type] = [ShowRegistrations.self, ShowTrunk.self, ShowDevices.self, ShowTFTP.self, ShowSIP.self]
+let showTopicCommands: [any ParsableCommand.Type] = [ShowRegistrations.self, ShowTrunk.self, ShowDevices.self, ShowTFTP.self, ShowSIP.self, ShowReachability.self]
 
 struct ShowTopicOptions: ParsableArguments {
     @Flag(help: "JSON instead of a table.")
@@ -20,10 +20,10 @@ struct ShowTopicOptions: ParsableArguments {
     @Option(help: "The edge's YAML configuration, to find its state directory (default: the embedded configuration).")
     var config: String?
 
-    func show(_ topic: String) throws {
+    func show(_ topic: String, argument: String? = nil) throws {
         let directory = try stateDirectory ?? ConfigurationOptions.parse(config.map { ["--config", $0] } ?? []).load().stateDirectory
         do {
-            print(try ControlClient(stateDirectory: directory).show(topic, json: json), terminator: "")
+            print(try ControlClient(stateDirectory: directory).show(topic, argument: argument, json: json), terminator: "")
         } catch {
             let text = Array("outpost: \(error)\n".utf8)
             _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
@@ -61,4 +61,18 @@ struct ShowSIP: ParsableCommand {
         commandName: "sip", abstract: "The SIP stack's counters: transports, connections, and transactions both ways.")
     @OptionGroup var options: ShowTopicOptions
     func run() throws { try options.show("sip") }
+}
+
+struct ShowReachability: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reachability", abstract: "Send an OPTIONS to every binding of a line over the flow a call would use, and show the answers.")
+    @Argument(help: "The line (address of record), e.g. 2001.")
+    var line: String
+    @OptionGroup var options: ShowTopicOptions
+    func run() throws {
+        guard line.allSatisfy({ $0.isLetter || $0.isNumber || "+-_.".contains($0) }) else {
+            throw ValidationError("'\(line)' is not a line number")
+        }
+        try options.show("reachability", argument: line)
+    }
 }

@@ -5,6 +5,11 @@ import Foundation
 enum BaresipHome {
     /// Returns the directory; the caller removes it.
     static func make(registrarTLSPort tlsPort: Int) throws -> String {
+        try make(account: "<sip:2001@edge.test;transport=tls>;outbound=\"sip:127.0.0.1:\(tlsPort);transport=tls\";regint=60")
+    }
+
+    /// The same phone with another account line (baresip's `accounts` syntax).
+    static func make(account: String) throws -> String {
         let home = NSTemporaryDirectory() + "baresip-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         // baresip wants certificate and key in one file.
@@ -20,8 +25,7 @@ enum BaresipHome {
             module_app account.so
 
             """.write(toFile: "\(home)/config", atomically: true, encoding: .utf8)
-        try "<sip:2001@edge.test;transport=tls>;outbound=\"sip:127.0.0.1:\(tlsPort);transport=tls\";regint=60\n"
-            .write(toFile: "\(home)/accounts", atomically: true, encoding: .utf8)
+        try (account + "\n").write(toFile: "\(home)/accounts", atomically: true, encoding: .utf8)
         return home
     }
 }
