@@ -2,6 +2,10 @@ internal import COpenSSL
 internal import COutpostShims.OpenSSL
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One TLS session with no I/O of its own (the swift-nio-ssl `SSLConnection` split): the handler
 /// feeds it ciphertext, asks it to progress, and writes out the ciphertext it produced.
 ///
@@ -24,7 +28,9 @@ public final class TLSConnection {
     private let bio: ByteBufferBIO
     public let context: TLSContext
 
-    public init(context: TLSContext, allocator: ByteBufferAllocator) throws(TLSError) {
+    /// `peerName` overrides the context's `serverName` for this connection: the name (or IP
+    /// address) the server's certificate must carry.
+    public init(context: TLSContext, allocator: ByteBufferAllocator, peerName: String? = nil) throws(TLSError) {
         guard let ssl = SSL_new(context.context) else { throw .draining(.configuration, context: "SSL_new failed") }
         let bio = ByteBufferBIO(allocator: allocator)
         guard let pointer = bio.bio else {
@@ -38,9 +44,15 @@ public final class TLSConnection {
             SSL_set_accept_state(ssl)
         } else {
             SSL_set_connect_state(ssl)
-            if let name = context.configuration.serverName {
-                _ = outpost_SSL_set_tlsext_host_name(ssl, name)
-                _ = SSL_set1_host(ssl, name)
+            if let name = peerName ?? context.configuration.serverName {
+                if Self.isIPAddress(name) {
+                    // An address is checked against the certificate's IP SANs, and RFC 6066 sends
+                    // no address as SNI.
+                    _ = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name)
+                } else {
+                    _ = outpost_SSL_set_tlsext_host_name(ssl, name)
+                    _ = SSL_set1_host(ssl, name)
+                }
             }
         }
         self.ssl = ssl
@@ -49,6 +61,11 @@ public final class TLSConnection {
     }
 
     deinit { SSL_free(ssl) }
+
+    private static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
 
     /// Ciphertext that arrived from the network.
     public func receive(_ ciphertext: ByteBuffer) {

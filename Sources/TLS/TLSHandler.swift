@@ -11,6 +11,7 @@ public final class TLSHandler: ChannelDuplexHandler {
 
     private let context: TLSContext
     private let observer: (any TLSHandshakeObserver)?
+    private let peerName: String?
     private var connection: TLSConnection?
     private var pendingWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
     private var handshakeTimer: Scheduled<Void>?
@@ -20,14 +21,17 @@ public final class TLSHandler: ChannelDuplexHandler {
         case handshaking, established, closing, failed
     }
 
-    public init(context: TLSContext, observer: (any TLSHandshakeObserver)? = nil) {
+    /// `peerName`: for a client, the name or address the server's certificate must carry
+    /// (overriding the context's `serverName`).
+    public init(context: TLSContext, observer: (any TLSHandshakeObserver)? = nil, peerName: String? = nil) {
         self.context = context
         self.observer = observer
+        self.peerName = peerName
     }
 
     public func handlerAdded(context channelContext: ChannelHandlerContext) {
         do {
-            connection = try TLSConnection(context: context, allocator: channelContext.channel.allocator)
+            connection = try TLSConnection(context: context, allocator: channelContext.channel.allocator, peerName: peerName)
         } catch {
             fail(error, channelContext)
             return

@@ -115,7 +115,7 @@ import Glibc
         await #expect(throws: ControlClientError.refused("the request is not UTF-8")) {
             try await edge.client.request(bytes: [0xFF, 0xFE, 0x00, 0xC3, 0x28, 0x0A])
         }
-        await #expect(throws: ControlClientError.refused("expected 'show <topic> [--json]'")) {
+        await #expect(throws: ControlClientError.refused("expected 'show <topic> [<argument>] [--json]'")) {
             try await edge.client.request("GET / HTTP/1.1\r")
         }
         await #expect(throws: ControlClientError.refused("unknown topic 'a\u{1}b'; known topics: devices")) {

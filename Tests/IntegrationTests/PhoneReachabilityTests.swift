@@ -5,7 +5,15 @@ import Testing
 /// The edge sending requests to phones: baresip registers, then `show reachability <line>` sends
 /// it an OPTIONS over the flow it registered on, and baresip answers.
 @Suite(.serialized) struct PhoneReachabilityTests {
-    static func reachability(_ edge: EdgeUnderTest, line: String) throws -> [[String: Any]] {
+    /// The control socket opens a moment after the SIP listeners the start waits for.
+    static func waitForControlSocket(_ edge: EdgeUnderTest) async throws {
+        let path = ControlSocketService.socketPath(stateDirectory: edge.stateDirectory)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !FileManager.default.fileExists(atPath: path), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+    }
+
+    static func reachability(_ edge: EdgeUnderTest, line: String) async throws -> [[String: Any]] {
+        try await waitForControlSocket(edge)
         let text = try ControlClient(stateDirectory: edge.stateDirectory).show("reachability", argument: line, json: true)
         return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]], "\(text)")
     }
@@ -27,7 +35,7 @@ import Testing
         let phone = try BackgroundTool([baresip, "-f", home, "-s", "-t", "20"], timeout: .seconds(30))
         defer { phone.stop() }
         try await Self.waitForBinding(edge, line: "2001", phone: phone)
-        let probes = try Self.reachability(edge, line: "2001")
+        let probes = try await Self.reachability(edge, line: "2001")
         #expect(probes.count == 1)
         #expect(probes.first?["status"] as? Int == 200, "\(probes); baresip said: \(phone.output.suffix(3000))")
         #expect((probes.first?["flow"] as? String)?.hasPrefix("TLS 127.0.0.1:") == true)
@@ -52,7 +60,7 @@ import Testing
         let phone = try BackgroundTool([baresip, "-f", home, "-s", "-t", "20"], timeout: .seconds(30))
         defer { phone.stop() }
         try await Self.waitForBinding(edge, line: "3001", phone: phone)
-        let probes = try Self.reachability(edge, line: "3001")
+        let probes = try await Self.reachability(edge, line: "3001")
         #expect(probes.first?["status"] as? Int == 200, "\(probes); baresip said: \(phone.output.suffix(3000))")
         #expect((probes.first?["flow"] as? String)?.hasPrefix("UDP 127.0.0.1:") == true)
         await edge.stop()
@@ -60,7 +68,7 @@ import Testing
 
     @Test func aLineWithoutBindingsAndAMissingArgumentGetClearAnswers() async throws {
         let edge = try await EdgeUnderTest.start(configure: RegistrarInteropTests.inventory)
-        #expect(try Self.reachability(edge, line: "2001").isEmpty)
+        #expect(try await Self.reachability(edge, line: "2001").isEmpty)
         #expect(throws: ControlClientError.self) { try ControlClient(stateDirectory: edge.stateDirectory).show("reachability") }
         #expect(throws: ControlClientError.self) { try ControlClient(stateDirectory: edge.stateDirectory).show("devices", argument: "x") }
         await edge.stop()

@@ -69,6 +69,7 @@ public enum DefaultConfiguration {
         #     - transport: tls          # udp | tcp | tls
         #       address: 192.0.2.10
         #       port: 5061
+        #       server_name: cm.example.com   # TLS: the name its certificate must carry (default: the address, as an IP SAN)
         #   domain: 192.0.2.10          # the domain of the phones' addresses of record upstream
         #   options_interval: 5
         #   failover_misses: 3

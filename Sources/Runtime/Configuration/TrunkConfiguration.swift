@@ -9,12 +9,19 @@ extension OutpostConfiguration {
             public var transport: SIPTransportKind
             public var address: String
             public var port: Int
+            /// Over TLS, the name the call manager's certificate must carry; nil means its
+            /// address, checked against the certificate's IP addresses.
+            public var serverName: String?
 
-            public init(transport: SIPTransportKind, address: String, port: Int) {
+            public init(transport: SIPTransportKind, address: String, port: Int, serverName: String? = nil) {
                 self.transport = transport
                 self.address = address
                 self.port = port
+                self.serverName = serverName
             }
+
+            /// What the certificate of a TLS call manager must name.
+            public var expectedCertificateName: String { serverName ?? address }
         }
 
         /// In order of preference.
@@ -88,7 +95,7 @@ extension ConfigurationLoader {
         var callManagers: [OutpostConfiguration.Trunk.CallManager] = []
         for (index, item) in items.enumerated() {
             let path = "trunk.call_managers[\(index)]"
-            let fields = try reader.mapping(item, path: path, allowed: ["transport", "address", "port"])
+            let fields = try reader.mapping(item, path: path, allowed: ["transport", "address", "port", "server_name"])
             let transportName = try fields["transport"].map { (node) throws(ConfigurationError) in try reader.string(node, path: path + ".transport") } ?? "udp"
             guard let transport = SIPTransportKind(rawValue: transportName.uppercased()) else {
                 throw reader.error(fields["transport"] ?? item, path + ".transport", "'\(transportName)' is not udp, tcp or tls")
@@ -98,7 +105,8 @@ extension ConfigurationLoader {
             guard isIPAddress(address) else { throw reader.error(addressNode, path + ".address", "'\(address)' is not an IPv4 or IPv6 address") }
             let port = try fields["port"].map { (node) throws(ConfigurationError) in try reader.integer(node, path: path + ".port", range: 1...65535) }
                 ?? (transport == .tls ? 5061 : 5060)
-            callManagers.append(.init(transport: transport, address: address, port: port))
+            let serverName = try fields["server_name"].map { (node) throws(ConfigurationError) in try reader.string(node, path: path + ".server_name") }
+            callManagers.append(.init(transport: transport, address: address, port: port, serverName: serverName))
         }
         var trunk = OutpostConfiguration.Trunk(callManagers: callManagers)
         if let value = entries["domain"] { trunk.domain = try reader.string(value, path: "trunk.domain") }

@@ -15,6 +15,8 @@ struct TrunkTopic: ControlTopic {
         let port: Int
         let answering: Bool
         let roundTripMilliseconds: Double?
+        /// Why its last keep-alive failed (OpenSSL's reason for a refused TLS handshake).
+        let lastFailure: String?
     }
 
     private struct View: Encodable {
@@ -37,10 +39,11 @@ struct TrunkTopic: ControlTopic {
         }
         let snapshot = controller.snapshot()
         let roundTrips = monitor.lastRoundTrips.withLock { $0 }
+        let failures = monitor.lastFailures.withLock { $0 }
         let managers = configuration.callManagers.enumerated().map { index, manager in
             CallManagerView(
                 transport: manager.transport.rawValue, address: manager.address, port: manager.port, answering: roundTrips[index] != nil,
-                roundTripMilliseconds: roundTrips[index].map { $0 / .milliseconds(1) })
+                roundTripMilliseconds: roundTrips[index].map { $0 / .milliseconds(1) }, lastFailure: failures[index])
         }
         if json {
             return ControlJSON.encode(
@@ -53,11 +56,11 @@ struct TrunkTopic: ControlTopic {
         text += "keep-alive every \(configuration.optionsInterval) s; failover after \(configuration.failoverMisses) misses; "
         text += "failback after \(configuration.failbackSuccesses) answers + \(configuration.holdDown) s hold-down\n"
         text += "failovers: \(snapshot.failovers)  failbacks: \(snapshot.failbacks)\n\n"
-        var table = TextTable(headers: ["CALL MANAGER", "TRANSPORT", "ANSWERING", "ROUND TRIP"])
+        var table = TextTable(headers: ["CALL MANAGER", "TRANSPORT", "ANSWERING", "ROUND TRIP", "LAST FAILURE"])
         for manager in managers {
             table.append([
                 "\(manager.address):\(manager.port)", manager.transport, manager.answering ? "yes" : "no",
-                manager.roundTripMilliseconds.map { String(format: "%.1f ms", $0) } ?? "-",
+                manager.roundTripMilliseconds.map { String(format: "%.1f ms", $0) } ?? "-", manager.lastFailure ?? "",
             ])
         }
         text += table.render()

@@ -108,6 +108,7 @@ final class TrunkConnection: Sendable {
             let transport = callManager.transport
             let tlsContext = self.tlsContext
             let observer = handshakeFailure
+            let expectedName = callManager.expectedCertificateName
             opened = ClientBootstrap(group: group)
                 .connectTimeout(.seconds(3))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -117,7 +118,7 @@ final class TrunkConnection: Sendable {
                         guard let tlsContext else {
                             return channel.eventLoop.makeFailedFuture(TrunkFailure.transport("no TLS client context for the trunk"))
                         }
-                        security = [TLSHandler(context: tlsContext, observer: observer)]
+                        security = [TLSHandler(context: tlsContext, observer: observer, peerName: expectedName)]
                     }
                     return SIPPipeline.configureStream(
                         channel, transport: transport, securityHandlers: security, receiver: stack, connections: connections,

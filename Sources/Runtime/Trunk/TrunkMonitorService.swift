@@ -21,6 +21,7 @@ final class TrunkMonitorService: Service, Sendable {
     private let sequence = Atomic<UInt32>(0)
     private let callID = SIPIdentifiers.callID()
     let lastRoundTrips = Mutex<[Duration?]>([])
+    let lastFailures = Mutex<[String?]>([])
 
     init(
         upstream: TrunkUpstream, controller: SurvivabilityController, registrar: Registrar, trunk: OutpostConfiguration.Trunk,
@@ -35,6 +36,7 @@ final class TrunkMonitorService: Service, Sendable {
         self.serverName = serverName
         self.logger = logger
         lastRoundTrips.withLock { $0 = Array(repeating: nil, count: trunk.callManagers.count) }
+        lastFailures.withLock { $0 = Array(repeating: nil, count: trunk.callManagers.count) }
     }
 
     func run() async throws {
@@ -81,9 +83,11 @@ final class TrunkMonitorService: Service, Sendable {
             case .success(let roundTrip):
                 upstream.recordProbe(of: index, answered: true)
                 lastRoundTrips.withLock { $0[index] = roundTrip }
+                lastFailures.withLock { $0[index] = nil }
             case .failure(let failure):
                 upstream.recordProbe(of: index, answered: false)
                 lastRoundTrips.withLock { $0[index] = nil }
+                lastFailures.withLock { $0[index] = "\(failure)" }
                 failures.append("\(failure)")
                 if case .transport = failure { transportFailure = true }
             }
