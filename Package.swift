@@ -50,7 +50,7 @@ let package = Package(
 
         // Layer 2: state machines and the one wrapper per C library.
         .target(name: "SIPTransaction", dependencies: ["SIP"], swiftSettings: strict),
-        .target(name: "PKI", dependencies: ["COpenSSL", "COutpostShims"], swiftSettings: strict),
+        .target(name: "PKI", dependencies: ["SIP", "COpenSSL", "COutpostShims"], swiftSettings: strict),
         .target(name: "SRTP", dependencies: ["CSRTP", "CSRTPShims"], swiftSettings: strict),
         .target(name: "XFRM", dependencies: ["CNetlink", "COutpostShims"], swiftSettings: strict),
         .target(name: "DSP", dependencies: ["CSpanDSP", "CSpanDSPShims"], swiftSettings: strict),
@@ -107,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "xfrm-e2e", dependencies: ["XFRM", "TrunkIPsec", "Runtime"], path: "Tests/Tools/xfrm-e2e", swiftSettings: strict),
 
-        .testTarget(name: "SIPTests", dependencies: ["SIP"], exclude: ["RFC4475"], swiftSettings: strict),
+        .testTarget(name: "SIPTests", dependencies: ["SIP", "PKI"], exclude: ["RFC4475"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "TFTPProtocolTests", dependencies: ["TFTPProtocol"], swiftSettings: strict),
         .testTarget(
@@ -115,7 +115,7 @@ let package = Package(
             dependencies: ["TFTP", "TFTPProtocol", nioCore, nioPosix, logging],
             swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIP"], swiftSettings: strict),
-        .testTarget(name: "PKITests", dependencies: ["PKI"], swiftSettings: strict),
+        .testTarget(name: "PKITests", dependencies: ["PKI", "SIP"], swiftSettings: strict),
         // Private network namespaces for the kernel tests of XFRM and TrunkIPsec.
         .target(name: "XFRMTestSupport", dependencies: ["XFRM"], path: "Tests/XFRMTestSupport", swiftSettings: strict),
         .testTarget(name: "XFRMTests", dependencies: ["XFRM", "XFRMTestSupport"], exclude: ["VM"], swiftSettings: strict),
@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "TLSTests", dependencies: ["TLS", nioCore],
             exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP", logging], swiftSettings: strict),
+        .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP", "PKI", logging], swiftSettings: strict),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Edge", "PKI"], swiftSettings: strict),
         .testTarget(
             name: "RuntimeTests",

@@ -2,6 +2,7 @@ import Edge
 import Foundation
 import Logging
 import NIOCore
+import PKI
 import Runtime
 import TLS
 
@@ -134,7 +135,7 @@ public struct RegisterBenchmark: Sendable {
                 userAgent: "Cisco-CP8845/14.2.1", registeredAt: now, acceptedUpstream: true)
         }
         let registrar = Registrar(
-            settings: RegistrarSettings(), ratePerSource: 1, inventory: inventory, policy: RequestPolicy(capabilities: EdgeCapabilities()),
+            settings: RegistrarSettings(), hashing: OpenSSLDigests.hashing(fipsMode: false), ratePerSource: 1, inventory: inventory, policy: RequestPolicy(capabilities: EdgeCapabilities()),
             journal: DiscardingJournal(), restored: bindings, logger: Logger(label: "bench"), wallClock: { now })
         let after = Self.residentBytes()
         precondition(registrar.bindings().count == bindingsForMemory)

@@ -2,6 +2,7 @@ import Edge
 import Foundation
 import Logging
 import NIOCore
+import PKI
 import SIPTransport
 import ServiceLifecycle
 
@@ -44,7 +45,8 @@ struct RegistrarAssembly {
                 logger: Logger(label: "outpost.trunk"))
         }
         let registrar = Registrar(
-            settings: settings, ratePerSource: configuration.registrar.ratePerSource, inventory: inventory, policy: policy,
+            settings: settings, hashing: OpenSSLDigests.hashing(fipsMode: configuration.sip.tls.fipsMode),
+            ratePerSource: configuration.registrar.ratePerSource, inventory: inventory, policy: policy,
             journal: journal, restored: restored, upstream: upstream,
             upstreamDomain: configuration.trunk.map { $0.domain ?? $0.callManagers[0].address }, survivability: controller,
             logger: Logger(label: "outpost.registrar"), wallClock: wallClock)

@@ -117,21 +117,22 @@ public struct DigestCredentials: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Credentials answering `challenge` for a request, as a user agent (e.g. the trunk toward
-    /// the call manager) builds them. Uses `qop=auth` when the challenge offers it.
+    /// the call manager) builds them. Uses `qop=auth` when the challenge offers it. Throws when
+    /// `hashing` refuses the challenge's algorithm (MD5 in FIPS mode).
     public static func answering(
         _ challenge: DigestChallenge, username: String, password: String, method: String, uri: String,
-        cnonce: String, nonceCount: UInt32 = 1
-    ) -> DigestCredentials {
+        cnonce: String, nonceCount: UInt32 = 1, using hashing: DigestHashing
+    ) throws(DigestHashingError) -> DigestCredentials {
         let algorithm = challenge.effectiveAlgorithm
-        let ha1 = algorithm.ha1(username: username, realm: challenge.realm, password: password)
-        let ha2 = algorithm.ha2(method: method, uri: uri)
+        let ha1 = try algorithm.ha1(username: username, realm: challenge.realm, password: password, using: hashing)
+        let ha2 = try algorithm.ha2(method: method, uri: uri, using: hashing)
         var qopParameters: DigestQOPParameters?
         if challenge.offersAuthQOP {
             let hex = String(nonceCount, radix: 16)
             qopParameters = DigestQOPParameters(
                 nonceCount: String(repeating: "0", count: 8 - hex.count) + hex, cnonce: cnonce)
         }
-        let response = algorithm.response(ha1: ha1, nonce: challenge.nonce, ha2: ha2, qop: qopParameters)
+        let response = try algorithm.response(ha1: ha1, nonce: challenge.nonce, ha2: ha2, qop: qopParameters, using: hashing)
         return DigestCredentials(
             username: username, realm: challenge.realm, nonce: challenge.nonce, uri: uri, response: response,
             algorithm: challenge.algorithm, cnonce: qopParameters?.cnonce, opaque: challenge.opaque,

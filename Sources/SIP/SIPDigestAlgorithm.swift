@@ -26,13 +26,13 @@ public enum SIPDigestAlgorithm: String, Hashable, Sendable, CaseIterable {
         }
     }
 
-    /// The lower-case hex hash of the UTF-8 bytes of `text`.
-    public func hexHash(_ text: String) -> String {
-        let digest = switch self {
-        case .md5: MD5Hash.hash(text.utf8)
-        case .sha256: SHA256Hash.hash(text.utf8)
+    /// The lower-case hex hash of the UTF-8 bytes of `text`, computed by `hashing`.
+    public func hexHash(_ text: String, using hashing: DigestHashing) throws(DigestHashingError) -> String {
+        var text = text
+        let digest = text.withUTF8 { utf8 in
+            Result { () throws(DigestHashingError) in try hashing.hash(self, UnsafeRawBufferPointer(utf8)) }
         }
-        return Self.hex(digest)
+        return Self.hex(try digest.get())
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
@@ -47,23 +47,25 @@ public enum SIPDigestAlgorithm: String, Hashable, Sendable, CaseIterable {
     }
 
     /// `HA1 = H(username ":" realm ":" password)` (RFC 7616 §3.4.2, non-session algorithms).
-    public func ha1(username: String, realm: String, password: String) -> String {
-        hexHash("\(username):\(realm):\(password)")
+    public func ha1(username: String, realm: String, password: String, using hashing: DigestHashing) throws(DigestHashingError) -> String {
+        try hexHash("\(username):\(realm):\(password)", using: hashing)
     }
 
     /// `HA2 = H(method ":" digest-uri)` (qop absent or `auth`).
-    public func ha2(method: String, uri: String) -> String {
-        hexHash("\(method):\(uri)")
+    public func ha2(method: String, uri: String, using hashing: DigestHashing) throws(DigestHashingError) -> String {
+        try hexHash("\(method):\(uri)", using: hashing)
     }
 
     /// The request-digest. With `qop` (only `auth` is meaningful here):
     /// `H(HA1 ":" nonce ":" nc ":" cnonce ":" qop ":" HA2)`; without: `H(HA1 ":" nonce ":" HA2)`
     /// (RFC 2069 compatibility, which RFC 3261 §22.4 requires).
-    public func response(ha1: String, nonce: String, ha2: String, qop: DigestQOPParameters? = nil) -> String {
+    public func response(
+        ha1: String, nonce: String, ha2: String, qop: DigestQOPParameters? = nil, using hashing: DigestHashing
+    ) throws(DigestHashingError) -> String {
         if let qop {
-            hexHash("\(ha1):\(nonce):\(qop.nonceCount):\(qop.cnonce):\(qop.qop):\(ha2)")
+            try hexHash("\(ha1):\(nonce):\(qop.nonceCount):\(qop.cnonce):\(qop.qop):\(ha2)", using: hashing)
         } else {
-            hexHash("\(ha1):\(nonce):\(ha2)")
+            try hexHash("\(ha1):\(nonce):\(ha2)", using: hashing)
         }
     }
 }
@@ -92,12 +94,21 @@ public enum DigestVerifier {
     /// This checks the arithmetic only; the caller checks that the nonce is one it issued and is
     /// fresh, that `nc` increases, that `uri` matches the Request-URI and that realm and username
     /// are the ones it expects.
-    public static func verify(_ credentials: DigestCredentials, method: String, storedHA1: String) -> Bool {
+    ///
+    /// An algorithm `hashing` refuses (MD5 in FIPS mode) verifies nothing: the answer is `false`.
+    public static func verify(_ credentials: DigestCredentials, method: String, storedHA1: String, using hashing: DigestHashing) -> Bool {
+        (try? check(credentials, method: method, storedHA1: storedHA1, using: hashing)) ?? false
+    }
+
+    /// `verify`, with the reason when `hashing` refuses the credentials' algorithm.
+    public static func check(
+        _ credentials: DigestCredentials, method: String, storedHA1: String, using hashing: DigestHashing
+    ) throws(DigestHashingError) -> Bool {
         let algorithm = credentials.effectiveAlgorithm
         guard storedHA1.utf8.count == algorithm.hexLength else { return false }
-        let ha2 = algorithm.ha2(method: method, uri: credentials.uri)
-        let expected = algorithm.response(
-            ha1: storedHA1.lowercased(), nonce: credentials.nonce, ha2: ha2, qop: credentials.qopParameters)
+        let ha2 = try algorithm.ha2(method: method, uri: credentials.uri, using: hashing)
+        let expected = try algorithm.response(
+            ha1: storedHA1.lowercased(), nonce: credentials.nonce, ha2: ha2, qop: credentials.qopParameters, using: hashing)
         return constantTimeEqual(expected, credentials.response.lowercased())
     }
 

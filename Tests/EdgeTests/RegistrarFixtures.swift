@@ -1,11 +1,15 @@
 import Edge
 import Logging
+import PKI
 import SIP
 import Synchronization
 
 /// An inventory of three phones: an encrypted Cisco, an authenticated one, and a non-secure
 /// softphone with digest credentials.
 enum RegistrarFixtures {
+    /// The digests Runtime gives the registrar: OpenSSL's EVP.
+    static let hashing = OpenSSLDigests.hashing(fipsMode: false)
+
     static let inventory = try! DeviceInventory([
         Device(name: "SEP001BD4AABBCC", lines: [DeviceLine(number: "2001")], security: .encrypted),
         Device(name: "SEP001BD4AABBDD", lines: [DeviceLine(number: "2002"), DeviceLine(number: "2012")], security: .authenticated),
@@ -35,9 +39,9 @@ enum RegistrarFixtures {
     /// Adds credentials answering `challenge` as user/password.
     static func answering(_ request: SIPRequest, challenge: SIPResponse, username: String, password: String, nonceCount: UInt32 = 1, algorithmIndex: Int = 0) throws -> SIPRequest {
         let challenges = try challenge.headers.digestChallenges()
-        let credentials = DigestCredentials.answering(
+        let credentials = try DigestCredentials.answering(
             challenges[algorithmIndex], username: username, password: password, method: "REGISTER", uri: "sip:branch.example", cnonce: "abc",
-            nonceCount: nonceCount)
+            nonceCount: nonceCount, using: hashing)
         var answered = request
         answered.headers.append(.authorization, credentials.description)
         return answered

@@ -1,4 +1,5 @@
 import Logging
+import PKI
 import SIP
 import Testing
 
@@ -11,6 +12,7 @@ import Testing
     func registrar(upstream: FakeUpstream? = nil, controller: SurvivabilityController? = nil, restored: [Binding] = [], rate: Int = 1000) -> Registrar {
         Registrar(
             settings: RegistrarSettings(minimumExpires: 60, maximumExpires: 3600, defaultExpires: 600, maximumBindingsPerAddress: 3),
+            hashing: RegistrarFixtures.hashing,
             ratePerSource: rate, inventory: RegistrarFixtures.inventory, policy: RequestPolicy(capabilities: EdgeCapabilities()),
             journal: journal, restored: restored, upstream: upstream, upstreamDomain: upstream == nil ? nil : "cm.example",
             survivability: controller, logger: .quiet, wallClock: { [now] in now })
@@ -95,14 +97,30 @@ import Testing
     }
 
     @Test func expiredNonceIsStale() throws {
-        var authority = DigestAuthority(realm: "outpost", lifetime: 300)
+        var authority = DigestAuthority(realm: "outpost", lifetime: 300, hashing: RegistrarFixtures.hashing)
         let challenge = authority.challenges(now: now)[0]
-        let credentials = DigestCredentials.answering(challenge, username: "3001", password: "s3cret", method: "REGISTER", uri: "sip:x", cnonce: "c")
+        let credentials = try DigestCredentials.answering(
+            challenge, username: "3001", password: "s3cret", method: "REGISTER", uri: "sip:x", cnonce: "c", using: RegistrarFixtures.hashing)
         #expect(authority.verify(credentials, method: "REGISTER", password: "s3cret", expectedUsername: "3001", now: now + 301) == .challengeAgain(stale: true))
         var forged = credentials
         forged.nonce = String(forged.nonce.reversed())
         #expect(authority.verify(forged, method: "REGISTER", password: "s3cret", expectedUsername: "3001", now: now) == .challengeAgain(stale: false))
         #expect(authority.verify(credentials, method: "REGISTER", password: "s3cret", expectedUsername: "3001", now: now + 5) == .authenticated)
+    }
+
+    /// Under FIPS mode OpenSSL's digests refuse MD5: an MD5 answer is refused (not a crash),
+    /// even if the algorithm list still offers it, while a SHA-256 answer authenticates.
+    @Test func fipsHashingRefusesAnMD5AnswerAndAcceptsSHA256() throws {
+        let fips = OpenSSLDigests.hashing(fipsMode: true)
+        var authority = DigestAuthority(realm: "outpost", lifetime: 300, algorithms: [.sha256, .md5], hashing: fips)
+        let challenges = authority.challenges(now: now)
+        let md5Challenge = try #require(challenges.first { $0.algorithm == .md5 })
+        let md5 = try DigestCredentials.answering(
+            md5Challenge, username: "3001", password: "s3cret", method: "REGISTER", uri: "sip:x", cnonce: "c", using: RegistrarFixtures.hashing)
+        #expect(authority.verify(md5, method: "REGISTER", password: "s3cret", expectedUsername: "3001", now: now) == .refused)
+        let sha256 = try DigestCredentials.answering(
+            challenges[0], username: "3001", password: "s3cret", method: "REGISTER", uri: "sip:x", cnonce: "c", using: fips)
+        #expect(authority.verify(sha256, method: "REGISTER", password: "s3cret", expectedUsername: "3001", now: now) == .authenticated)
     }
 
     @Test func okIsSentOnlyOnceTheBindingIsDurable() async throws {

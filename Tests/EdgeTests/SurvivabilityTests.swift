@@ -61,7 +61,7 @@ import Testing
 
     func registrar() -> Registrar {
         Registrar(
-            settings: RegistrarSettings(defaultExpires: 600), ratePerSource: 1000, inventory: RegistrarFixtures.inventory,
+            settings: RegistrarSettings(defaultExpires: 600), hashing: RegistrarFixtures.hashing, ratePerSource: 1000, inventory: RegistrarFixtures.inventory,
             policy: RequestPolicy(capabilities: EdgeCapabilities()), journal: journal, restored: [], upstream: upstream,
             upstreamDomain: "cm.example", survivability: controller, logger: .quiet, wallClock: { [now] in now })
     }
@@ -175,7 +175,7 @@ import Testing
             callID: "c", cseq: 1, flow: BindingFlow(transport: .tls, remoteAddress: "192.0.2.60", remotePort: 40000, connection: 7),
             registeredAt: now - 100, acceptedUpstream: false)
         let registrar = Registrar(
-            settings: RegistrarSettings(defaultExpires: 600), ratePerSource: 1000, inventory: RegistrarFixtures.inventory,
+            settings: RegistrarSettings(defaultExpires: 600), hashing: RegistrarFixtures.hashing, ratePerSource: 1000, inventory: RegistrarFixtures.inventory,
             policy: RequestPolicy(capabilities: EdgeCapabilities()), journal: journal, restored: [made], upstream: upstream,
             upstreamDomain: "cm.example", survivability: controller, logger: .quiet, wallClock: { [now] in now })
         #expect(registrar.mode == .normal)
@@ -194,7 +194,7 @@ import Testing
             callID: "c", cseq: 1, flow: BindingFlow(transport: .tls, remoteAddress: "192.0.2.60", remotePort: 40000, connection: 7),
             registeredAt: now - 100)
         let registrar = Registrar(
-            settings: RegistrarSettings(), ratePerSource: 1000, inventory: RegistrarFixtures.inventory,
+            settings: RegistrarSettings(), hashing: RegistrarFixtures.hashing, ratePerSource: 1000, inventory: RegistrarFixtures.inventory,
             policy: RequestPolicy(capabilities: EdgeCapabilities()), journal: journal, restored: [restored], logger: .quiet,
             wallClock: { [now] in now })
         let flow = registrar.bindings().first?.flow

@@ -1,5 +1,6 @@
 import Edge
 import Foundation
+import PKI
 import Runtime
 import SIP
 import Testing
@@ -111,7 +112,9 @@ import Testing
         let challenge = try #require(socket.receive())
         #expect(challenge.hasPrefix("SIP/2.0 401"), "\(challenge.prefix(200))")
         let offered = try #require(try SIPMessage(parsing: Array(challenge.utf8)).response?.headers.digestChallenges().first)
-        let credentials = DigestCredentials.answering(offered, username: "3001", password: "s3cret", method: "REGISTER", uri: "sip:edge.test", cnonce: "c")
+        let credentials = try DigestCredentials.answering(
+            offered, username: "3001", password: "s3cret", method: "REGISTER", uri: "sip:edge.test", cnonce: "c",
+            using: OpenSSLDigests.hashing(fipsMode: false))
         _ = socket.send(Self.register(port: edge.port, user: "3001", callID: "many", headers: "Authorization: \(credentials)\r\n", contacts: many))
         let refused = try #require(socket.receive())
         #expect(refused.hasPrefix("SIP/2.0 403 Forbidden (more than 10 contacts for 3001)"), "\(refused.prefix(200))")

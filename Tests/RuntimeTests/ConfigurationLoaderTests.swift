@@ -75,6 +75,10 @@ import Testing
         ("trunk_ipsec:\n  local: [192.0.2.1]\n", 2, "trunk_ipsec", "call_managers: at least one"),
         ("sip: [1, 2]\n", 1, "sip", "must be a mapping"),
         ("state_directory: /a\nstate_directory: /b\n", 2, "state_directory", "appears twice"),
+        ("sip:\n  tls:\n    fips_mode: true\nregistrar:\n  digest_algorithms: [SHA-256, MD5]\n", 5, "registrar.digest_algorithms",
+         "MD5 is not allowed in FIPS mode"),
+        ("registrar:\n  digest_algorithms:\n    - SHA-256\n    - md5\nsip:\n  tls: {fips_mode: true}\n", 4, "registrar.digest_algorithms",
+         "MD5 is not allowed in FIPS mode"),
     ])
     func faultsNameFileLineKeyAndReason(yaml: String, line: Int, key: String, reason: String) {
         do {
@@ -86,6 +90,17 @@ import Testing
             #expect(error.key == key, "\(error)")
             #expect(error.reason.contains(reason), "\(error)")
         }
+    }
+
+    /// Under sip.tls.fips_mode the registrar offers SHA-256 only unless told otherwise (and it
+    /// cannot be told MD5: see faultsNameFileLineKeyAndReason).
+    @Test func fipsModeDefaultsTheDigestAlgorithmsToSHA256() throws {
+        let fips = "sip:\n  tls:\n    fips_mode: true\n"
+        #expect(try ConfigurationLoader.load(yaml: fips, file: "x.yaml").registrar.digestAlgorithms == [.sha256])
+        #expect(try ConfigurationLoader.load(yaml: fips + "registrar:\n  realm: r\n", file: "x.yaml").registrar.digestAlgorithms == [.sha256])
+        let explicit = fips + "registrar:\n  digest_algorithms: [SHA-256]\n"
+        #expect(try ConfigurationLoader.load(yaml: explicit, file: "x.yaml").registrar.digestAlgorithms == [.sha256])
+        #expect(try ConfigurationLoader.load(yaml: "registrar:\n  realm: r\n", file: "x.yaml").registrar.digestAlgorithms == [.sha256, .md5])
     }
 
     @Test func brokenYAMLIsAConfigurationError() {

@@ -1,6 +1,10 @@
 import Testing
 
+import PKI
 @testable import SIP
+
+/// The process's digests: OpenSSL's EVP, default provider.
+private let hashing = OpenSSLDigests.hashing(fipsMode: false)
 
 @Suite struct DigestMessageTests {
     /// RFC 4475 §3.1.2.17 (regaut01): the Authorization line's scheme is unknown; it is skipped
@@ -40,7 +44,7 @@ import Testing
         #expect(credentials.uri == "sip:outpost.branch.example;transport=tls")
         #expect(DigestVerifier.verify(
             credentials, method: request.method.rawValue,
-            storedHA1: "a5f5bf3b38df5d966221fc5c87ba93665d0c82308aa49f6024653b7c58aaa757"))
+            storedHA1: "a5f5bf3b38df5d966221fc5c87ba93665d0c82308aa49f6024653b7c58aaa757", using: hashing))
         #expect(try request.headers.digestCredentials(for: "elsewhere")?.nonce == "x")
         #expect(try request.headers.digestCredentials(for: "nowhere") == nil)
         #expect(try request.headers.digestCredentials(for: "x", in: .proxyAuthorization) == nil)

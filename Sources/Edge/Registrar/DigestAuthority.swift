@@ -5,6 +5,9 @@ import SIP
 /// Nonces carry their issue time and an HMAC under a per-process key, so any nonce the edge
 /// issued is recognised without a table; only nonce counts are remembered, to refuse replays
 /// (`nc` must grow for each nonce, and an answer without `qop=auth` is refused).
+///
+/// Hashes and the nonce HMAC are `hashing`'s (OpenSSL's EVP, given by Runtime), so an algorithm
+/// the provider refuses (MD5 in FIPS mode) authenticates no one.
 public struct DigestAuthority: Sendable {
     public enum Verdict: Equatable, Sendable {
         case authenticated
@@ -21,10 +24,14 @@ public struct DigestAuthority: Sendable {
     private let lifetime: Int64
     private let capacity: Int
     private let algorithms: [SIPDigestAlgorithm]
+    private let hashing: DigestHashing
     private var nonceCounts: [String: (issued: Int64, count: UInt32)] = [:]
 
-    public init(realm: String, lifetime: Int, algorithms: [SIPDigestAlgorithm] = [.sha256, .md5], capacity: Int = 100_000) {
+    public init(
+        realm: String, lifetime: Int, algorithms: [SIPDigestAlgorithm] = [.sha256, .md5], hashing: DigestHashing, capacity: Int = 100_000
+    ) {
         self.algorithms = algorithms
+        self.hashing = hashing
         var generator = SystemRandomNumberGenerator()
         self.key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         self.realm = realm
@@ -52,8 +59,9 @@ public struct DigestAuthority: Sendable {
         }
         let algorithm = credentials.effectiveAlgorithm
         guard let password, let expectedUsername, credentials.username == expectedUsername, algorithms.contains(algorithm) else { return .refused }
-        let ha1 = algorithm.ha1(username: credentials.username, realm: realm, password: password)
-        guard DigestVerifier.verify(credentials, method: method, storedHA1: ha1) else { return .refused }
+        guard let ha1 = try? algorithm.ha1(username: credentials.username, realm: realm, password: password, using: hashing),
+            DigestVerifier.verify(credentials, method: method, storedHA1: ha1, using: hashing)
+        else { return .refused }
         if let previous = nonceCounts[credentials.nonce], count <= previous.count { return .replayed }
         if nonceCounts.count >= capacity { forgetExpired(now: now) }
         guard nonceCounts.count < capacity else { return .challengeAgain(stale: true) }
@@ -69,14 +77,16 @@ public struct DigestAuthority: Sendable {
         var generator = SystemRandomNumberGenerator()
         var body = withUnsafeBytes(of: UInt64(bitPattern: now).bigEndian, Array.init)
         body += withUnsafeBytes(of: generator.next() as UInt64, Array.init)
-        let tag = HMACSHA256.authenticate(body + Array(realm.utf8), key: key).prefix(16)
+        // Should the HMAC ever fail, the nonce goes out without a tag: `issueTime` then refuses
+        // it (wrong length), so nothing is authenticated on an unsigned nonce.
+        let tag = (try? hashing.hmacSHA256(key: key, message: body + Array(realm.utf8)))?.prefix(16) ?? []
         return Self.hex(body + tag)
     }
 
     private func issueTime(of nonce: String) -> Int64? {
         guard nonce.utf8.count == 64, let bytes = Self.bytes(hex: nonce) else { return nil }
         let body = Array(bytes[0..<16])
-        let expected = HMACSHA256.authenticate(body + Array(realm.utf8), key: key).prefix(16)
+        guard let expected = (try? hashing.hmacSHA256(key: key, message: body + Array(realm.utf8)))?.prefix(16) else { return nil }
         var difference: UInt8 = 0
         for (lhs, rhs) in zip(expected, bytes[16...]) { difference |= lhs ^ rhs }
         guard difference == 0 else { return nil }

@@ -28,9 +28,10 @@ public final class Registrar: Sendable {
     private let logger: Logger
     private let handBackCallID = SIPIdentifiers.callID()
 
-    /// Without `upstream` (no trunk configured) the edge is always the registrar.
+    /// Without `upstream` (no trunk configured) the edge is always the registrar. `hashing`
+    /// computes the digests and signs the nonces (Runtime gives OpenSSL's, FIPS mode or not).
     public init(
-        settings: RegistrarSettings, ratePerSource: Int, inventory: DeviceInventory, policy: RequestPolicy, journal: any BindingJournal,
+        settings: RegistrarSettings, hashing: DigestHashing, ratePerSource: Int, inventory: DeviceInventory, policy: RequestPolicy, journal: any BindingJournal,
         restored: [Binding], upstream: (any RegistrationUpstream)? = nil, upstreamDomain: String? = nil,
         survivability: SurvivabilityController? = nil, logger: Logger, wallClock: @escaping @Sendable () -> Int64
     ) {
@@ -54,7 +55,8 @@ public final class Registrar: Sendable {
         }
         self.state = Mutex(
             State(
-                table: LocationTable(known, now: now), digest: DigestAuthority(realm: settings.realm, lifetime: settings.nonceLifetime, algorithms: settings.digestAlgorithms),
+                table: LocationTable(known, now: now), digest: DigestAuthority(
+                    realm: settings.realm, lifetime: settings.nonceLifetime, algorithms: settings.digestAlgorithms, hashing: hashing),
                 limiter: SourceRateLimiter(ratePerSecond: ratePerSource)))
     }
 

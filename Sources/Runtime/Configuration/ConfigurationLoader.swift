@@ -35,7 +35,6 @@ public enum ConfigurationLoader {
             configuration.trunkIPsec = try readTrunkIPsec(trunk, reader: reader)
         }
         if let trunk = top["trunk"] { configuration.trunk = try readTrunk(trunk, reader: reader) }
-        if let registrar = top["registrar"] { configuration.registrar = try readRegistrar(registrar, reader: reader) }
         if let devices = top["devices"] { configuration.devices = try readDevices(devices, reader: reader) }
         if let tftp = top["tftp"] { configuration.tftp = try readTFTP(tftp, reader: reader) }
         if let provisioning = top["provisioning"] { configuration.provisioning = try readProvisioning(provisioning, reader: reader) }
@@ -44,6 +43,13 @@ public enum ConfigurationLoader {
         }
         if let sip = top["sip"] {
             configuration.sip = try readSIP(sip, reader: reader)
+        }
+        // After sip: sip.tls.fips_mode decides which digest algorithms the registrar may offer.
+        let fipsMode = configuration.sip.tls.fipsMode
+        if let registrar = top["registrar"] {
+            configuration.registrar = try readRegistrar(registrar, reader: reader, fipsMode: fipsMode)
+        } else if fipsMode {
+            configuration.registrar.digestAlgorithms = OutpostConfiguration.Registrar.fipsDigestAlgorithms
         }
         if let directory = top["state_directory"] {
             configuration.stateDirectory = try reader.string(directory, path: "state_directory")

@@ -24,7 +24,8 @@ public enum DefaultConfiguration {
             client_certificates: required
             # Seconds a client may take to finish its handshake.
             handshake_timeout: 10
-            # Also refuse SHA-1 signatures anywhere in a peer's chain.
+            # Also refuse SHA-1 signatures anywhere in a peer's chain, and MD5 digest
+            # authentication (registrar.digest_algorithms must then leave MD5 out).
             fips_mode: false
             # Seconds between checks for changed certificates, trust roots and CRLs (a device
             # revoked with `outpost pki revoke` is refused on its next connection after this).
@@ -86,7 +87,8 @@ public enum DefaultConfiguration {
           # REGISTERs per second from one address before it gets 503 with Retry-After.
           rate_per_source: 200
           # Offered most preferred first (RFC 8760). Put MD5 first, or alone, for phones that
-          # only read the first challenge and do not know SHA-256.
+          # only read the first challenge and do not know SHA-256. With sip.tls.fips_mode: true
+          # MD5 is refused and, when this key is left out, only SHA-256 is offered.
           digest_algorithms: [SHA-256, MD5]
 
         # The inventory: only these devices may register and are provisioned.

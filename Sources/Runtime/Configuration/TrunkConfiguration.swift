@@ -69,6 +69,9 @@ extension OutpostConfiguration {
         /// Digest algorithms offered, most preferred first.
         public var digestAlgorithms: [SIPDigestAlgorithm]
 
+        /// The default under sip.tls.fips_mode: SHA-256 only (MD5 is not a FIPS algorithm).
+        public static let fipsDigestAlgorithms: [SIPDigestAlgorithm] = [.sha256]
+
         public init(realm: String = "outpost", minimumExpires: Int = 60, maximumExpires: Int = 3600, defaultExpires: Int = 3600, ratePerSource: Int = 200,
             digestAlgorithms: [SIPDigestAlgorithm] = [.sha256, .md5]
         ) {
@@ -120,8 +123,11 @@ extension ConfigurationLoader {
         return trunk
     }
 
-    static func readRegistrar(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.Registrar {
+    /// With `fipsMode` (sip.tls.fips_mode) MD5 is refused in `digest_algorithms`, and left out of
+    /// the default when the key is absent: OpenSSL's FIPS digests would refuse it at every REGISTER.
+    static func readRegistrar(_ node: Node, reader: NodeReader, fipsMode: Bool = false) throws(ConfigurationError) -> OutpostConfiguration.Registrar {
         var registrar = OutpostConfiguration.Registrar()
+        if fipsMode { registrar.digestAlgorithms = OutpostConfiguration.Registrar.fipsDigestAlgorithms }
         let entries = try reader.mapping(
             node, path: "registrar", allowed: ["realm", "min_expires", "max_expires", "default_expires", "rate_per_source", "digest_algorithms"])
         if let value = entries["realm"] { registrar.realm = try reader.string(value, path: "registrar.realm") }
@@ -135,6 +141,11 @@ extension ConfigurationLoader {
             for (index, name) in names.enumerated() {
                 guard let algorithm = SIPDigestAlgorithm(rawValue: name.uppercased()), !algorithms.contains(algorithm) else {
                     throw reader.error(value, "registrar.digest_algorithms[\(index)]", "'\(name)' is not SHA-256 or MD5, or appears twice")
+                }
+                if fipsMode, algorithm == .md5 {
+                    let item = if case .sequence(let items) = value, index < items.count { Array(items)[index] } else { value }
+                    throw reader.error(
+                        item, "registrar.digest_algorithms", "MD5 is not allowed in FIPS mode (sip.tls.fips_mode is true); offer SHA-256 only")
                 }
                 algorithms.append(algorithm)
             }
