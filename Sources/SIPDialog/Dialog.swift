@@ -53,7 +53,8 @@ public struct Dialog: Hashable, Sendable {
         let callID = try parsed { () throws(SIPParseError) in try requestHeaders.callID() }
         guard id.callID == callID, id.localTag == from.tag else { throw .notInDialog }
         let sequence = try parsed { () throws(SIPParseError) in try requestHeaders.cseq() }.sequence
-        let contact = try Dialog.target(in: responseHeaders)
+        let isSecure = request.uri.sipURI?.isSecure ?? false
+        let contact = try Dialog.target(in: responseHeaders, secure: isSecure)
         // §12.1.2 takes the remote target from the response's Contact. A 2xx must carry one
         // (§13.3.1.4); a 1xx may not, and then the Request-URI stands in until the 2xx arrives.
         if response.isSuccess, contact == nil {
@@ -71,7 +72,7 @@ public struct Dialog: Hashable, Sendable {
         self.routeSet = try Dialog.routeSet(in: responseHeaders).reversed()
         self.localSequence = sequence
         self.remoteSequence = nil
-        self.isSecure = request.uri.sipURI?.isSecure ?? false
+        self.isSecure = isSecure
     }
 
     /// The dialog a UAS holds after receiving `request` and sending `response` with its own To
@@ -87,7 +88,8 @@ public struct Dialog: Hashable, Sendable {
         guard let localTag = to.tag, !localTag.isEmpty else { throw .missingTag("To") }
         let callID = try parsed { () throws(SIPParseError) in try requestHeaders.callID() }
         let sequence = try parsed { () throws(SIPParseError) in try requestHeaders.cseq() }.sequence
-        guard let target = try Dialog.target(in: requestHeaders) else {
+        let isSecure = request.uri.sipURI?.isSecure ?? false
+        guard let target = try Dialog.target(in: requestHeaders, secure: isSecure) else {
             throw .malformed(SIPParseError(element: "Contact", reason: "missing in a request that creates a dialog"))
         }
         self.id = DialogID(callID: callID, localTag: localTag, remoteTag: remoteTag)
@@ -99,7 +101,7 @@ public struct Dialog: Hashable, Sendable {
         self.routeSet = try Dialog.routeSet(in: requestHeaders)
         self.localSequence = nil
         self.remoteSequence = sequence
-        self.isSecure = request.uri.sipURI?.isSecure ?? false
+        self.isSecure = isSecure
     }
 
     /// A UAS that later sends the final response to the dialog-creating request: a 2xx confirms an
@@ -122,8 +124,9 @@ public struct Dialog: Hashable, Sendable {
     }
 
     /// The one Contact a dialog takes as remote target, nil when there is none. Several, `*`, or
-    /// a URI that is not sip/sips cannot be a target (§8.1.1.8).
-    static func target(in headers: SIPHeaders) throws(DialogError) -> SIPURI? {
+    /// a URI that is not sip/sips cannot be a target (§8.1.1.8); nor can a sip URI in a secure
+    /// dialog, which would let a later request leave TLS (fail closed).
+    static func target(in headers: SIPHeaders, secure: Bool) throws(DialogError) -> SIPURI? {
         let contacts = try parsed { () throws(SIPParseError) in try headers.contacts() }
         guard let first = contacts.first else { return nil }
         guard contacts.count == 1, case .address(let address) = first else {
@@ -131,6 +134,9 @@ public struct Dialog: Hashable, Sendable {
         }
         guard let uri = address.uri.sipURI else {
             throw .malformed(SIPParseError(element: "Contact", reason: "\(address.uri.scheme) URI cannot be a dialog's remote target"))
+        }
+        if secure, !uri.isSecure {
+            throw .malformed(SIPParseError(element: "Contact", reason: "a sips dialog needs a sips Contact"))
         }
         return uri
     }

@@ -22,7 +22,7 @@ extension Dialog {
             if request.method != .ack, let last = remoteSequence, sequence < last {
                 throw .cseqOutOfOrder(received: sequence, last: last)
             }
-            let target = Dialog.isTargetRefresh(request.method) ? try Dialog.target(in: headers) : nil
+            let target = Dialog.isTargetRefresh(request.method) ? try Dialog.target(in: headers, secure: isSecure) : nil
 
             if request.method != .ack { remoteSequence = sequence }
             if request.method == .bye {
@@ -55,7 +55,7 @@ extension Dialog {
             return .terminated
         case 200..<300 where state == .early && request.method == .invite:
             // §13.2.2.4: the 2xx fixes the route set for good; 1xx ones may have differed.
-            guard let target = try Dialog.target(in: headers) else {
+            guard let target = try Dialog.target(in: headers, secure: isSecure) else {
                 throw .malformed(SIPParseError(element: "Contact", reason: "missing in a 2xx that confirms a dialog"))
             }
             let routes = try Dialog.routeSet(in: headers)
@@ -64,7 +64,7 @@ extension Dialog {
             state = .confirmed
             return .confirmed
         case 200..<300 where Dialog.isTargetRefresh(request.method):
-            guard let target = try Dialog.target(in: headers), target != remoteTarget else { return .none }
+            guard let target = try Dialog.target(in: headers, secure: isSecure), target != remoteTarget else { return .none }
             remoteTarget = target
             return .remoteTargetRefreshed
         case 300... where state == .early && request.method == .invite:
