@@ -24,12 +24,15 @@ public enum ProxyRouting {
     }
 
     /// §16.4: a top Route naming us is the loose-routing entry we asked for; it has done its work.
-    /// Returns whether one was removed.
+    /// An element that record-routes twice, once per side when it bridges transports (RFC 5658),
+    /// finds two of its own in a row, and both go, or it would route the request to itself.
+    /// Returns the removed values, which say on which of our addresses the path came in.
     @discardableResult
-    public static func removeOwnTopRoute(_ request: inout SIPRequest, isMine: (URI) -> Bool) throws(SIPParseError) -> Bool {
-        guard let top = try request.headers.addresses(.route).first, isMine(top.uri) else { return false }
-        request.headers.removeFirstValue(.route)
-        return true
+    public static func removeOwnTopRoutes(_ request: inout SIPRequest, isMine: (URI) -> Bool) throws(SIPParseError) -> [NameAddress] {
+        let routes = try request.headers.addresses(.route)
+        let own = Array(routes.prefix { isMine($0.uri) })
+        for _ in own { request.headers.removeFirstValue(.route) }
+        return own
     }
 
     /// §16.6 step 7, where the request goes next: the top Route (a loose router keeps the

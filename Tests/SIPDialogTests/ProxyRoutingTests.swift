@@ -30,14 +30,14 @@ import Testing
         var request = bye("sip:callee@u2.domain.com", routes: ["<sip:p1.example.com;lr>,<sip:p2.domain.com;lr>"])
         let p1 = isHost("p1.example.com")
         #expect(try !ProxyRouting.restoreStrictRoutedRequestURI(&request, isMine: p1))
-        #expect(try ProxyRouting.removeOwnTopRoute(&request, isMine: p1))
+        #expect(try ProxyRouting.removeOwnTopRoutes(&request, isMine: p1).count == 1)
         #expect(request.headers.values(.route) == ["<sip:p2.domain.com;lr>"])
         #expect(try ProxyRouting.nextHop(request).description == "sip:p2.domain.com;lr")
 
         // P2 is responsible for domain.com, not u2.domain.com, so the Request-URI stays.
         let p2 = isHost("p2.domain.com", "domain.com")
         #expect(try !ProxyRouting.restoreStrictRoutedRequestURI(&request, isMine: p2))
-        #expect(try ProxyRouting.removeOwnTopRoute(&request, isMine: p2))
+        #expect(try ProxyRouting.removeOwnTopRoutes(&request, isMine: p2).count == 1)
         #expect(!request.headers.contains(.route))
         #expect(request.uri.description == "sip:callee@u2.domain.com")
         #expect(try ProxyRouting.nextHop(request).description == "sip:callee@u2.domain.com")
@@ -51,7 +51,7 @@ import Testing
         // P4 pops itself, sees a strict router next and reformats for it.
         let p4 = isHost("p4.domain.com")
         #expect(try !ProxyRouting.restoreStrictRoutedRequestURI(&request, isMine: p4))
-        #expect(try ProxyRouting.removeOwnTopRoute(&request, isMine: p4))
+        #expect(try ProxyRouting.removeOwnTopRoutes(&request, isMine: p4).count == 1)
         #expect(try ProxyRouting.rewriteForStrictNextHop(&request))
         #expect(request.uri.description == "sip:p3.middle.com")
         #expect(request.headers.values(.route) == ["<sip:p2.example.com;lr>", "<sip:p1.example.com;lr>", "<sip:caller@u1.example.com>"])
@@ -62,13 +62,13 @@ import Testing
         #expect(try ProxyRouting.restoreStrictRoutedRequestURI(&atP2, isMine: p2))
         #expect(atP2.uri.description == "sip:caller@u1.example.com")
         #expect(atP2.headers.values(.route) == ["<sip:p1.example.com;lr>"])
-        #expect(try !ProxyRouting.removeOwnTopRoute(&atP2, isMine: p2))
+        #expect(try ProxyRouting.removeOwnTopRoutes(&atP2, isMine: p2).isEmpty)
         #expect(try !ProxyRouting.rewriteForStrictNextHop(&atP2))
         #expect(try ProxyRouting.nextHop(atP2).description == "sip:p1.example.com;lr")
 
         // P1 finds itself on top, removes it, and routes on the Request-URI.
         let p1 = isHost("p1.example.com")
-        #expect(try ProxyRouting.removeOwnTopRoute(&atP2, isMine: p1))
+        #expect(try ProxyRouting.removeOwnTopRoutes(&atP2, isMine: p1).count == 1)
         #expect(!atP2.headers.contains(.route))
         #expect(try ProxyRouting.nextHop(atP2).description == "sip:caller@u1.example.com")
     }
@@ -82,8 +82,19 @@ import Testing
 
     @Test func aTopRouteThatIsNotUsStays() throws {
         var request = bye("sip:callee@u2.domain.com", routes: ["<sip:p1.example.com;lr>"])
-        #expect(try !ProxyRouting.removeOwnTopRoute(&request, isMine: isHost("edge.example.com")))
+        #expect(try ProxyRouting.removeOwnTopRoutes(&request, isMine: isHost("edge.example.com")).isEmpty)
         #expect(request.headers.values(.route) == ["<sip:p1.example.com;lr>"])
+    }
+
+    /// An edge that bridges the phones' TLS and the trunk's UDP record-routes once per side
+    /// (RFC 5658); both of its entries go, and they say which sides the path joins.
+    @Test func bothRoutesOfADoubleRecordRouteAreRemoved() throws {
+        var request = bye(
+            "sip:callee@u2.domain.com",
+            routes: ["<sip:10.0.0.1;transport=udp;lr>", "<sip:192.0.2.1:5061;transport=tls;lr>", "<sip:p2.domain.com;lr>"])
+        let removed = try ProxyRouting.removeOwnTopRoutes(&request, isMine: isHost("10.0.0.1", "192.0.2.1"))
+        #expect(removed.map(\.description) == ["<sip:10.0.0.1;transport=udp;lr>", "<sip:192.0.2.1:5061;transport=tls;lr>"])
+        #expect(request.headers.values(.route) == ["<sip:p2.domain.com;lr>"])
     }
 
     @Test func aMalformedRouteIsAPreciseErrorForEveryStep() throws {
@@ -92,7 +103,7 @@ import Testing
         let mine = isHost("p2.example.com")
         let restoring = try #require(throws: SIPParseError.self) { try ProxyRouting.restoreStrictRoutedRequestURI(&request, isMine: mine) }
         #expect(restoring.element == "Route")
-        #expect(throws: SIPParseError.self) { try ProxyRouting.removeOwnTopRoute(&request, isMine: mine) }
+        #expect(throws: SIPParseError.self) { try ProxyRouting.removeOwnTopRoutes(&request, isMine: mine) }
         #expect(throws: SIPParseError.self) { try ProxyRouting.nextHop(request) }
         #expect(throws: SIPParseError.self) { try ProxyRouting.rewriteForStrictNextHop(&request) }
     }
