@@ -14,7 +14,8 @@ public struct DialogID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The dialog a received request claims (§12.2.2): To tag ours, From tag the peer's. A request
-    /// without a To tag is not in any dialog; the caller treats it as a new request.
+    /// without a To tag (`missingTag("To")`) claims no dialog at all: the caller handles it as a
+    /// new request (§12.2.2 ends there, §8.2 starts) rather than answering it 400.
     public init(receivedRequest request: SIPRequest) throws(DialogError) {
         let headers = request.headers
         let to = try parsed { () throws(SIPParseError) in try headers.to() }
