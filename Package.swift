@@ -50,6 +50,8 @@ let package = Package(
 
         // Layer 2: state machines and the one wrapper per C library.
         .target(name: "SIPTransaction", dependencies: ["SIP"], swiftSettings: strict),
+        // Dialogs (RFC 3261 §12), forking, and the proxy's routing edits (§16.4, §16.6).
+        .target(name: "SIPDialog", dependencies: ["SIP"], swiftSettings: strict),
         .target(name: "PKI", dependencies: ["SIP", "COpenSSL", "COutpostShims"], swiftSettings: strict),
         .target(name: "SRTP", dependencies: ["CSRTP", "CSRTPShims"], swiftSettings: strict),
         .target(name: "XFRM", dependencies: ["CNetlink", "COutpostShims"], swiftSettings: strict),
@@ -115,6 +117,7 @@ let package = Package(
             dependencies: ["TFTP", "TFTPProtocol", nioCore, nioPosix, logging],
             swiftSettings: strict),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction", "SIP"], swiftSettings: strict),
+        .testTarget(name: "SIPDialogTests", dependencies: ["SIPDialog", "SIP"], swiftSettings: strict),
         .testTarget(name: "PKITests", dependencies: ["PKI", "SIP"], swiftSettings: strict),
         // Private network namespaces for the kernel tests of XFRM and TrunkIPsec.
         .target(name: "XFRMTestSupport", dependencies: ["XFRM"], path: "Tests/XFRMTestSupport", swiftSettings: strict),
