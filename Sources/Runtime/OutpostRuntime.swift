@@ -70,9 +70,12 @@ public struct OutpostRuntime: Sendable {
         runningRegistrar.value.withLock { $0 = registration.registrar }
         defer { runningRegistrar.value.withLock { $0 = nil } }
         for topic in registration.topics { controlTopics.add(topic) }
+        // A phone on TLS registered over a TLS listener; without one the edge has no PKI of its
+        // own to present and must not create one as a side effect.
+        let phoneTLSClient = configuration.sip.listeners.contains { $0.transport == .tls }
+            ? try? EdgePKI.trunkClientContext(configuration, logger: logger) : nil
         let phones = PhoneFlows(
-            stack: stack, connections: connections, statistics: statistics, group: eventLoops,
-            tlsClient: try? EdgePKI.trunkClientContext(configuration, logger: logger), logger: logger)
+            stack: stack, connections: connections, statistics: statistics, group: eventLoops, tlsClient: phoneTLSClient, logger: logger)
         controlTopics.add(SIPTopic(transport: statistics, connections: connections, stack: stack, phones: phones))
         controlTopics.add(
             ReachabilityTopic(registrar: registration.registrar, phones: phones, serverName: configuration.sip.serverName))
