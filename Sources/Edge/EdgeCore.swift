@@ -1,7 +1,7 @@
 import SIP
 
-/// The edge's request handling. It sees requests and answers them; the runtime carries the
-/// answers over the transports and transactions, which the core never touches.
+/// The edge's request handling. It sees requests and decides their answers; the runtime carries
+/// the answers over the transports and transactions, which the core never touches.
 public struct EdgeCore: Sendable {
     public let policy: RequestPolicy
     public let registrar: Registrar?
@@ -13,22 +13,30 @@ public struct EdgeCore: Sendable {
         self.registrar = registrar
     }
 
-    public enum Handling: Sendable {
-        /// The answer is known now (nil: none is due, as for ACK).
-        case answered(SIPResponse?)
-        /// The registrar answers, once the binding is durable or the call manager has spoken.
-        case register(Registrar)
+    /// What the edge does with a request.
+    public enum Decision: Sendable {
+        /// Answer now; nil when no answer is due (an ACK).
+        case respond(SIPResponse?)
+        /// The answer goes to `reply` later: once the binding is durable, or once the call
+        /// manager has answered a relayed REGISTER.
+        case answerLater
     }
 
-    public func handle(_ request: SIPRequest) -> Handling {
+    /// Decides what to do with a request that came from `origin`. The transport layer never sees
+    /// the registrar: it sends the answer it is given, now or through `reply`.
+    public func handle(
+        _ request: SIPRequest, from origin: RequestOrigin, reply: @escaping @Sendable (SIPResponse) -> Void
+    ) -> Decision {
         switch policy.evaluate(request) {
-        case .absorb: return .answered(nil)
-        case .respond(let response): return .answered(response)
+        case .absorb: return .respond(nil)
+        case .respond(let response): return .respond(response)
         case .serve:
             switch request.method {
-            case .options: return .answered(policy.optionsResponse(to: request))
-            case .register where registrar != nil: return .register(registrar!)
-            default: return .answered(policy.response(to: request, 500, reason: "Server Internal Error (no handler for \(request.method))"))
+            case .options: return .respond(policy.optionsResponse(to: request))
+            case .register where registrar != nil:
+                registrar!.handle(request, origin: origin, reply: reply)
+                return .answerLater
+            default: return .respond(policy.response(to: request, 500, reason: "Server Internal Error (no handler for \(request.method))"))
             }
         }
     }

@@ -88,9 +88,9 @@ final class SIPStack: SIPMessageReceiver {
         case .created(_, let actions), .matched(_, let actions):
             if actions.isEmpty { statistics.increment(.retransmissionsAbsorbed) }
             perform(actions, shard: index, source: source)
-        case .unmatchedACK(let ack):
-            // An ACK for a 2xx belongs to a dialog; the edge has none yet, so it ends here.
-            if let core = core.withLock({ $0 }) { _ = core.handle(ack) as EdgeCore.Handling }
+        case .unmatchedACK:
+            // An ACK for a 2xx belongs to a dialog; the edge holds none yet, so it ends here.
+            statistics.increment(.unmatchedACKs)
         case .unmatchedResponse:
             statistics.increment(.strayResponses)
         case .refused(let request, let error):
@@ -188,17 +188,12 @@ final class SIPStack: SIPMessageReceiver {
                 }
                 written?.whenFailure { [self] error in transportFailed(transaction, shard: index, reason: "\(error)") }
             case .passToTU(.request(let request), let transaction):
-                guard let core = core.withLock({ $0 }) else { continue }
-                switch core.handle(request) {
-                case .answered(let response?): respond(response, to: transaction, shard: index)
-                case .answered(nil): continue
-                case .register(let registrar):
-                    guard let source else { continue }
-                    registrar.handle(request, origin: RequestOrigin(source)) { [self] response in
-                        respond(response, to: transaction, shard: index)
-                        armTimer(index)
-                    }
+                guard let core = core.withLock({ $0 }), let source else { continue }
+                let decision = core.handle(request, from: RequestOrigin(source)) { [self] response in
+                    respond(response, to: transaction, shard: index)
+                    armTimer(index)
                 }
+                if case .respond(let response?) = decision { respond(response, to: transaction, shard: index) }
             case .passToTU(.response(let response), let transaction):
                 guard response.statusCode >= 200 else { continue }
                 let waiting = shards[index].state.withLock { $0.pending[transaction] != nil }
@@ -286,6 +281,7 @@ final class TransactionStatistics: Sendable {
     enum Counter: String, CaseIterable {
         case retransmissionsAbsorbed = "retransmissions_absorbed"
         case strayResponses = "stray_responses"
+        case unmatchedACKs = "unmatched_acks"
         /// Timer B, F or H gave up.
         case timeouts
         case transportErrors = "transport_errors"

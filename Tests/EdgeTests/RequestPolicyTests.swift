@@ -7,7 +7,8 @@ import Testing
     let core = EdgeCore()
 
     func answer(_ request: SIPRequest) -> SIPResponse? {
-        guard case .answered(let response) = core.handle(request) else { return nil }
+        let origin = RequestOrigin(flow: BindingFlow(transport: .udp, remoteAddress: "192.0.2.1", remotePort: 5060))
+        guard case .respond(let response) = core.handle(request, from: origin, reply: { _ in }) else { return nil }
         return response
     }
 

@@ -129,7 +129,7 @@ import Glibc
 
     @Test func anotherUserIsRefusedEvenWhenFileModesWouldLetItIn() async throws {
         guard getuid() == 0, let setpriv = ExternalTool.path("setpriv") else {
-            print("skipped: switching to another user needs root and setpriv (util-linux)")
+            TestRequirement.unmet("switching to another user needs root and setpriv (util-linux)")
             return
         }
         let edge = try await RunningControlSocket()

@@ -12,7 +12,7 @@ import TFTP
 
     static func tool(_ name: String) -> String? {
         let path = ExternalTool.path(name)
-        if path == nil { print("skipped \(name): not installed (appliance/install-deps installs it)") }
+        if path == nil { Issue.record("\(name) is not installed; appliance/install-deps installs it") }
         return path
     }
 
@@ -110,7 +110,7 @@ import TFTP
 
     @Test func proxyFetchesFromTheCallManagerAndTheCacheServesDuringAnOutage() async throws {
         guard ExternalTool.path("in.tftpd") != nil, let curl = Self.tool("curl") else {
-            print("skipped: in.tftpd (tftpd-hpa) or curl missing; appliance/install-deps installs them")
+            Issue.record("in.tftpd (tftpd-hpa) or curl missing; appliance/install-deps installs them")
             return
         }
         let callManager = try TFTPDaemonUnderTest()

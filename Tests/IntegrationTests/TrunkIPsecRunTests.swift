@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized) struct TrunkIPsecRunTests {
     @Test func trunkIsProtectedOrStaysDownAndNothingIsLeftBehind() async throws {
         guard getuid() == 0 else {
-            print("skipped: creating a network namespace and programming XFRM needs root")
+            TestRequirement.unmet("creating a network namespace and programming XFRM needs root")
             return
         }
         let namespace = "outpost-trunk-\(getpid())"

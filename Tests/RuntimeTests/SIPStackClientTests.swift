@@ -1,6 +1,8 @@
+import Edge
 import Logging
 import NIOCore
 import NIOPosix
+import PKI
 import SIP
 import SIPTransaction
 import SIPTransport
@@ -119,6 +121,55 @@ import Testing
         try await group.shutdownGracefully()
     }
 
+    // MARK: Requests from phones, through the same stack to the core
+
+    @Test func anOptionsFromAPhoneIsAnsweredAndItsRetransmissionGetsTheSameAnswer() async throws {
+        try await withStack { stack, peer, context in
+            stack.attach(EdgeCore())
+            let local = try #require(context.local)
+            let options = Self.incoming(.options, from: peer)
+            peer.send(options, to: local)
+            try await waitUntil { peer.responses.count == 1 }
+            peer.send(options, to: local)
+            try await waitUntil { peer.responses.count == 2 }
+            #expect(peer.responses.map(\.statusCode) == [200, 200])
+            #expect(peer.responses[0].headers[.to] == peer.responses[1].headers[.to], "the retransmission is answered by the same transaction")
+            // An ACK no transaction claims is counted, not answered.
+            peer.send(Self.incoming(.ack, from: peer), to: local)
+            try await waitUntil { stack.statistics[.unmatchedACKs] == 1 }
+            #expect(peer.responses.count == 2)
+        }
+    }
+
+    @Test func aRegisterIsAnsweredLaterByTheRegistrarThroughTheCore() async throws {
+        try await withStack { stack, peer, context in
+            let inventory = try DeviceInventory([
+                Device(name: "soft-3001", lines: [DeviceLine(number: "3001")], security: .nonSecure, digest: DigestAccount(username: "3001", password: "s")),
+            ])
+            let registrar = Registrar(
+                settings: RegistrarSettings(), hashing: OpenSSLDigests.hashing(fipsMode: false), ratePerSource: 100, inventory: inventory,
+                policy: RequestPolicy(capabilities: EdgeCapabilities()),
+                journal: NoJournal(), restored: [], logger: Logger(label: "test"), wallClock: { 1_800_000_000 })
+            stack.attach(EdgeCore(registrar: registrar))
+            var register = Self.incoming(.register, from: peer)
+            register.headers.append(.contact, "<sip:3001@127.0.0.1:\(peer.port)>")
+            peer.send(register, to: try #require(context.local))
+            try await waitUntil { peer.responses.count == 1 }
+            #expect(peer.responses.first?.statusCode == 401)
+            #expect(peer.responses.first?.headers[.wwwAuthenticate] != nil)
+        }
+    }
+
+    static func incoming(_ method: SIPMethod, from peer: UDPPeer) -> SIPRequest {
+        var headers: SIPHeaders = [
+            (.via, "SIP/2.0/UDP 127.0.0.1:\(peer.port);branch=z9hG4bK-peer-\(method.rawValue);rport"), (.maxForwards, "70"),
+            (.from, "<sip:3001@127.0.0.1>;tag=p1"), (.to, "<sip:3001@127.0.0.1>"), (.callID, "peer-call-\(method.rawValue)"),
+            (.cseq, "1 \(method == .ack ? "ACK" : method.rawValue)"),
+        ]
+        headers.append(.contentLength, "0")
+        return SIPRequest(method: method, uri: .sip(SIPURI(host: "127.0.0.1")), headers: headers)
+    }
+
     // MARK: Harness
 
     static func options() -> SIPRequest {
@@ -170,6 +221,7 @@ final class UDPPeer: ChannelInboundHandler, Sendable {
         var branches: Set<String> = []
         var lastSource: SocketAddress?
         var channel: (any Channel)?
+        var responses: [SIPResponse] = []
     }
 
     private let state = Mutex(State())
@@ -200,9 +252,22 @@ final class UDPPeer: ChannelInboundHandler, Sendable {
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: channel.allocator.buffer(bytes: response.serialized)), promise: nil)
     }
 
+    var responses: [SIPResponse] { state.withLock { $0.responses } }
+
+    /// Sends a request, as a phone would, to `remote`.
+    func send(_ request: SIPRequest, to remote: SocketAddress) {
+        let channel = self.channel
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: channel.allocator.buffer(bytes: request.serialized)), promise: nil)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        guard case .request(let request)? = envelope.data.withUnsafeReadableBytes({ try? SIPMessageParser.parse($0) }) else { return }
+        let message = envelope.data.withUnsafeReadableBytes { try? SIPMessageParser.parse($0) }
+        if case .response(let response)? = message {
+            state.withLock { $0.responses.append(response) }
+            return
+        }
+        guard case .request(let request)? = message else { return }
         let (answer, copies) = state.withLock { state in
             state.copies += 1
             if let branch = try? request.headers.topVia().branch { state.branches.insert(branch) }
@@ -227,6 +292,13 @@ final class CloseOnFirstRead: ChannelInboundHandler, Sendable {
         received.reads.add(1, ordering: .relaxed)
         context.close(promise: nil)
     }
+}
+
+struct NoJournal: BindingJournal {
+    func write(addressOfRecord: String, bindings: [Binding], completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        completion(.success(()))
+    }
+    func loadBindings() throws -> [Binding] { [] }
 }
 
 final class ReadCounter: Sendable {

@@ -70,7 +70,7 @@ final class TrunkConnection: Sendable {
     /// A transport failure on a TLS trunk says why the handshake failed, not only that the
     /// channel closed.
     private func explained(_ reason: String) -> String {
-        guard let handshake = handshakeFailure.take() else { return reason }
+        guard let handshake = handshakeFailure.last else { return reason }
         return "TLS handshake with \(remote) failed: \(handshake)"
     }
 
@@ -170,7 +170,8 @@ public enum TrunkFailure: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Keeps OpenSSL's reason for the last failed handshake until a failure report takes it.
+/// Keeps OpenSSL's reason for the last failed handshake until a handshake succeeds: the failed
+/// writes and the closed connection it causes are reported on different paths, and both name it.
 private final class HandshakeFailureNote: TLSHandshakeObserver {
     private let reason = Mutex<String?>(nil)
 
@@ -182,5 +183,5 @@ private final class HandshakeFailureNote: TLSHandshakeObserver {
         reason.withLock { $0 = "\(error)" }
     }
 
-    func take() -> String? { reason.withLock { value in defer { value = nil }; return value } }
+    var last: String? { reason.withLock { $0 } }
 }
