@@ -143,6 +143,8 @@ let package = Package(
             dependencies: [
                 "Runtime", "Edge", "SIP", "SIPTransaction", "SIPTransport", "PKI", "Provisioning", "Storage", "TrunkIPsec", "XFRM", nioCore,
                 nioPosix, logging,
+                // The command line's argument parsing (`@testable import outpost`).
+                "outpost", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .testTarget(

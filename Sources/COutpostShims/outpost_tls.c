@@ -41,6 +41,8 @@ int outpost_x509_v_err_ee_key_too_small(void) { return X509_V_ERR_EE_KEY_TOO_SMA
 int outpost_x509_v_err_ca_key_too_small(void) { return X509_V_ERR_CA_KEY_TOO_SMALL; }
 int outpost_x509_v_err_ca_md_too_weak(void) { return X509_V_ERR_CA_MD_TOO_WEAK; }
 int outpost_x509_v_flags_crl_check_all(void) { return X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL; }
+int outpost_x509_v_err_unable_to_get_crl(void) { return X509_V_ERR_UNABLE_TO_GET_CRL; }
+int outpost_SSL_CTX_get_ex_new_index(void) { return SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
 int outpost_ssl_verify_peer(void) { return SSL_VERIFY_PEER; }
 int outpost_ssl_verify_fail_if_no_peer_cert(void) { return SSL_VERIFY_FAIL_IF_NO_PEER_CERT; }
 int outpost_ssl_verify_client_once(void) { return SSL_VERIFY_CLIENT_ONCE; }

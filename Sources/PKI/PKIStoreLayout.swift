@@ -9,7 +9,9 @@
 /// <state>/pki/issued/<SERIAL>.pem     every certificate the CA issued
 /// <state>/pki/index.tsv               what was issued, to whom, and revocations
 /// <state>/pki/crl.pem                 the edge CA's CRL
-/// <state>/pki/trust/<SHA256>.pem      external roots; <SHA256>.crl.pem their CRLs
+/// <state>/pki/trust/<SHA256>.pem      external roots; <SHA256>.crl.pem their CRLs;
+///                                     <SHA256>.crl-requirement "required" or "optional"
+///                                     (absent, as in stores from before the choice: required)
 /// <state>/pki/ca-bundle.pem           edge CA + external roots, for TLS peer verification
 /// ```
 public struct PKIStoreLayout: Sendable, Hashable {
@@ -41,6 +43,7 @@ public struct PKIStoreLayout: Sendable, Hashable {
     public func issuedCertificate(serial: String) -> String { issuedDirectory + "/\(serial).pem" }
     public func trustedRoot(fingerprint: String) -> String { trustDirectory + "/\(fingerprint).pem" }
     public func trustedRootCRL(fingerprint: String) -> String { trustDirectory + "/\(fingerprint).crl.pem" }
+    public func trustedRootCRLRequirement(fingerprint: String) -> String { trustDirectory + "/\(fingerprint).crl-requirement" }
 
     var directories: [String] { [root, authorityDirectory, serverDirectory, signerDirectory, issuedDirectory, trustDirectory] }
 }

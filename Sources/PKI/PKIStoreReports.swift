@@ -12,9 +12,14 @@ extension PKIStore {
         public var trustRootsPath: String
         /// The edge CA's CRL first, then each trusted root's.
         public var crlPaths: [String]
-        /// Trusted roots without a CRL. With CRL checking on every issuer (OpenSSL's
+        /// SHA-256 fingerprints of the trusted roots added with `--crl optional`, for
+        /// `TLSConfiguration.crlOptionalRoots`. The edge CA is never among them.
+        public var crlOptionalRoots: Set<String>
+        /// CRL-required roots without a CRL. With CRL checking on every issuer (OpenSSL's
         /// CRL_CHECK_ALL), certificates under these roots fail verification until a CRL is added.
         public var rootsWithoutCRL: [String]
+        /// CRL-optional roots without a CRL: their certificates are accepted unchecked for revocation.
+        public var crlOptionalRootsWithoutCRL: [String] = []
     }
 
     public func tlsMaterial() throws(PKIStoreError) -> TLSMaterial {
@@ -25,10 +30,16 @@ extension PKIStore {
             throw PKIStoreError(.inconsistentState, "\(path) is missing; run `outpost pki init` again")
         }
         let roots = try readTrustedRoots()
+        let optional = roots.filter { $0.crlRequirement == .optional }
+        func names(_ roots: [TrustedRoot]) -> [String] {
+            roots.filter { $0.revocationListPath == nil }.map { "\($0.certificate.subject) (\($0.fingerprint))" }
+        }
         return TLSMaterial(
             certificateChainPath: layout.serverChain, privateKeyPath: layout.serverKey, trustRootsPath: layout.caBundle,
             crlPaths: [layout.revocationList] + roots.compactMap(\.revocationListPath),
-            rootsWithoutCRL: roots.filter { $0.revocationListPath == nil }.map { "\($0.certificate.subject) (\($0.fingerprint))" })
+            crlOptionalRoots: Set(optional.map(\.fingerprint)),
+            rootsWithoutCRL: names(roots.filter { $0.crlRequirement == .required }),
+            crlOptionalRootsWithoutCRL: names(optional))
     }
 
     /// Something that expires within the warning window (or already has).

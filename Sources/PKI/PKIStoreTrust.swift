@@ -1,6 +1,17 @@
 /// The trust store: external roots the edge accepts peers from (a call manager's CAPF or
 /// CallManager root, a phone manufacturer's CA), each with an optional CRL.
 extension PKIStore {
+    /// Whether certificates under a trusted root need the root's CRL.
+    public enum CRLRequirement: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+        /// Refused until the root's CRL is added (fail closed; the default, and the edge CA's).
+        case required
+        /// Accepted while the root has no CRL (a call manager whose CA publishes none); once a
+        /// CRL is added it is checked like any other.
+        case optional
+
+        public var description: String { rawValue }
+    }
+
     /// One trusted external root.
     public struct TrustedRoot: Sendable {
         /// SHA-256 of the DER, uppercase hex: the root's identifier in the store.
@@ -9,14 +20,17 @@ extension PKIStore {
         public var revocationList: CertificateRevocationList?
         public var path: String
         public var revocationListPath: String?
+        public var crlRequirement: CRLRequirement = .required
     }
 
-    /// Adds a self-signed CA root (PEM holding exactly one certificate), optionally with its CRL.
-    /// Refused: a non-CA or not self-signed certificate, an expired or not yet valid one, a key
+    /// Adds a self-signed CA root (PEM holding exactly one certificate), optionally with its CRL,
+    /// and whether certificates under it need that CRL (`required` unless told). Refused: a non-CA or not self-signed certificate, an expired or not yet valid one, a key
     /// below the floor, the edge's own CA, a root already trusted, a CRL the root did not sign
     /// or whose nextUpdate has passed.
     @discardableResult
-    public func addTrustedRoot(pem: String, crlPEM: String? = nil) throws(PKIStoreError) -> TrustedRoot {
+    public func addTrustedRoot(
+        pem: String, crlPEM: String? = nil, crlRequirement: CRLRequirement = .required
+    ) throws(PKIStoreError) -> TrustedRoot {
         let certificates = try openSSL("read the root") { () throws(PKIError) in try Certificate.all(pemEncoded: pem) }
         guard certificates.count == 1 else {
             throw PKIStoreError(.invalidInput, "the file holds \(certificates.count) certificates; add one root at a time")
@@ -47,9 +61,14 @@ extension PKIStore {
             crlPath = layout.trustedRootCRL(fingerprint: fingerprint)
             try SecureFile.write(try openSSL("encode the CRL") { () throws(PKIError) in try crl.pemEncoded() }, to: crlPath!, mode: SecureFile.publicMode)
         }
+        // The choice before the certificate: a root is never visible without it.
+        try SecureFile.write(
+            crlRequirement.rawValue + "\n", to: layout.trustedRootCRLRequirement(fingerprint: fingerprint), mode: SecureFile.publicMode)
         try writeCertificates([root], to: path)
         try writeBundle(authority: own)
-        return TrustedRoot(fingerprint: fingerprint, certificate: root, revocationList: crl, path: path, revocationListPath: crlPath)
+        return TrustedRoot(
+            fingerprint: fingerprint, certificate: root, revocationList: crl, path: path, revocationListPath: crlPath,
+            crlRequirement: crlRequirement)
     }
 
     /// Sets or replaces the CRL of a trusted root (identified by fingerprint or a unique prefix).
@@ -77,6 +96,7 @@ extension PKIStore {
         let root = try findTrustedRoot(fingerprint)
         try SecureFile.remove(root.path)
         if let crlPath = root.revocationListPath { try SecureFile.remove(crlPath) }
+        try SecureFile.remove(layout.trustedRootCRLRequirement(fingerprint: root.fingerprint))
         try writeBundle(authority: try loadCertificate(layout.authorityCertificate))
         return root
     }
@@ -102,9 +122,21 @@ extension PKIStore {
             }
             roots.append(TrustedRoot(
                 fingerprint: fingerprint, certificate: certificate, revocationList: crl, path: path,
-                revocationListPath: crl == nil ? nil : crlPath))
+                revocationListPath: crl == nil ? nil : crlPath, crlRequirement: try readCRLRequirement(fingerprint: fingerprint)))
         }
         return roots
+    }
+
+    /// The stored choice; a root stored without one (before the choice existed) needs its CRL.
+    /// Anything but `required` or `optional` is refused rather than guessed.
+    private func readCRLRequirement(fingerprint: String) throws(PKIStoreError) -> CRLRequirement {
+        let path = layout.trustedRootCRLRequirement(fingerprint: fingerprint)
+        guard SecureFile.exists(path) else { return .required }
+        let text = String(try SecureFile.readText(path).filter { !$0.isWhitespace })
+        guard let requirement = CRLRequirement(rawValue: text) else {
+            throw PKIStoreError(.inconsistentState, "\(path) holds '\(text)'; expected required or optional")
+        }
+        return requirement
     }
 
     /// A root by full fingerprint or unique prefix of at least 8 hex digits (colons and case ignored).

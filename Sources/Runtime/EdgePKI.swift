@@ -40,6 +40,7 @@ enum EdgePKI {
         var key: String
         var roots: String
         var crls: [String]
+        var crlOptionalRoots: Set<String> = []
     }
 
     private static func identityFiles(_ configuration: OutpostConfiguration, logger: Logger) throws -> IdentityFiles {
@@ -74,15 +75,18 @@ enum EdgePKI {
         for root in material.rootsWithoutCRL {
             logger.warning("trusted root has no CRL, so certificates under it will be refused until one is added", metadata: ["root": "\(root)"])
         }
+        for root in material.crlOptionalRootsWithoutCRL {
+            logger.notice("trusted root has no CRL and was added with --crl optional, so certificates under it are not checked for revocation", metadata: ["root": "\(root)"])
+        }
         return IdentityFiles(
             chain: material.certificateChainPath, key: material.privateKeyPath, roots: material.trustRootsPath,
-            crls: material.crlPaths + tls.crls)
+            crls: material.crlPaths + tls.crls, crlOptionalRoots: material.crlOptionalRoots)
     }
 
     private static func tlsConfiguration(_ tls: OutpostConfiguration.TLS, role: TLSConfiguration.Role, files: IdentityFiles) -> TLSConfiguration {
         var configuration = TLSConfiguration(
             role: role, certificateChainPath: files.chain, privateKeyPath: files.key, trustRootsPath: files.roots, crlPaths: files.crls,
-            peerVerification: role == .client || tls.clientCertificates == .required ? .required : .optional, fipsMode: tls.fipsMode,
+            crlOptionalRoots: files.crlOptionalRoots, peerVerification: role == .client || tls.clientCertificates == .required ? .required : .optional, fipsMode: tls.fipsMode,
             handshakeTimeout: .seconds(tls.handshakeTimeoutSeconds))
         if let cipherList = tls.cipherList { configuration.cipherList = cipherList }
         if let cipherSuites = tls.cipherSuites { configuration.cipherSuites = cipherSuites }

@@ -28,6 +28,11 @@ public struct TLSConfiguration: Sendable, Hashable {
     /// PEM CRLs checked for every certificate of the peer's chain; when present, every issuer
     /// needs a current CRL (OpenSSL's CRL_CHECK_ALL), so revocation cannot be skipped silently.
     public var crlPaths: [String]
+    /// Trusted roots (SHA-256 of the DER, hex; colons and case ignored) whose chains may lack a
+    /// CRL: OpenSSL's "unable to get certificate CRL" is forgiven for a chain ending at one of
+    /// them, nothing else is. A CRL that is present is still checked, so a revoked certificate is
+    /// still refused. Every other root needs its CRL (fail closed).
+    public var crlOptionalRoots: Set<String>
     public var peerVerification: PeerVerification
     public var minimumVersion: Version
     public var maximumVersion: Version
@@ -49,7 +54,7 @@ public struct TLSConfiguration: Sendable, Hashable {
 
     public init(
         role: Role, certificateChainPath: String? = nil, privateKeyPath: String? = nil, trustRootsPath: String? = nil,
-        crlPaths: [String] = [], peerVerification: PeerVerification = .required, minimumVersion: Version = .tls12, maximumVersion: Version = .tls13,
+        crlPaths: [String] = [], crlOptionalRoots: Set<String> = [], peerVerification: PeerVerification = .required, minimumVersion: Version = .tls12, maximumVersion: Version = .tls13,
         cipherList: String = TLSConfiguration.defaultCipherList, cipherSuites: String = TLSConfiguration.defaultCipherSuites,
         groups: String = "X25519:P-256:P-384", fipsMode: Bool = false, sessionTickets: Bool = true,
         handshakeTimeout: Duration = .seconds(10), serverName: String? = nil
@@ -59,6 +64,7 @@ public struct TLSConfiguration: Sendable, Hashable {
         self.privateKeyPath = privateKeyPath
         self.trustRootsPath = trustRootsPath
         self.crlPaths = crlPaths
+        self.crlOptionalRoots = crlOptionalRoots
         self.peerVerification = peerVerification
         self.minimumVersion = minimumVersion
         self.maximumVersion = maximumVersion

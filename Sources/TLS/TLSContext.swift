@@ -8,6 +8,8 @@ internal import COutpostShims.OpenSSL
 public final class TLSContext: @unchecked Sendable {
     let context: OpaquePointer
     public let configuration: TLSConfiguration
+    /// `configuration.crlOptionalRoots` normalised: uppercase hex, no colons.
+    let crlOptionalRoots: Set<String>
 
     public init(configuration: TLSConfiguration) throws(TLSError) {
         ERR_clear_error()
@@ -16,6 +18,7 @@ public final class TLSContext: @unchecked Sendable {
         }
         self.context = context
         self.configuration = configuration
+        self.crlOptionalRoots = Set(configuration.crlOptionalRoots.map { $0.filter { $0 != ":" }.uppercased() })
         try configure()
     }
 
@@ -76,6 +79,12 @@ public final class TLSContext: @unchecked Sendable {
         _ = SSL_CTX_set_session_id_context(context, sessionContext, UInt32(sessionContext.count))
         _ = outpost_SSL_CTX_set_timeout(context, 7200)
 
+        // The verify callback finds this context (and its CRL-optional roots) through the
+        // SSL_CTX's ex_data; unretained, since every connection holds its context.
+        guard contextOwnerIndex >= 0, SSL_CTX_set_ex_data(context, contextOwnerIndex, Unmanaged.passUnretained(self).toOpaque()) == 1 else {
+            throw .draining(.configuration, context: "cannot attach the context to its SSL_CTX")
+        }
+
         var mode: Int32 = 0
         switch settings.peerVerification {
         case .required:
@@ -111,7 +120,44 @@ private func keyMeetsFloor(_ certificate: OpaquePointer) -> Bool {
     }
 }
 
+/// The ex_data slot of an `SSL_CTX` that holds its `TLSContext`.
+private let contextOwnerIndex: Int32 = outpost_SSL_CTX_get_ex_new_index()
+
+/// The `TLSContext` whose `SSL_CTX` the connection being verified came from.
+private func owner(of store: OpaquePointer) -> TLSContext? {
+    guard let ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()),
+          let context = SSL_get_SSL_CTX(OpaquePointer(ssl)),
+          let owner = SSL_CTX_get_ex_data(context, contextOwnerIndex)
+    else { return nil }
+    return Unmanaged<TLSContext>.fromOpaque(owner).takeUnretainedValue()
+}
+
+/// Whether the chain being verified ends at a trusted root (one from the trust store, not the
+/// peer) whose SHA-256 fingerprint is among the context's CRL-optional roots.
+private func chainEndsAtCRLOptionalRoot(_ store: OpaquePointer) -> Bool {
+    guard let optional = owner(of: store)?.crlOptionalRoots, !optional.isEmpty,
+          let chain = X509_STORE_CTX_get0_chain(store)
+    else { return false }
+    let count = outpost_sk_X509_num(chain)
+    guard count > 0, count > X509_STORE_CTX_get_num_untrusted(store), let root = outpost_sk_X509_value(chain, count - 1),
+          X509_check_issued(root, root) == X509_V_OK
+    else { return false }
+    var digest = [UInt8](repeating: 0, count: 64)
+    var length: UInt32 = 0
+    guard X509_digest(root, EVP_sha256(), &digest, &length) == 1 else { return false }
+    let hex = "0123456789ABCDEF".map(\.self)
+    let fingerprint = String(digest.prefix(Int(length)).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0x0F)]] })
+    return optional.contains(fingerprint)
+}
+
 private func checkFloor(_ preverified: Int32, _ store: OpaquePointer?, refuseSHA1: Bool) -> Int32 {
+    // The one error a CRL-optional root forgives: no CRL for a certificate of its chain. A CRL
+    // that is found is checked as usual, so "certificate revoked" still refuses.
+    if preverified == 0, let store, X509_STORE_CTX_get_error(store) == outpost_x509_v_err_unable_to_get_crl(),
+       chainEndsAtCRLOptionalRoot(store) {
+        X509_STORE_CTX_set_error(store, X509_V_OK)
+        return 1
+    }
     guard preverified == 1, let store, let certificate = X509_STORE_CTX_get_current_cert(store) else { return preverified }
     let depth = X509_STORE_CTX_get_error_depth(store)
     if !keyMeetsFloor(certificate) {

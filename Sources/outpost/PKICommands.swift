@@ -368,25 +368,48 @@ struct PKITrust: ParsableCommand {
 }
 
 struct PKITrustAdd: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "add", abstract: "Trust a self-signed CA root (PEM file).")
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Trust a self-signed CA root (PEM file).",
+        discussion: """
+            With --crl required (the default), certificates under the root are refused until its CRL \
+            is added (--crl-file here, or `outpost pki trust crl` later). With --crl optional, for a \
+            call manager whose CA publishes no CRL, they are accepted while the root has no CRL; a CRL \
+            added later is checked as usual. The edge's own CA always needs its CRL.
+            """)
 
     @OptionGroup var options: PKIStoreOptions
 
     @Argument(help: "PEM file holding the root certificate.")
     var file: String
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Whether certificates under the root need its CRL.", valueName: "required|optional"),
+        transform: { (text: String) throws -> PKIStore.CRLRequirement in try parseCRLRequirement(text) })
+    var crl: PKIStore.CRLRequirement = .required
+
     @Option(name: .long, help: "PEM CRL issued by the root.")
-    var crl: String?
+    var crlFile: String?
 
     func run() throws {
         let pem = try SecureFile.readText(file)
-        let crlPEM = try crl.map { path throws(PKIStoreError) in try SecureFile.readText(path) }
-        let root = try options.store.addTrustedRoot(pem: pem, crlPEM: crlPEM)
+        let crlPEM = try crlFile.map { path throws(PKIStoreError) in try SecureFile.readText(path) }
+        let root = try options.store.addTrustedRoot(pem: pem, crlPEM: crlPEM, crlRequirement: crl)
         print("trusted  \(root.certificate.subject)")
         print("sha256   \(root.fingerprint)")
         print("valid    \(root.certificate.notBefore) – \(root.certificate.notAfter)")
-        print("CRL      " + (root.revocationList.map { "number \($0.number.map(String.init) ?? "-"), next update \($0.nextUpdate?.description ?? "-")" } ?? "none"))
+        print("CRL      " + (root.revocationList.map { "number \($0.number.map(String.init) ?? "-"), next update \($0.nextUpdate?.description ?? "-")" } ?? "none")
+            + ", \(root.crlRequirement)")
     }
+}
+
+/// `--crl required|optional`. The option used to take the CRL's file, which is now `--crl-file`;
+/// a path given here is refused with a pointer to it rather than taken for either choice.
+func parseCRLRequirement(_ text: String) throws -> PKIStore.CRLRequirement {
+    guard let requirement = PKIStore.CRLRequirement(rawValue: text) else {
+        throw ValidationError("--crl takes required or optional, not '\(text)'; give the root's CRL file with --crl-file")
+    }
+    return requirement
 }
 
 struct PKITrustRemove: ParsableCommand {
@@ -419,15 +442,16 @@ struct PKITrustList: ParsableCommand {
                     ("fingerprint", .string(root.fingerprint)), ("subject", .string(root.certificate.subject)),
                     ("notAfter", .string(root.certificate.notAfter.description)),
                     ("crlNextUpdate", root.revocationList?.nextUpdate.map { .string($0.description) } ?? .null),
+                    ("crl", .string(root.crlRequirement.rawValue)),
                 ])
             }).text)
             return
         }
         printTable(
-            ["FINGERPRINT (SHA-256)", "SUBJECT", "NOT AFTER", "CRL"],
+            ["FINGERPRINT (SHA-256)", "SUBJECT", "NOT AFTER", "CRL", "CRL NEEDED"],
             roots.map { root in
                 [String(root.fingerprint.prefix(16)) + "…", root.certificate.subject, root.certificate.notAfter.description,
-                 root.revocationList.map { "next update \($0.nextUpdate?.date ?? "-")" } ?? "none"]
+                 root.revocationList.map { "next update \($0.nextUpdate?.date ?? "-")" } ?? "none", root.crlRequirement.rawValue]
             })
     }
 }

@@ -54,6 +54,49 @@ struct TrustStoreTests {
         #expect(throws: PKIStoreError.self) { try store.removeTrustedRoot(fingerprint: "abc") }
     }
 
+    @Test func theCRLRequirementIsStoredWithTheRootAndDefaultsToRequired() throws {
+        let (store, directory) = try PKIStoreTests.initialisedStore()
+        defer { TestSupport.remove(directory) }
+        let strict = try Self.externalRoot("Strict Root")
+        let lenient = try Self.externalRoot("CUCM Root Without CRL")
+        let required = try store.addTrustedRoot(pem: try strict.certificate.pemEncoded())
+        let optional = try store.addTrustedRoot(pem: try lenient.certificate.pemEncoded(), crlRequirement: .optional)
+        #expect(required.crlRequirement == .required)
+        #expect(optional.crlRequirement == .optional)
+        let requirementFile = store.layout.trustedRootCRLRequirement(fingerprint: optional.fingerprint)
+        #expect(try TestSupport.read(requirementFile) == "optional\n")
+        #expect(TestSupport.mode(requirementFile) == 0o644)
+
+        let stored = Dictionary(uniqueKeysWithValues: try store.trustedRoots().map { ($0.fingerprint, $0.crlRequirement) })
+        #expect(stored == [required.fingerprint: .required, optional.fingerprint: .optional])
+        // Only the required root is reported as refusing its certificates; the optional one goes
+        // to TLS, the edge CA never does.
+        var material = try store.tlsMaterial()
+        #expect(material.crlOptionalRoots == [optional.fingerprint])
+        #expect(material.rootsWithoutCRL.count == 1)
+        #expect(material.rootsWithoutCRL[0].contains("Strict Root"))
+        #expect(material.crlOptionalRootsWithoutCRL.count == 1)
+        #expect(material.crlOptionalRootsWithoutCRL[0].contains("CUCM Root Without CRL"))
+        #expect(!material.crlOptionalRoots.contains(try store.authorityCertificate().sha256FingerprintHex))
+
+        // A root stored before the choice existed (no file) needs its CRL.
+        try FileManager.default.removeItem(atPath: store.layout.trustedRootCRLRequirement(fingerprint: required.fingerprint))
+        #expect(try store.trustedRoots().first { $0.fingerprint == required.fingerprint }?.crlRequirement == .required)
+        // A choice that is neither is refused, not guessed.
+        try TestSupport.write("maybe\n", to: requirementFile)
+        #expect(throws: PKIStoreError.self) { try store.trustedRoots() }
+        try TestSupport.write("optional\n", to: requirementFile)
+
+        // An optional root's CRL, once added, is shipped to TLS like any other.
+        _ = try store.setTrustedRootCRL(fingerprint: optional.fingerprint, crlPEM: try Self.crl(of: lenient))
+        material = try store.tlsMaterial()
+        #expect(material.crlOptionalRootsWithoutCRL.isEmpty)
+        #expect(material.crlPaths.contains(store.layout.trustedRootCRL(fingerprint: optional.fingerprint)))
+
+        _ = try store.removeTrustedRoot(fingerprint: optional.fingerprint)
+        #expect(!FileManager.default.fileExists(atPath: requirementFile))
+    }
+
     @Test func refusals() throws {
         let (store, directory) = try PKIStoreTests.initialisedStore(at: "2026-06-01T00:00:00Z")
         defer { TestSupport.remove(directory) }

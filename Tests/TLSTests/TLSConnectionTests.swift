@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Testing
 
@@ -154,6 +155,74 @@ import Testing
         }
         #expect(error.kind == .certificateRefused)
         #expect(error.label == reason, "\(error)")
+    }
+
+    /// A server trusting other-ca beside the CA, with the CRLs of the CA and the RSA CA and,
+    /// when asked, other-ca's CRL (which revokes stranger).
+    func serverTrustingOtherCA(crlOptional: Bool, otherCRL: Bool = false) throws -> TLSConfiguration {
+        var configuration = serverConfiguration()
+        configuration.trustRootsPath = TestPKI.path("trusted-with-other.pem")
+        if otherCRL { configuration.crlPaths.append(TestPKI.path("other-crl.pem")) }
+        if crlOptional {
+            let fingerprint = try String(contentsOfFile: TestPKI.path("other-ca.sha256"), encoding: .utf8)
+            // The colon-separated lowercase spelling of `openssl x509 -fingerprint` is accepted too.
+            let pairs = stride(from: 0, to: 64, by: 2).map { fingerprint.dropFirst($0).prefix(2) }
+            configuration.crlOptionalRoots = [pairs.joined(separator: ":").lowercased()]
+        }
+        return configuration
+    }
+
+    func refusal(_ progress: TLSConnection.Progress) -> TLSError? {
+        if case .failed(let error) = progress { return error }
+        return nil
+    }
+
+    @Test func aRootWithoutCRLIsRefusedUnlessItsCRLIsOptional() throws {
+        let (required, _, _, _) = try handshake(server: try serverTrustingOtherCA(crlOptional: false), client: clientConfiguration(identity: "stranger"))
+        let error = try #require(refusal(required), "accepted without a CRL")
+        #expect(error.kind == .certificateRefused)
+        #expect(error.label == "unable to get certificate CRL", "\(error)")
+
+        let (optional, _, serverSide, _) = try handshake(server: try serverTrustingOtherCA(crlOptional: true), client: clientConfiguration(identity: "stranger"))
+        #expect(optional == .complete, "\(String(describing: refusal(optional)))")
+        #expect(serverSide.peerCertificate?.commonName == "SEP0000STRANGER")
+        // The CA's own peers still need its CRL and still get it checked.
+        let (revoked, _, _, _) = try handshake(server: try serverTrustingOtherCA(crlOptional: true), client: clientConfiguration(identity: "revoked"))
+        #expect(refusal(revoked)?.label == "certificate revoked")
+    }
+
+    @Test func aCRLOptionalRootsCRLIsStillChecked() throws {
+        let (server, _, _, _) = try handshake(
+            server: try serverTrustingOtherCA(crlOptional: true, otherCRL: true), client: clientConfiguration(identity: "stranger"))
+        let error = try #require(refusal(server), "revoked certificate accepted")
+        #expect(error.kind == .certificateRefused)
+        #expect(error.label == "certificate revoked", "\(error)")
+    }
+
+    @Test func aCRLOptionalRootForgivesOnlyTheMissingCRL() throws {
+        // Optional CRLs for the CA do not let an expired certificate or a weak key through.
+        var configuration = serverConfiguration(crl: true)
+        configuration.crlPaths = [TestPKI.path("rsa-crl.pem")]
+        configuration.crlOptionalRoots = [try caFingerprint()]
+        let (phone, _, _, _) = try handshake(server: configuration, client: clientConfiguration(identity: "phone"))
+        #expect(phone == .complete, "\(String(describing: refusal(phone)))")
+        for (identity, reason) in [("expired", "certificate has expired"), ("rsa1024", "EE certificate key too weak")] {
+            let (server, _, _, _) = try handshake(server: configuration, client: clientConfiguration(identity: identity))
+            #expect(refusal(server)?.label == reason, "\(identity)")
+        }
+    }
+
+    /// The test CA's SHA-256 fingerprint, from the openssl CLI.
+    func caFingerprint() throws -> String {
+        let process = Process()
+        let pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["x509", "-in", TestPKI.path("ca.pem"), "-noout", "-fingerprint", "-sha256"]
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return String(try #require(output.split(separator: "=").last)).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test func missingClientCertificateIsRefusedWhenRequiredAndAcceptedWhenOptional() throws {

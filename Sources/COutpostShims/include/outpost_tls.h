@@ -32,6 +32,9 @@ int outpost_x509_v_err_ee_key_too_small(void);
 int outpost_x509_v_err_ca_key_too_small(void);
 int outpost_x509_v_err_ca_md_too_weak(void);
 int outpost_x509_v_flags_crl_check_all(void);
+int outpost_x509_v_err_unable_to_get_crl(void);
+// A new SSL_CTX ex_data index (SSL_CTX_get_ex_new_index is a macro); -1 on failure.
+int outpost_SSL_CTX_get_ex_new_index(void);
 int outpost_ssl_verify_peer(void);
 int outpost_ssl_verify_fail_if_no_peer_cert(void);
 int outpost_ssl_verify_client_once(void);

@@ -6,6 +6,8 @@
 #   stranger.pem/.key       issued by other-ca          expired.pem/.key   validity in 2020
 #   revoked.pem/.key        revoked, listed in crl.pem  rsa1024.pem/.key   RSA-1024 key
 #   sha1.pem/.key           RSA-2048 signed with SHA-1 by rsa-ca.pem (an RSA CA)
+#   other-ca.sha256         other-ca's SHA-256 fingerprint (hex)
+#   other-crl.pem           other-ca's CRL, revoking stranger.pem
 # Usage: make-test-pki.sh DIRECTORY
 set -euo pipefail
 out=$1
@@ -71,5 +73,10 @@ KEYOPT=ec_paramgen_curve:P-256 issue stranger SEP0000STRANGER ec client other-ca
 openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -revoke revoked.pem
 openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -gencrl -out crl.pem
 openssl ca -batch -config ca.cnf -cert rsa-ca.pem -keyfile rsa-ca.key -gencrl -out rsa-crl.pem
+# After crl.pem and rsa-crl.pem: the CA database is shared, so only other-crl.pem lists stranger.
+openssl ca -batch -config ca.cnf -cert other-ca.pem -keyfile other-ca.key -revoke stranger.pem
+openssl ca -batch -config ca.cnf -cert other-ca.pem -keyfile other-ca.key -gencrl -out other-crl.pem
+openssl x509 -in other-ca.pem -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' > other-ca.sha256
 cat ca.pem rsa-ca.pem > trusted.pem
+cat ca.pem rsa-ca.pem other-ca.pem > trusted-with-other.pem
 chmod 600 ./*.key
