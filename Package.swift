@@ -4,6 +4,7 @@ import PackageDescription
 // Our own targets build in Swift 6 mode with warnings treated as errors; dependencies are not affected.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
     .unsafeFlags(["-warnings-as-errors"]),
     // Lets the runtime specialise the generic transaction layer and friends across modules
     // instead of going through metadata lookups and value witnesses on every request.
@@ -76,6 +77,7 @@ let package = Package(
                 "Edge", "SIPTransport", "SIPTransaction", "SIP", "TLS", "PKI", "XFRM", "TrunkIPsec", "Provisioning", "Storage",
                 "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
@@ -141,8 +143,8 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "Edge", "SIP", "SIPTransaction", "SIPTransport", "PKI", "Provisioning", "Storage", "TrunkIPsec", "XFRM", nioCore,
-                nioPosix, logging,
+                "Runtime", "Edge", "SIP", "SIPTransaction", "SIPTransport", "TLS", "PKI", "Provisioning", "Storage", "TrunkIPsec", "XFRM",
+                nioCore, nioPosix, logging,
                 // The command line's argument parsing (`@testable import outpost`).
                 "outpost", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

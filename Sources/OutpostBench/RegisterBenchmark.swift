@@ -4,6 +4,8 @@ import Logging
 import NIOCore
 import PKI
 import Runtime
+import SIP
+import SIPTransport
 import TLS
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+internal import COpenSSL
 internal import Glibc
 
 /// A wall-clock instant with one-second resolution, in UTC: the precision of X.509 and CRL times.

@@ -1,5 +1,6 @@
 import Logging
 import PKI
+import SIPTransport
 import TLS
 
 #if canImport(Glibc)

@@ -2,12 +2,14 @@ import Edge
 import Logging
 import NIOCore
 import NIOPosix
+import SIP
 import SIPTransaction
 import SIPTransport
 import ServiceLifecycle
 import Synchronization
 import TFTP
 import TLS
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc

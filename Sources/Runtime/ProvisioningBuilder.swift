@@ -2,6 +2,7 @@ import Edge
 import Logging
 import PKI
 import Provisioning
+import SIPTransport
 import ServiceLifecycle
 
 /// Generates the phones' provisioning files from the configuration and the edge's PKI, on start

@@ -1,4 +1,5 @@
 import Edge
+import NIOCore
 import SIPTransport
 
 extension RequestOrigin {

@@ -1,5 +1,6 @@
 import Logging
 import SIP
+import Synchronization
 import Testing
 
 @testable import Edge

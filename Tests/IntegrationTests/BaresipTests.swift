@@ -1,4 +1,6 @@
+import Edge
 import Foundation
+import Runtime
 import Testing
 
 /// baresip, a real SIP user agent, registering on the edge's mutual-TLS listener with a phone certificate.

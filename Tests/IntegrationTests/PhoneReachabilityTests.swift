@@ -1,5 +1,7 @@
+import Edge
 import Foundation
 import Runtime
+import SIP
 import Testing
 
 /// The edge sending requests to phones: baresip registers, then `show reachability <line>` sends

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 import TFTP
+import Runtime
 
 /// Debian's TFTP clients (tftp-hpa, atftp, curl) against the edge's TFTP server, and tftpd-hpa as
 /// the call manager behind its proxy.

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import OutpostBench
 import Runtime
+import SIPTransport
 
 /// An edge in this process whose TFTP server listens on a free loopback port, with a directory
 /// root and optionally the call manager's TFTP server as upstream.

@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Runtime
+import SIPTransport
 import TLS
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import Runtime
+import SIPTransport
 import Testing
 
 /// The edge's SIP/TLS listener against OpenSSL's own client, socat+sipp and hostile clients.

@@ -1,5 +1,7 @@
+import Edge
 import Foundation
 import Runtime
+import SIPTransport
 import Testing
 
 /// The trunk over TLS to Kamailio: the edge presents its certificate as a client and checks the

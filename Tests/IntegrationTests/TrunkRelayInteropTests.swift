@@ -1,6 +1,7 @@
 import Edge
 import Foundation
 import Runtime
+import SIPTransport
 import Testing
 
 /// baresip, a strict user agent, registering through the edge in normal mode to Kamailio as the

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import Runtime
+import SIPTransport
+import SIP
+import Logging
 
 @Suite struct ConfigurationLoaderTests {
     @Test func embeddedDefaultIsTheInstalledFileAndMeansTheDefaults() throws {

@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 
 @testable import Runtime
+import TLS
 
 /// The edge's own PKI as the TLS contexts see it: which trusted roots may lack a CRL, and what
 /// is logged about roots without one.

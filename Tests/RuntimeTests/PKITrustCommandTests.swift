@@ -2,6 +2,7 @@ import ArgumentParser
 import Testing
 
 @testable import outpost
+import PKI
 
 /// `outpost pki trust add`'s arguments: `--crl required|optional` (required unless told) and the
 /// root's CRL file as `--crl-file`.

@@ -1,4 +1,7 @@
 import Edge
+import SIP
+import SIPTransport
+import TrunkIPsec
 
 extension OutpostConfiguration {
     /// What the configuration means, one line per fact, for `outpost check-config`: listeners,

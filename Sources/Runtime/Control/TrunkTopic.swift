@@ -1,5 +1,7 @@
 import Edge
 import Foundation
+import SIPTransport
+import Synchronization
 
 /// `outpost show trunk`: the registrar mode, the keep-alive state of each call manager and the
 /// recent transitions with their causes.
