@@ -88,6 +88,8 @@ let package = Package(
             name: "OutpostBench",
             dependencies: [
                 "Runtime", "Edge", "SIP", "SIPTransport", "TLS", "PKI", "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
+                // The register bench creates Kamailio's SQLite location database with Kamailio's schema.
+                "CSQLite",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strict),

@@ -16,15 +16,19 @@ public enum RegisterLoadTransport: String, Sendable, CaseIterable {
 /// What one run of the generator measured.
 public struct RegisterLoadResult: Sendable, CustomStringConvertible {
     public let transport: RegisterLoadTransport
+    /// REGISTERs sent: the requested number, or fewer when the time limit stopped the run.
     public let requests: Int
-    /// Final responses 2xx.
+    /// Final responses 200, the only answer a registrar that saved the binding gives.
     public let succeeded: Int
-    /// Final responses other than 2xx, by status code.
+    /// Every other final response (a 401 the generator does not answer, any 4xx–6xx, and a 2xx
+    /// other than 200), by status code: a misconfigured registrar cannot look fast.
     public let failedByStatus: [Int: Int]
     /// Requests that got no final response within the request timeout.
     public let timedOut: Int
     /// From the first request sent to the last final response (or timeout).
     public let elapsed: Duration
+    /// Whether the time limit stopped sending before `requests` reached the planned number.
+    public let timeLimited: Bool
     /// Latencies of the answered requests, sorted, in nanoseconds.
     let latencies: [UInt64]
 
@@ -46,7 +50,7 @@ public struct RegisterLoadResult: Sendable, CustomStringConvertible {
         let failures = failedByStatus.isEmpty && timedOut == 0
             ? "0 failures"
             : "\(self.failures) failures (" + (failedByStatus.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" } + (timedOut > 0 ? ["\(timedOut) timed out"] : [])).joined(separator: ", ") + ")"
-        return "\(BenchmarkFormat.rate(perSecond)) REGISTER/s, p50 \(Self.milliseconds(latency(percentile: 0.5))), p99 \(Self.milliseconds(latency(percentile: 0.99))), \(succeeded)/\(requests) answered 200, \(failures)"
+        return "\(BenchmarkFormat.rate(perSecond)) REGISTER/s, p50 \(Self.milliseconds(latency(percentile: 0.5))), p99 \(Self.milliseconds(latency(percentile: 0.99))), \(succeeded)/\(requests) answered 200\(timeLimited ? " (time limit)" : ""), \(failures)"
     }
 
     static func milliseconds(_ duration: Duration) -> String {
@@ -55,14 +59,16 @@ public struct RegisterLoadResult: Sendable, CustomStringConvertible {
 }
 
 /// A SIP REGISTER load generator: keeps `window` REGISTERs outstanding, each for a different user
-/// of `users` (so no AOR ever has two in flight and CSeqs stay in order), without digest, over
-/// UDP or over one TLS connection; matches responses by Call-ID and CSeq and records each
+/// of `users` (so no AOR ever has two in flight and CSeqs stay in order), with or without digest,
+/// over UDP or over one TLS connection; matches responses by Call-ID and CSeq and records each
 /// request's latency. One event loop thread, so it leaves the other core to the registrar.
+/// With a `timeLimit`, no request is sent after it has passed, and the run ends once those in
+/// flight are answered: a slow registrar costs bounded time, and its rate is still measured.
 public enum RegisterLoadGenerator {
     public static func run(
         target: SocketAddress, transport: RegisterLoadTransport, tlsContext: TLSContext? = nil,
         users: Int, requests: Int, window: Int, requestTimeout: Duration = .seconds(5), domain: String = "bench.test",
-        digestPassword: String? = nil
+        digestPassword: String? = nil, timeLimit: Duration? = nil
     ) async throws -> RegisterLoadResult {
         guard users >= window, window > 0, requests > 0 else {
             throw BenchmarkError(reason: "register load needs users (\(users)) ≥ window (\(window)) > 0 and requests > 0")
@@ -71,7 +77,7 @@ public enum RegisterLoadGenerator {
         do {
             let result = try await drive(
                 group: group, target: target, transport: transport, tlsContext: tlsContext, users: users, requests: requests,
-                window: window, requestTimeout: requestTimeout, domain: domain, digestPassword: digestPassword)
+                window: window, requestTimeout: requestTimeout, domain: domain, digestPassword: digestPassword, timeLimit: timeLimit)
             try await group.shutdownGracefully()
             return result
         } catch {
@@ -82,13 +88,13 @@ public enum RegisterLoadGenerator {
 
     private static func drive(
         group: MultiThreadedEventLoopGroup, target: SocketAddress, transport: RegisterLoadTransport, tlsContext: TLSContext?,
-        users: Int, requests: Int, window: Int, requestTimeout: Duration, domain: String, digestPassword: String?
+        users: Int, requests: Int, window: Int, requestTimeout: Duration, domain: String, digestPassword: String?, timeLimit: Duration?
     ) async throws -> RegisterLoadResult {
         let promise = group.next().makePromise(of: RegisterLoadResult.self)
         let plan = RegisterLoadPlan(
             transport: transport, target: target, users: users, requests: requests, window: window,
             requestTimeout: requestTimeout, domain: domain, runTag: String(UInt32.random(in: 0...UInt32.max), radix: 36),
-            digestPassword: digestPassword)
+            digestPassword: digestPassword, timeLimit: timeLimit)
         let channel: any Channel
         switch transport {
         case .udp:
@@ -140,6 +146,8 @@ struct RegisterLoadPlan: Sendable {
     /// With a password, each user (`bench<N>`, its own username) answers the first challenge and
     /// then sends credentials up front with a growing nonce count, as phones do.
     let digestPassword: String?
+    /// No request is sent once this much time has passed since the first.
+    let timeLimit: Duration?
 }
 
 /// Lets the driver read and write plain buffers on a datagram channel.
@@ -203,6 +211,9 @@ final class RegisterLoadDriver: ChannelInboundHandler {
     private var finished = false
     private var viaHost = "127.0.0.1:5060"
     private var sweep: RepeatedTask?
+    /// The uptime after which nothing more is sent.
+    private var sendDeadline = UInt64.max
+    private var timeLimited = false
     private var challenges: [DigestChallenge?]
     private var nonceCounts: [UInt32]
 
@@ -231,7 +242,8 @@ final class RegisterLoadDriver: ChannelInboundHandler {
             viaHost = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         }
         startedAt = DispatchTime.now().uptimeNanoseconds
-        let timeout = UInt64(plan.requestTimeout.components.seconds) * 1_000_000_000 + UInt64(plan.requestTimeout.components.attoseconds / 1_000_000_000)
+        let timeout = Self.nanoseconds(plan.requestTimeout)
+        if let limit = plan.timeLimit { sendDeadline = startedAt + Self.nanoseconds(limit) }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         sweep = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) { _ in
             let (driver, context) = loopBound.value
@@ -241,8 +253,14 @@ final class RegisterLoadDriver: ChannelInboundHandler {
         context.flush()
     }
 
+    private static func nanoseconds(_ duration: Duration) -> UInt64 {
+        UInt64(duration.components.seconds) * 1_000_000_000 + UInt64(duration.components.attoseconds / 1_000_000_000)
+    }
+
     private func sendNext(_ context: ChannelHandlerContext) {
         guard sent < plan.requests, idleHead < idleUsers.count else { return }
+        if !timeLimited, DispatchTime.now().uptimeNanoseconds > sendDeadline { timeLimited = true }
+        guard !timeLimited else { return }
         let user = idleUsers[idleHead]
         idleHead += 1
         if idleHead > 4096, idleHead * 2 > idleUsers.count {
@@ -308,7 +326,7 @@ final class RegisterLoadDriver: ChannelInboundHandler {
         }
         inFlight[parsed.user] = nil
         idleUsers.append(parsed.user)
-        if (200..<300).contains(parsed.status) {
+        if parsed.status == 200 {
             succeeded += 1
             latencies.append(DispatchTime.now().uptimeNanoseconds &- flight.sentAt)
         } else {
@@ -344,13 +362,15 @@ final class RegisterLoadDriver: ChannelInboundHandler {
     }
 
     private func finishIfDone() {
-        guard succeeded + timedOut + failedByStatus.values.reduce(0, +) == plan.requests, !finished else { return }
+        let answered = succeeded + timedOut + failedByStatus.values.reduce(0, +)
+        guard answered == (timeLimited ? sent : plan.requests), !finished else { return }
         finished = true
         sweep?.cancel()
         latencies.sort()
         result.succeed(RegisterLoadResult(
-            transport: plan.transport, requests: plan.requests, succeeded: succeeded, failedByStatus: failedByStatus,
-            timedOut: timedOut, elapsed: .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - startedAt)), latencies: latencies))
+            transport: plan.transport, requests: sent, succeeded: succeeded, failedByStatus: failedByStatus,
+            timedOut: timedOut, elapsed: .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - startedAt)), timeLimited: timeLimited,
+            latencies: latencies))
     }
 }
 

@@ -113,6 +113,20 @@ import Testing
         #expect(bindings.count == 50, "a refresh must replace its binding, not add one")
     }
 
+    /// The bench's time limit: nothing is sent after it, every request sent is still answered and
+    /// counted, and the result says the limit cut the run short.
+    @Test func theRegisterLoadGeneratorStopsSendingAtItsTimeLimit() async throws {
+        let kamailio = try await KamailioUnderTest.start()
+        defer { kamailio.stop() }
+        let target = try SocketAddress(ipAddress: "127.0.0.1", port: kamailio.port)
+        let started = ContinuousClock.now
+        let result = try await RegisterLoadGenerator.run(
+            target: target, transport: .udp, users: 50, requests: 10_000_000, window: 20, timeLimit: .milliseconds(300))
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(result.timeLimited && result.requests > 0 && result.requests < 10_000_000, "\(result)")
+        #expect(result.succeeded == result.requests && result.failures == 0, "\(result)")
+    }
+
     @Test func theRegisterLoadGeneratorCountsUnansweredRequestsAsTimedOut() async throws {
         // A UDP port nobody listens on: every request times out, and none is lost from the count.
         let port = try FreePort.pick()
