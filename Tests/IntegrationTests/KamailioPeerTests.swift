@@ -75,21 +75,11 @@ import Testing
     }
 
     @Test func baresipRegistersOverMutualTLSAndKamailioListsIt() async throws {
-        let baresip = try #require(ExternalTool.path("baresip"), "baresip-core is installed by appliance/install-deps")
         let kamailio = try await KamailioUnderTest.start()
         defer { kamailio.stop() }
-        let home = try BaresipHome.make(registrarTLSPort: kamailio.tlsPort)
-        defer { try? FileManager.default.removeItem(atPath: home) }
         // baresip unregisters when it quits, so the binding is read while it runs.
-        let phone = try BackgroundTool([baresip, "-f", home, "-s", "-t", "30"], timeout: .seconds(40))
-        defer { phone.stop() }
-        var bindings: [KamailioUnderTest.Binding] = []
-        let deadline = ContinuousClock.now + .seconds(20)
-        while bindings.isEmpty, ContinuousClock.now < deadline, phone.process.isRunning {
-            try await Task.sleep(for: .milliseconds(100))
-            bindings = try kamailio.bindings().filter { $0.aor == "2001" }
-        }
-        let binding = try #require(bindings.first, "no binding for 2001; baresip said: \(phone.output.suffix(3000))")
+        let (trace, bindings) = try await TrunkRelayInteropTests.registerBaresip(toTLSPort: kamailio.tlsPort, until: kamailio, thenQuit: false)
+        let binding = try #require(bindings.first, "no binding for 2001; baresip said: \(trace.suffix(3000))")
         #expect(binding.socket == "tls:127.0.0.1:\(kamailio.tlsPort)")
         #expect(binding.contact.hasPrefix("sip:2001") && binding.contact.contains("@127.0.0.1:") && binding.contact.contains("transport=tls"), "\(binding)")
     }

@@ -16,10 +16,17 @@ import Testing
         }
     }
 
-    /// Runs baresip until Kamailio lists line 2001, then lets it quit (it unregisters).
     static func registerBaresip(through edge: EdgeUnderTest, until kamailio: KamailioUnderTest) async throws -> (trace: String, bindings: [KamailioUnderTest.Binding]) {
+        try await registerBaresip(toTLSPort: edge.tlsPort, until: kamailio, thenQuit: true)
+    }
+
+    /// Runs baresip, registering over TLS to `port`, until Kamailio lists line 2001; with
+    /// `thenQuit` it then lets baresip quit (it unregisters) and returns its whole trace.
+    static func registerBaresip(
+        toTLSPort port: Int, until kamailio: KamailioUnderTest, thenQuit: Bool
+    ) async throws -> (trace: String, bindings: [KamailioUnderTest.Binding]) {
         let baresip = try #require(ExternalTool.path("baresip"), "baresip-core is installed by appliance/install-deps")
-        let home = try BaresipHome.make(registrarTLSPort: edge.tlsPort)
+        let home = try BaresipHome.make(registrarTLSPort: port)
         defer { try? FileManager.default.removeItem(atPath: home) }
         // baresip quits after -t seconds and unregisters; on a loaded machine the first answer
         // can take a few seconds, so give it room.
@@ -31,7 +38,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
             bindings = try kamailio.bindings().filter { $0.aor == "2001" }
         }
-        while phone.process.isRunning, ContinuousClock.now < deadline + .seconds(15) { try await Task.sleep(for: .milliseconds(100)) }
+        while thenQuit, phone.process.isRunning, ContinuousClock.now < deadline + .seconds(15) { try await Task.sleep(for: .milliseconds(100)) }
         return (phone.output, bindings)
     }
 
