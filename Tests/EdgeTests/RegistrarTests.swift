@@ -1,6 +1,7 @@
 import Logging
 import PKI
 import SIP
+import Synchronization
 import Testing
 
 @testable import Edge
@@ -126,11 +127,17 @@ import Testing
     @Test func okIsSentOnlyOnceTheBindingIsDurable() async throws {
         let registrar = registrar()
         journal.hold()
-        let pending = Task { await registrar.handle(RegistrarFixtures.register("2001"), origin: RegistrarFixtures.tls(["SEP001BD4AABBCC"])) }
+        let answers = Mutex<[SIPResponse]>([])
+        registrar.handle(RegistrarFixtures.register("2001"), origin: RegistrarFixtures.tls(["SEP001BD4AABBCC"])) { response in
+            answers.withLock { $0.append(response) }
+        }
         try await Task.sleep(for: .milliseconds(100))
+        // While the write is held nothing is stored, and so nothing may be answered.
         #expect(journal.stored.isEmpty)
+        #expect(answers.withLock { $0.isEmpty }, "the 200 left before the binding was durable")
         journal.release()
-        #expect(await pending.value.statusCode == 200)
+        for _ in 0..<100 where answers.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(answers.withLock { $0.map(\.statusCode) } == [200])
         #expect(journal.stored["2001"] != nil)
     }
 
