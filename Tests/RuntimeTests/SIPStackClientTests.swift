@@ -1,4 +1,5 @@
 import Edge
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -7,6 +8,7 @@ import SIP
 import SIPTransaction
 import SIPTransport
 import Synchronization
+import TLS
 import Testing
 
 @testable import Runtime
@@ -114,6 +116,52 @@ import Testing
             #expect("\(failure)".contains("closed"))
         }
         #expect(started.duration(to: clock.now) < .seconds(5))
+        #expect(received.reads.load(ordering: .relaxed) == 1)
+        #expect(stack.activeTransactions == 0)
+        await trunk.close()
+        try await server.close()
+        try await group.shutdownGracefully()
+    }
+
+    /// The same over TLS: the call manager's end completes the handshake, reads the request and
+    /// drops the connection.
+    @Test func aTLSTrunkConnectionThatDropsMidTransactionFailsAtOnce() async throws {
+        let state = NSTemporaryDirectory() + "outpost-tls-drop-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        var configuration = OutpostConfiguration(stateDirectory: state)
+        configuration.pki = .init(names: ["edge.test"], addresses: ["127.0.0.1"])
+        configuration.sip.listeners = [.init(transport: .tls, address: "127.0.0.1", port: 0)]
+        let logger = Logger(label: "test")
+        try OutpostRuntime.prepareStateDirectory(state)
+        let serverContext = try #require(try EdgePKI.serverContexts(configuration, logger: logger).values.first)
+        let clientContext = try EdgePKI.trunkClientContext(configuration, logger: logger)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let received = ReadCounter()
+        let server = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(TLSHandler(context: serverContext))
+                    try channel.pipeline.syncOperations.addHandler(CloseOnFirstRead(received: received))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let connections = SIPConnectionTable(), statistics = SIPTransportStatistics()
+        let stack = SIPStack(
+            sender: SIPSender(connections: connections, statistics: statistics), timerLoops: [group.next()],
+            timers: TransactionTimers(), capacity: 10, logger: logger)
+        let trunk = TrunkConnection(
+            callManager: .init(transport: .tls, address: "127.0.0.1", port: server.localAddress!.port!), stack: stack, group: group,
+            tlsContext: clientContext, protection: nil, connections: connections, statistics: statistics, logger: logger)
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            _ = try await trunk.send(Self.options(), timeout: .seconds(20))
+            Issue.record("a dropped connection produced a response")
+        } catch let failure as TrunkFailure {
+            #expect("\(failure)".contains("closed"), "\(failure)")
+        }
+        #expect(started.duration(to: clock.now) < .seconds(5))
+        // The request was decrypted by the peer: the handshake (name 127.0.0.1 in the SAN) succeeded.
         #expect(received.reads.load(ordering: .relaxed) == 1)
         #expect(stack.activeTransactions == 0)
         await trunk.close()
