@@ -12,6 +12,8 @@ import TLS
 import UnixSignals
 
 #if canImport(Glibc)
+// `stat` reaches Swift through CoreFoundation's module map, which claims <sys/stat.h> first.
+import CoreFoundation
 import Glibc
 #endif
 
