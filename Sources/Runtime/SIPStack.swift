@@ -56,7 +56,9 @@ final class SIPStack: SIPMessageReceiver {
     }
 
     private let shards: [Shard]
-    private let core = Mutex<EdgeCore?>(nil)
+    /// Set once by `attach`, before any listener opens, and only read afterwards: a lock here
+    /// would be taken for every request on every loop.
+    nonisolated(unsafe) private var core: EdgeCore?
     private let sender: SIPSender
     private let logger: Logger
     private let clock = ContinuousClock()
@@ -71,7 +73,7 @@ final class SIPStack: SIPMessageReceiver {
 
     /// The transaction user for requests the edge receives; set before the listeners open.
     func attach(_ core: EdgeCore) {
-        self.core.withLock { $0 = core }
+        self.core = core
     }
 
     private func shard(for connection: SIPConnectionID) -> Int { Int(connection.rawValue % UInt64(shards.count)) }
@@ -188,7 +190,7 @@ final class SIPStack: SIPMessageReceiver {
                 }
                 written?.whenFailure { [self] error in transportFailed(transaction, shard: index, reason: "\(error)") }
             case .passToTU(.request(let request), let transaction):
-                guard let core = core.withLock({ $0 }), let source else { continue }
+                guard let core, let source else { continue }
                 let decision = core.handle(request, from: RequestOrigin(source)) { [self] response in
                     respond(response, to: transaction, shard: index)
                     armTimer(index)
