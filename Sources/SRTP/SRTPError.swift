@@ -9,6 +9,8 @@ public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
     case packetTooShort(length: Int, minimum: Int)
     /// The packet is too large to pass to libsrtp (its length is a C `int`).
     case packetTooLarge(length: Int)
+    /// The buffer has no room for what libsrtp may append (checked before libsrtp).
+    case bufferTooSmall(needed: Int, available: Int)
     /// `protect` on an inbound session or `unprotect` on an outbound one.
     case wrongDirection(SRTPSession.Direction)
     /// No stream exists for this SSRC yet (ROC get/set before any packet or specific policy).
@@ -109,6 +111,8 @@ public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
             "packet of \(length) bytes is shorter than the \(minimum)-byte header"
         case .packetTooLarge(let length):
             "packet of \(length) bytes is too large"
+        case .bufferTooSmall(let needed, let available):
+            "buffer of \(available) bytes cannot hold the \(needed) bytes SRTP may produce"
         case .wrongDirection(let direction):
             "operation not allowed on an \(direction) session"
         case .unknownSSRC(let ssrc):

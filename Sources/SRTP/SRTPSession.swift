@@ -24,8 +24,6 @@ public final class SRTPSession {
     /// Fixed RTP and RTCP header sizes; libsrtp must not be handed less.
     private static let minimumRTPLength = 12
     private static let minimumRTCPLength = 8
-    /// Room libsrtp may append while protecting (tag, MKI, SRTCP index).
-    private static let maximumTrailerLength = Int(SRTP_MAX_TRAILER_LEN) + 4
 
     /// Creates a session.
     /// - Parameters:
@@ -80,36 +78,71 @@ public final class SRTPSession {
         srtp_dealloc(context)
     }
 
+    /// Bytes a buffer must have free after the packet for `protectRTP(in:length:)` and
+    /// `protectRTCP(in:length:)`: the longest tag, MKI and SRTCP index libsrtp may append.
+    public static let maximumTrailerLength = Int(SRTP_MAX_TRAILER_LEN) + 4
+
+    // MARK: In place, for the relay's hot path
+
+    /// Encrypts and authenticates the RTP packet in the first `length` bytes of `buffer`, in place;
+    /// returns the SRTP packet's length. `buffer` must have `maximumTrailerLength` bytes free after
+    /// the packet, which libsrtp may fill with the tag.
+    public func protectRTP(in buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
+        guard direction == .outbound else { throw .wrongDirection(direction) }
+        return try transformInPlace(buffer, length: length, minimum: Self.minimumRTPLength, growth: Self.maximumTrailerLength) {
+            srtp_protect($0, $1, $2)
+        }
+    }
+
+    /// Verifies and decrypts the SRTP packet in the first `length` bytes of `buffer`, in place;
+    /// returns the RTP packet's length. Nothing in `buffer` may be trusted if this throws.
+    public func unprotectRTP(in buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
+        guard direction == .inbound else { throw .wrongDirection(direction) }
+        return try transformInPlace(buffer, length: length, minimum: Self.minimumRTPLength, growth: 0) {
+            srtp_unprotect($0, $1, $2)
+        }
+    }
+
+    /// Encrypts and authenticates an RTCP compound packet in place; see `protectRTP(in:length:)`.
+    public func protectRTCP(in buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
+        guard direction == .outbound else { throw .wrongDirection(direction) }
+        return try transformInPlace(buffer, length: length, minimum: Self.minimumRTCPLength, growth: Self.maximumTrailerLength) {
+            srtp_protect_rtcp($0, $1, $2)
+        }
+    }
+
+    /// Verifies and decrypts an SRTCP packet in place; see `unprotectRTP(in:length:)`.
+    public func unprotectRTCP(in buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
+        guard direction == .inbound else { throw .wrongDirection(direction) }
+        return try transformInPlace(buffer, length: length, minimum: Self.minimumRTCPLength, growth: 0) {
+            srtp_unprotect_rtcp($0, $1, $2)
+        }
+    }
+
+    // MARK: Copying, for tests and control paths
+
     /// Encrypts and authenticates one RTP packet; returns the SRTP packet.
     public func protect(rtp packet: [UInt8]) throws(SRTPError) -> [UInt8] {
-        guard direction == .outbound else { throw .wrongDirection(direction) }
-        return try transform(packet, minimum: Self.minimumRTPLength, growth: Self.maximumTrailerLength) { context, bytes, length in
-            srtp_protect(context, bytes, length)
+        try copying(packet, growth: Self.maximumTrailerLength) { buffer, length throws(SRTPError) in
+            try protectRTP(in: buffer, length: length)
         }
     }
 
     /// Verifies and decrypts one SRTP packet; returns the RTP packet.
     public func unprotect(srtp packet: [UInt8]) throws(SRTPError) -> [UInt8] {
-        guard direction == .inbound else { throw .wrongDirection(direction) }
-        return try transform(packet, minimum: Self.minimumRTPLength, growth: 0) { context, bytes, length in
-            srtp_unprotect(context, bytes, length)
-        }
+        try copying(packet, growth: 0) { buffer, length throws(SRTPError) in try unprotectRTP(in: buffer, length: length) }
     }
 
     /// Encrypts and authenticates one RTCP compound packet; returns the SRTCP packet.
     public func protect(rtcp packet: [UInt8]) throws(SRTPError) -> [UInt8] {
-        guard direction == .outbound else { throw .wrongDirection(direction) }
-        return try transform(packet, minimum: Self.minimumRTCPLength, growth: Self.maximumTrailerLength) { context, bytes, length in
-            srtp_protect_rtcp(context, bytes, length)
+        try copying(packet, growth: Self.maximumTrailerLength) { buffer, length throws(SRTPError) in
+            try protectRTCP(in: buffer, length: length)
         }
     }
 
     /// Verifies and decrypts one SRTCP packet; returns the RTCP compound packet.
     public func unprotect(srtcp packet: [UInt8]) throws(SRTPError) -> [UInt8] {
-        guard direction == .inbound else { throw .wrongDirection(direction) }
-        return try transform(packet, minimum: Self.minimumRTCPLength, growth: 0) { context, bytes, length in
-            srtp_unprotect_rtcp(context, bytes, length)
-        }
+        try copying(packet, growth: 0) { buffer, length throws(SRTPError) in try unprotectRTCP(in: buffer, length: length) }
     }
 
     /// The rollover counter (RFC 3711 §3.3.1) of the stream for `ssrc`.
@@ -130,24 +163,32 @@ public final class SRTPSession {
         try SRTPError.check(status)
     }
 
-    /// Copies `packet` into a buffer with `growth` spare bytes, runs libsrtp on it in place and
-    /// returns the bytes libsrtp reports as the result.
-    private func transform(
-        _ packet: [UInt8],
+    /// Runs libsrtp on the packet in `buffer` after checking the lengths libsrtp itself trusts.
+    @inline(__always)
+    private func transformInPlace(
+        _ buffer: UnsafeMutableRawBufferPointer,
+        length: Int,
         minimum: Int,
         growth: Int,
         _ operation: (OpaquePointer, UnsafeMutableRawPointer, UnsafeMutablePointer<Int32>) -> srtp_err_status_t
+    ) throws(SRTPError) -> Int {
+        guard length >= minimum, let base = buffer.baseAddress else { throw .packetTooShort(length: length, minimum: minimum) }
+        guard length <= Int(Int32.max) - growth else { throw .packetTooLarge(length: length) }
+        guard length + growth <= buffer.count else { throw .bufferTooSmall(needed: length + growth, available: buffer.count) }
+        var result = Int32(length)
+        try SRTPError.check(operation(context, base, &result))
+        return Int(result)
+    }
+
+    private func copying(
+        _ packet: [UInt8], growth: Int, _ body: (UnsafeMutableRawBufferPointer, Int) throws(SRTPError) -> Int
     ) throws(SRTPError) -> [UInt8] {
-        guard packet.count >= minimum else { throw .packetTooShort(length: packet.count, minimum: minimum) }
-        guard packet.count + growth <= Int(Int32.max) else { throw .packetTooLarge(length: packet.count) }
         var buffer = packet
         buffer.append(contentsOf: repeatElement(0, count: growth))
-        var length = Int32(packet.count)
-        let status = buffer.withUnsafeMutableBytes { raw in
-            operation(context, raw.baseAddress!, &length)
-        }
-        try SRTPError.check(status)
-        buffer.removeLast(buffer.count - Int(length))
+        // Array's closure-taking accessors do not carry a typed error through, so it travels as a value.
+        let result = buffer.withUnsafeMutableBytes { raw in Result { () throws(SRTPError) in try body(raw, packet.count) } }
+        let length = try result.get()
+        buffer.removeLast(buffer.count - length)
         return buffer
     }
 }
