@@ -48,6 +48,7 @@ let package = Package(
         .target(name: "SIP", swiftSettings: strict),
         .target(name: "SDP", swiftSettings: strict),
         .target(name: "TFTPProtocol", swiftSettings: strict),
+        .target(name: "RTP", swiftSettings: strict),
 
         // Layer 2: state machines and the one wrapper per C library.
         .target(name: "SIPTransaction", dependencies: ["SIP"], swiftSettings: strict),
@@ -63,6 +64,8 @@ let package = Package(
         .target(name: "SIPTransport", dependencies: ["SIP", nioCore, logging], swiftSettings: strict),
         .target(name: "TLS", dependencies: ["PKI", "COpenSSL", "COutpostShims", nioCore], swiftSettings: strict),
         .target(name: "TFTP", dependencies: ["TFTPProtocol", nioCore, logging], swiftSettings: strict),
+        // The media relay: port pool, a relay per call, latching, per-leg SRTP, statistics.
+        .target(name: "Media", dependencies: ["RTP", "SDP", "SRTP", nioCore, logging], swiftSettings: strict),
         // The trunk's IPsec protection (policy, monitor, engine, key file, commands) over XFRM.
         .target(name: "TrunkIPsec", dependencies: ["XFRM"], swiftSettings: strict),
 
@@ -74,7 +77,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "Edge", "SIPTransport", "SIPTransaction", "SIP", "TLS", "PKI", "XFRM", "TrunkIPsec", "Provisioning", "Storage",
+                "Edge", "SIPTransport", "SIPTransaction", "SIP", "TLS", "PKI", "XFRM", "TrunkIPsec", "Provisioning", "Storage", "Media",
                 "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
