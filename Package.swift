@@ -131,6 +131,10 @@ let package = Package(
         .testTarget(name: "XFRMTests", dependencies: ["XFRM", "XFRMTestSupport"], exclude: ["VM"], swiftSettings: strict),
         .testTarget(name: "TrunkIPsecTests", dependencies: ["TrunkIPsec", "XFRM", "XFRMTestSupport"], swiftSettings: strict),
         .testTarget(name: "WrapperTests", dependencies: ["SRTP", "DSP"], swiftSettings: strict),
+        .testTarget(
+            name: "MediaTests",
+            dependencies: ["Media", "Runtime", "RTP", "SRTP", "SDP", "PKI", nioCore, nioPosix, logging],
+            swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: strict),
         .testTarget(
             name: "SIPTransportTests",

@@ -166,13 +166,13 @@ extension RelayedCallState {
             return
         }
         let first = injection.elapsedSamples == 0
-        if !first { injection.elapsedSamples = min(injection.elapsedSamples + Self.eventPacketSamples, injection.totalSamples) }
+        injection.elapsedSamples = min(injection.elapsedSamples + Self.eventPacketSamples, injection.totalSamples)
         let ended = injection.elapsedSamples >= injection.totalSamples
         let sequence = leg.sentSequence &+ 1
         let header = RTPHeader(
             marker: first, payloadType: injection.payloadType, sequenceNumber: sequence, timestamp: injection.timestamp,
             ssrc: injection.ssrc)
-        let payload = TelephoneEvent(event: injection.event, isEnd: ended, volume: 10, duration: UInt16(max(injection.elapsedSamples, 1)))
+        let payload = TelephoneEvent(event: injection.event, isEnd: ended, volume: 10, duration: UInt16(injection.elapsedSamples))
         let bytes = RTPPacket(header: header, payload: payload.serialized()).serialized()
         leg.sentSequence = sequence
         leg.sequenceOffset &+= 1
