@@ -70,14 +70,14 @@ let package = Package(
         .target(name: "TrunkIPsec", dependencies: ["XFRM"], swiftSettings: strict),
 
         // Layer 4: the domain, which sees protocols, not sockets.
-        .target(name: "Edge", dependencies: ["SIP", logging], swiftSettings: strict),
+        .target(name: "Edge", dependencies: ["SIP", "SDP", logging], swiftSettings: strict),
         .target(name: "Provisioning", dependencies: ["Edge", "PKI"], swiftSettings: strict),
 
         // Layer 5: wiring.
         .target(
             name: "Runtime",
             dependencies: [
-                "Edge", "SIPTransport", "SIPTransaction", "SIP", "TLS", "PKI", "XFRM", "TrunkIPsec", "Provisioning", "Storage", "Media",
+                "Edge", "SIPTransport", "SIPTransaction", "SIP", "TLS", "PKI", "XFRM", "TrunkIPsec", "Provisioning", "Storage", "Media", "SDP",
                 "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "WrapperTests", dependencies: ["SRTP", "DSP"], swiftSettings: strict),
         .testTarget(
             name: "MediaTests",
-            dependencies: ["Media", "Runtime", "RTP", "SRTP", "SDP", "PKI", nioCore, nioPosix, logging],
+            dependencies: ["Media", "Runtime", "Edge", "RTP", "SRTP", "SDP", "PKI", nioCore, nioPosix, logging],
             swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: strict),
         .testTarget(
@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "Edge", "SIP", "SIPTransaction", "SIPTransport", "TLS", "PKI", "Provisioning", "Storage", "TrunkIPsec", "XFRM",
+                "Runtime", "Media", "Edge", "SIP", "SIPTransaction", "SIPTransport", "TLS", "PKI", "Provisioning", "Storage", "TrunkIPsec", "XFRM",
                 nioCore, nioPosix, logging,
                 // The command line's argument parsing (`@testable import outpost`).
                 "outpost", .product(name: "ArgumentParser", package: "swift-argument-parser"),

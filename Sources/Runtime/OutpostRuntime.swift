@@ -100,6 +100,9 @@ public struct OutpostRuntime: Sendable {
             stateDirectory: configuration.stateDirectory, topics: controlTopics, group: eventLoops, logger: logger)
         services.append(.init(service: control))
         services += registration.services.map { .init(service: $0) }
+        let media = MediaService(configuration: configuration.media, logger: logger)
+        controlTopics.add(MediaTopic(service: media))
+        services.append(.init(service: media))
         if let trunk = trunkProtection {
             services.append(.init(service: trunk))
         }

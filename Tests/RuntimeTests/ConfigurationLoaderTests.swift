@@ -5,6 +5,7 @@ import Testing
 import SIPTransport
 import SIP
 import Logging
+import Media
 
 @Suite struct ConfigurationLoaderTests {
     @Test func embeddedDefaultIsTheInstalledFileAndMeansTheDefaults() throws {
@@ -77,6 +78,11 @@ import Logging
         ("trunk_ipsec:\n  local: [192.0.2.1]\n  call_managers: [192.0.2.10]\n  suite: des\n", 4, "trunk_ipsec.suite", "des"),
         ("trunk_ipsec:\n  local: [192.0.2.1]\n", 2, "trunk_ipsec", "call_managers: at least one"),
         ("sip: [1, 2]\n", 1, "sip", "must be a mapping"),
+        ("media:\n  port_min: 20000\n  port_max: 20002\n", 3, "media.port_max", "at least 4 ports"),
+        ("media:\n  port_min: 80\n", 2, "media.port_min", "outside"),
+        ("media:\n  address: media.example\n", 2, "media.address", "not an IPv4 or IPv6 address"),
+        ("media:\n  replay_window: 16\n", 2, "media.replay_window", "outside"),
+        ("media:\n  rtp_timout: 5\n", 2, "media.rtp_timout", "unknown key"),
         ("state_directory: /a\nstate_directory: /b\n", 2, "state_directory", "appears twice"),
         ("sip:\n  tls:\n    fips_mode: true\nregistrar:\n  digest_algorithms: [SHA-256, MD5]\n", 5, "registrar.digest_algorithms",
          "MD5 is not allowed in FIPS mode"),
@@ -93,6 +99,28 @@ import Logging
             #expect(error.key == key, "\(error)")
             #expect(error.reason.contains(reason), "\(error)")
         }
+    }
+
+    @Test func theMediaSectionIsReadIntoTheRelaysSettings() throws {
+        let yaml = """
+            media:
+              address: 192.0.2.1
+              port_min: 20000
+              port_max: 20999
+              threads: 2
+              quarantine: 5
+              rtp_timeout: 30
+              hold_timeout: 600
+              latching_window: 3
+              replay_window: 256
+            """
+        let media = try ConfigurationLoader.load(yaml: yaml, file: "x.yaml").media
+        let settings = media.relaySettings
+        #expect(settings.bindHost == "192.0.2.1" && settings.ports == 20_000...20_999 && media.threads == 2)
+        #expect(settings.quarantine == .seconds(5) && settings.mediaTimeout == .seconds(30) && settings.holdTimeout == .seconds(600))
+        #expect(settings.latchingWindow == .seconds(3) && settings.replayWindow == 256)
+        let summary = try ConfigurationLoader.load(yaml: yaml, file: "x.yaml").summary.joined(separator: "\n")
+        #expect(summary.contains("media relay 192.0.2.1 ports 20000-20999 on 2 threads, RTP timeout 30 s (held 600 s)"))
     }
 
     /// Under sip.tls.fips_mode the registrar offers SHA-256 only unless told otherwise (and it

@@ -108,12 +108,13 @@ public struct OutpostConfiguration: Sendable, Equatable {
     public var devices: [Device]
     public var tftp: TFTP
     public var provisioning: Provisioning
+    public var media: Media
     public var stateDirectory: String
     public var logLevel: Logger.Level
 
     public init(
         sip: SIP = SIP(), pki: PKI = PKI(), trunk: Trunk? = nil, registrar: Registrar = Registrar(), devices: [Device] = [],
-        tftp: TFTP = TFTP(), provisioning: Provisioning = Provisioning(), stateDirectory: String = "/var/lib/outpost",
+        tftp: TFTP = TFTP(), provisioning: Provisioning = Provisioning(), media: Media = Media(), stateDirectory: String = "/var/lib/outpost",
         logLevel: Logger.Level = .info
     ) {
         self.sip = sip
@@ -123,6 +124,7 @@ public struct OutpostConfiguration: Sendable, Equatable {
         self.devices = devices
         self.tftp = tftp
         self.provisioning = provisioning
+        self.media = media
         self.stateDirectory = stateDirectory
         self.logLevel = logLevel
     }

@@ -41,6 +41,9 @@ extension OutpostConfiguration {
         } else {
             lines.append("  tftp off")
         }
+        lines.append(
+            "  media relay \(media.address) ports \(media.portMin)-\(media.portMax) on \(media.threads) thread\(media.threads == 1 ? "" : "s"), "
+                + "RTP timeout \(media.rtpTimeoutSeconds) s (held \(media.holdTimeoutSeconds) s), latching window \(media.latchingWindowSeconds) s")
         lines.append("  state directory \(stateDirectory)")
         lines.append("  log level \(logLevel)")
         return lines

@@ -133,6 +133,27 @@ public enum DefaultConfiguration {
           # Seconds a phone stays on the edge after the call manager returns (Cisco).
           connection_monitor_duration: 120
 
+        # The media relay: every call's RTP/SRTP is anchored here, decrypted and re-encrypted per leg.
+        media:
+          # The address the relay's sockets bind to.
+          address: 0.0.0.0
+          # UDP ports for calls: an even RTP port and the RTCP port after it, chosen at random.
+          port_min: 16384
+          port_max: 32767
+          # Event loop threads for media, apart from SIP's.
+          threads: 1
+          # Seconds a released port pair is held back so late packets of a call never reach the next.
+          quarantine: 30
+          # Seconds without RTP from an answered call's phone, or without RTP or RTCP from a held
+          # one, before the call is reported (and ended by the call layer).
+          rtp_timeout: 60
+          hold_timeout: 3600
+          # Seconds after each offer/answer in which a leg may learn its phone's real address from
+          # an authenticated packet (NAT); after that packets from anywhere else are dropped.
+          latching_window: 10
+          # Packets in each inbound SRTP replay window.
+          replay_window: 1024
+
         # Registrations, call records and the PKI live here (created 0700 if missing).
         state_directory: /var/lib/outpost
 
