@@ -14,6 +14,7 @@ final class RelayFixture: Sendable {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let relay: RTPRelay
     private let recorded = EventLog()
+    let observers = MediaObservers()
 
     static let pcmu = RTPMap(payloadType: 0, encoding: "PCMU", clockRate: 8_000)
     static func telephoneEvent(_ payloadType: UInt8) -> RTPMap {
@@ -22,10 +23,14 @@ final class RelayFixture: Sendable {
 
     init(settings: MediaRelaySettings = MediaRelaySettings(bindHost: "127.0.0.1", ports: 43_000...43_999, quarantine: .zero)) {
         let recorded = self.recorded
+        let observers = self.observers
         relay = RTPRelay(
             settings: settings, loops: [group.next()], sockets: DatagramMediaSockets(),
             keySource: { try SecureRandom.bytes($0) }, logger: Logger(label: "media-tests"),
-            events: { event in recorded.events.withLock { $0.append(event) } })
+            events: { event in
+                recorded.events.withLock { $0.append(event) }
+                observers.deliver(event)
+            })
     }
 
     var events: [MediaEvent] { recorded.events.withLock { $0 } }

@@ -5,6 +5,8 @@ import SDP
 public protocol MediaRelay: Sendable {
     /// Reserves ports for a call with `legs` legs (two for a plain call).
     func allocate(callID: String, legs: Int) async throws -> any MediaSession
+    /// Calls `handler` with every notice from now on (telephone events, media timeouts).
+    func observe(_ handler: @escaping @Sendable (MediaNotice) -> Void)
 }
 
 /// One call's media.
@@ -19,7 +21,39 @@ public protocol MediaSession: Sendable {
     func answered() async throws
     /// Sends an RFC 4733 event (0–9, 10 `*`, 11 `#`, 12–15 A–D, 16 flash) to the leg's peer.
     func sendTelephoneEvent(leg: Int, event: UInt8, duration: Duration) async throws
+    /// Each leg's media quality so far, for the call record.
+    func quality() async throws -> [MediaLegQuality]
     func release() async
+}
+
+/// What a call record keeps of one leg's media.
+public struct MediaLegQuality: Sendable, Hashable, Codable {
+    public var packetsReceived: UInt64
+    public var packetsSent: UInt64
+    /// RFC 3550 cumulative loss of what the peer sent, measured by the edge.
+    public var lost: Int64
+    public var jitterMilliseconds: Double
+    public var authenticationFailures: UInt64
+    public var wrongSource: UInt64
+    /// What the peer reported in RTCP about what the edge sent it.
+    public var peerReportedFractionLost: Double?
+    public var peerReportedJitterMilliseconds: Double?
+    public var encrypted: Bool
+
+    public init(
+        packetsReceived: UInt64, packetsSent: UInt64, lost: Int64, jitterMilliseconds: Double, authenticationFailures: UInt64,
+        wrongSource: UInt64, peerReportedFractionLost: Double?, peerReportedJitterMilliseconds: Double?, encrypted: Bool
+    ) {
+        self.packetsReceived = packetsReceived
+        self.packetsSent = packetsSent
+        self.lost = lost
+        self.jitterMilliseconds = jitterMilliseconds
+        self.authenticationFailures = authenticationFailures
+        self.wrongSource = wrongSource
+        self.peerReportedFractionLost = peerReportedFractionLost
+        self.peerReportedJitterMilliseconds = peerReportedJitterMilliseconds
+        self.encrypted = encrypted
+    }
 }
 
 /// A leg as its peer's SDP describes it.

@@ -9,12 +9,14 @@ import ServiceLifecycle
 /// signalling never delays a packet; they stop when the edge does.
 public final class MediaService: Service, Sendable {
     public let relay: RTPRelay
+    public let observers = MediaObservers()
     let recent: MediaEventLog
     private let group: MultiThreadedEventLoopGroup
 
-    public init(configuration: OutpostConfiguration.Media, logger: Logger, onEvent: @escaping @Sendable (MediaEvent) -> Void = { _ in }) {
+    public init(configuration: OutpostConfiguration.Media, logger: Logger) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
         let recent = MediaEventLog()
+        let observers = self.observers
         self.group = group
         self.recent = recent
         relay = RTPRelay(
@@ -31,9 +33,12 @@ public final class MediaService: Service, Sendable {
                     logger.debug(
                         "telephone event", metadata: ["call": "\(callID)", "leg": "\(leg)", "event": "\(notice.event)", "ended": "\(notice.ended)"])
                 }
-                onEvent(event)
+                observers.deliver(event)
             })
     }
+
+    /// The relay as the call layer sees it.
+    public var callMedia: RelayMediaAdapter { RelayMediaAdapter(relay: relay, observers: observers) }
 
     public func run() async throws {
         try await gracefulShutdown()

@@ -8,8 +8,19 @@ import SRTP
 /// addresses and libsrtp keys out.
 public struct RelayMediaAdapter: Edge.MediaRelay {
     public let relay: RTPRelay
+    private let observers: MediaObservers
 
-    public init(relay: RTPRelay) { self.relay = relay }
+    /// - Parameter observers: where the relay's events are fanned out (`MediaService.observers`).
+    public init(relay: RTPRelay, observers: MediaObservers) {
+        self.relay = relay
+        self.observers = observers
+    }
+
+    public func observe(_ handler: @escaping @Sendable (MediaNotice) -> Void) {
+        observers.add { event in
+            if let notice = Self.notice(for: event) { handler(notice) }
+        }
+    }
 
     public func allocate(callID: String, legs: Int) async throws -> any MediaSession {
         RelayedMediaSession(call: try await relay.allocate(callID: callID, legs: legs))
@@ -51,6 +62,16 @@ struct RelayedMediaSession: MediaSession {
         try await call.sendTelephoneEvent(leg: leg, event: event, duration: duration)
     }
     func release() async { await call.release() }
+
+    func quality() async throws -> [MediaLegQuality] {
+        try await call.statistics().legs.map { leg in
+            MediaLegQuality(
+                packetsReceived: leg.inbound.packets, packetsSent: leg.outbound.packets, lost: leg.inbound.lost,
+                jitterMilliseconds: leg.inbound.jitterMilliseconds, authenticationFailures: leg.inbound.authenticationFailures,
+                wrongSource: leg.inbound.wrongSource, peerReportedFractionLost: leg.outbound.peerReportedFractionLost,
+                peerReportedJitterMilliseconds: leg.outbound.peerReportedJitterMilliseconds, encrypted: leg.encrypted)
+        }
+    }
 
     static func parameters(_ description: MediaLegDescription) throws -> MediaLegParameters {
         var remote: SocketAddress?
