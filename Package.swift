@@ -48,6 +48,7 @@ let package = Package(
         .target(name: "SIP", swiftSettings: strict),
         .target(name: "SDP", swiftSettings: strict),
         .target(name: "TFTPProtocol", swiftSettings: strict),
+        .target(name: "RTP", swiftSettings: strict),
 
         // Layer 2: state machines and the one wrapper per C library.
         .target(name: "SIPTransaction", dependencies: ["SIP"], swiftSettings: strict),
@@ -116,6 +117,7 @@ let package = Package(
         .testTarget(name: "SIPTests", dependencies: ["SIP", "PKI"], exclude: ["RFC4475"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "TFTPProtocolTests", dependencies: ["TFTPProtocol"], swiftSettings: strict),
+        .testTarget(name: "RTPTests", dependencies: ["RTP"], swiftSettings: strict),
         .testTarget(
             name: "TFTPTests",
             dependencies: ["TFTP", "TFTPProtocol", nioCore, nioPosix, logging],
