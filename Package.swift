@@ -119,6 +119,7 @@ let package = Package(
         .testTarget(name: "SIPTests", dependencies: ["SIP", "PKI"], exclude: ["RFC4475"], swiftSettings: strict),
         .testTarget(name: "SDPTests", dependencies: ["SDP"], swiftSettings: strict),
         .testTarget(name: "TFTPProtocolTests", dependencies: ["TFTPProtocol"], swiftSettings: strict),
+        .testTarget(name: "RTPTests", dependencies: ["RTP"], swiftSettings: strict),
         .testTarget(
             name: "TFTPTests",
             dependencies: ["TFTP", "TFTPProtocol", nioCore, nioPosix, logging],

@@ -20,7 +20,7 @@ public struct RTCPBye: Equatable, Sendable {
     static func parse(_ body: UnsafeRawBufferPointer, count: Int, index: Int) throws(RTPParseError) -> RTCPBye {
         let needed = 4 * count
         guard needed <= body.count else {
-            throw .rtcpTruncated(index: index, packetType: RTCPPacket.bye, needed: needed, available: body.count)
+            throw .rtcpTruncated(index: index, packetType: RTCPPacket.byeType, needed: needed, available: body.count)
         }
         var ssrcs: [UInt32] = []
         ssrcs.reserveCapacity(count)
@@ -29,7 +29,7 @@ public struct RTCPBye: Equatable, Sendable {
         let length = Int(body[needed])
         let end = needed + 1 + length
         guard end <= body.count else {
-            throw .rtcpTruncated(index: index, packetType: RTCPPacket.bye, needed: end, available: body.count)
+            throw .rtcpTruncated(index: index, packetType: RTCPPacket.byeType, needed: end, available: body.count)
         }
         let padded = (end + 3) / 4 * 4
         guard padded == body.count else { throw .rtcpTrailingBody(index: index, count: body.count - padded) }

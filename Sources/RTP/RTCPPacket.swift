@@ -16,7 +16,6 @@ public enum RTCPPacket: Equatable, Sendable {
     public static let sourceDescriptionType: UInt8 = 202
     public static let byeType: UInt8 = 203
     public static let applicationType: UInt8 = 204
-    static let bye = byeType
 
     public var packetType: UInt8 {
         switch self {
