@@ -91,6 +91,8 @@ let package = Package(
             name: "OutpostBench",
             dependencies: [
                 "Runtime", "Edge", "SIP", "SIPTransport", "TLS", "PKI", "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
+                // The media bench drives the relay itself and keys its legs.
+                "Media", "SRTP", "SDP",
                 // The register bench creates Kamailio's SQLite location database with Kamailio's schema.
                 "CSQLite",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -110,6 +112,12 @@ let package = Package(
             dependencies: ["OutpostBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/Tools/outpost-bench-child",
             swiftSettings: strict),
+
+        // The independent C baselines of `outpost bench media` (a bare libsrtp loop, a bare UDP
+        // forwarding loop) and its load generator, built beside `outpost` like the child above.
+        .executableTarget(
+            name: "media-baseline", dependencies: ["CSRTP"], path: "Tests/Tools/media-baseline",
+            linkerSettings: [.linkedLibrary("srtp2")]),
 
         // The IPsec end-to-end check the XFRM tests run on a host with ESP, or inside a VM. It reads
         // the edge's configuration through Runtime's loader, as `outpost ipsec` does.

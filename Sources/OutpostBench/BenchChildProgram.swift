@@ -8,6 +8,11 @@ public enum BenchChildProgram {
 
     /// The program next to the running executable (symbolic links resolved), if it is there.
     public static func besideThisExecutable() throws -> String {
+        try besideThisExecutable(named: name)
+    }
+
+    /// The program `name` next to the running executable, for the bench tools built beside it.
+    static func besideThisExecutable(named name: String) throws -> String {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let path = executable.deletingLastPathComponent().appendingPathComponent(name).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
