@@ -41,7 +41,7 @@ let package = Package(
         // for OpenSSL and libnl, and a target of their own for libsrtp and spandsp, so that a program
         // using PKI, TLS or XFRM does not link libsrtp2 and spandsp through the shims.
         .target(name: "COutpostShims", dependencies: ["COpenSSL", "CNetlink"]),
-        .target(name: "CSRTPShims", dependencies: ["CSRTP"]),
+        .target(name: "CSRTPShims", dependencies: ["CSRTP", "COpenSSL"]),
         .target(name: "CSpanDSPShims", dependencies: ["CSpanDSP"]),
 
         // Layer 1: pure values, no I/O and no C.
@@ -116,7 +116,7 @@ let package = Package(
         // The independent C baselines of `outpost bench media` (a bare libsrtp loop, a bare UDP
         // forwarding loop) and its load generator, built beside `outpost` like the child above.
         .executableTarget(
-            name: "media-baseline", dependencies: ["CSRTP"], path: "Tests/Tools/media-baseline",
+            name: "media-baseline", dependencies: ["CSRTP", "CSRTPShims"], path: "Tests/Tools/media-baseline",
             linkerSettings: [.linkedLibrary("srtp2")]),
 
         // The IPsec end-to-end check the XFRM tests run on a host with ESP, or inside a VM. It reads

@@ -80,7 +80,7 @@ public struct MediaBenchmark {
             "media: \(calls) two-leg calls, 172-byte RTP packets (12 + 160 PCMU) from a C load generator pinned to CPU \(Self.generatorCPU); "
                 + "the relay on one event loop pinned to CPU \(Self.relayCPU); figures are packets relayed ÷ CPU seconds of that thread, "
                 + "median of \(rounds) interleaved rounds of \(Self.format(secondsPerMeasurement)) s; \(BenchmarkFormat.build), "
-                + "\(SRTPLibrary.versionString)"
+                + "\(SRTPLibrary.versionString), the relay's libsrtp running \(SRTPLibrary.primitives)"
         ]
         try Self.raiseDescriptorLimit(to: 4 * memoryCalls + 4 * calls + 256)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -106,8 +106,11 @@ public struct MediaBenchmark {
             }
             for (index, scenario) in Self.scenarios.enumerated() {
                 if let libsrtp = scenario.libsrtp {
-                    let key = libsrtp.suite + " " + libsrtp.operation
-                    libsrtpRuns[key, default: []].append(try measureLibSRTP(suite: libsrtp.suite, operation: libsrtp.operation))
+                    for primitives in ["built-in", "openssl"] {
+                        let key = libsrtp.suite + " " + libsrtp.operation + " " + primitives
+                        libsrtpRuns[key, default: []].append(
+                            try measureLibSRTP(suite: libsrtp.suite, operation: libsrtp.operation, primitives: primitives))
+                    }
                 }
                 relayRuns[index].append(try await measureRelay(scenario, relay: relay, cpuClock: cpuClock))
             }
@@ -127,9 +130,15 @@ public struct MediaBenchmark {
             lines.append("  \(scenario.label):")
             var libsrtp: Double?
             if let work = scenario.libsrtp {
-                let value = Self.median(libsrtpRuns[work.suite + " " + work.operation]!)
-                libsrtp = value
-                lines.append("    baseline: \(work.label) (C, same 172-byte packets, CPU \(Self.relayCPU))  \(BenchmarkFormat.rate(value)) packets/s per core")
+                let builtIn = Self.median(libsrtpRuns[work.suite + " " + work.operation + " built-in"]!)
+                let openSSL = Self.median(libsrtpRuns[work.suite + " " + work.operation + " openssl"]!)
+                // The relay runs libsrtp with the OpenSSL primitives, so that loop is its baseline.
+                libsrtp = openSSL
+                lines.append(
+                    "    baseline: \(work.label) (C, same 172-byte packets, CPU \(Self.relayCPU)), libsrtp's built-in primitives (NSS on Debian)  "
+                        + "\(BenchmarkFormat.rate(builtIn)) packets/s per core")
+                lines.append(
+                    "    baseline: the same loop with the OpenSSL primitives the edge installs  \(BenchmarkFormat.rate(openSSL)) packets/s per core")
             }
             lines.append("    baseline: bare UDP forwarding loop (\(forwardingLabel))  \(BenchmarkFormat.rate(forwarding)) packets/s per core")
             if let libsrtp {
@@ -169,8 +178,8 @@ public struct MediaBenchmark {
 
     // MARK: Baselines
 
-    private func measureLibSRTP(suite: String, operation: String) throws -> Double {
-        let process = try LineProcess(baselineExecutable, ["srtp-loop", suite, Self.format(secondsPerMeasurement), operation])
+    private func measureLibSRTP(suite: String, operation: String, primitives: String) throws -> Double {
+        let process = try LineProcess(baselineExecutable, ["srtp-loop", suite, Self.format(secondsPerMeasurement), operation, primitives])
         defer { process.finish() }
         guard let rate = fields(try process.expect("packets").prefixedWith("packets"))["per-second"] else {
             throw BenchmarkError(reason: "`\(process.command)` gave no rate")

@@ -206,3 +206,13 @@ struct SRTPTests {
         [0x80, 0xc9, 0x00, 0x01] + withUnsafeBytes(of: ssrc.bigEndian, Array.init)
     }
 }
+
+@Suite("SRTP: the OpenSSL primitives libsrtp runs")
+struct SRTPPrimitivesTests {
+    /// libsrtp accepts a replacement type only after it passes libsrtp's known-answer tests; the
+    /// driver vectors above then run through it.
+    @Test func libsrtpAcceptedTheOpenSSLTypes() throws {
+        try SRTPLibrary.initialize()
+        #expect(SRTPLibrary.primitives == .openSSL, "\(SRTPLibrary.primitives)")
+    }
+}

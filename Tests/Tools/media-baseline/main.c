@@ -43,6 +43,8 @@
 
 #include <srtp2/srtp.h>
 
+#include "outpost_srtp.h"
+
 enum { HEADER = 12, PAYLOAD = 160, PACKET = HEADER + PAYLOAD, ROOM = 256, BATCH = 32 };
 
 static void die(const char *what) {
@@ -470,8 +472,14 @@ int main(int argc, char **argv) {
         return 1;
     }
     setvbuf(stdin, NULL, _IONBF, 0);
-    if (argc >= 4 && strcmp(argv[1], "srtp-loop") == 0)
+    if (argc >= 4 && strcmp(argv[1], "srtp-loop") == 0) {
+        // "openssl": libsrtp with the OpenSSL primitives the edge installs, measured beside libsrtp as built.
+        if (argc > 5 && strcmp(argv[5], "openssl") == 0 && outpost_srtp_use_openssl_primitives() != 0) {
+            fprintf(stderr, "media-baseline: libsrtp refused the OpenSSL primitives\n");
+            return 1;
+        }
         return srtp_loop(parse_suite(argv[2]), atof(argv[3]), argc > 4 ? argv[4] : "reencrypt");
+    }
     if (argc >= 5 && strcmp(argv[1], "recv-send") == 0)
         return recv_send(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), !(argc > 5 && strcmp(argv[5], "single") == 0));
     if (argc >= 2 && strcmp(argv[1], "load") == 0) return load(argc > 2 ? atoi(argv[2]) : 1, argc > 3 ? atol(argv[3]) : 1024);
