@@ -5,7 +5,8 @@ internal import CSRTP
 public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The master key||salt does not have the suite's length (checked before libsrtp is called).
     case badKeyLength(suite: SRTPSuite, expected: Int, actual: Int)
-    /// The packet is shorter than a fixed RTP (12) or RTCP (8) header (checked before libsrtp).
+    /// The packet is shorter than a fixed RTP (12) or RTCP (8) header, or, to unprotect, than that
+    /// header with the SRTCP index and the suite's tag (checked before libsrtp).
     case packetTooShort(length: Int, minimum: Int)
     /// The packet is too large to pass to libsrtp (its length is a C `int`).
     case packetTooLarge(length: Int)
@@ -108,7 +109,7 @@ public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
         case .badKeyLength(let suite, let expected, let actual):
             "\(suite) needs \(expected) bytes of master key||salt, got \(actual)"
         case .packetTooShort(let length, let minimum):
-            "packet of \(length) bytes is shorter than the \(minimum)-byte header"
+            "packet of \(length) bytes is shorter than the \(minimum) bytes it needs"
         case .packetTooLarge(let length):
             "packet of \(length) bytes is too large"
         case .bufferTooSmall(let needed, let available):

@@ -25,6 +25,13 @@ public final class SRTPSession {
     private static let minimumRTPLength = 12
     private static let minimumRTCPLength = 8
 
+    /// The shortest SRTP and SRTCP packets this session can verify: the fixed header, the SRTCP
+    /// E flag and index, and the tag. Anything shorter is refused before libsrtp sees it, so a
+    /// truncated packet is `packetTooShort` rather than whichever of `bad_param` or `parse_err`
+    /// libsrtp happens to report for that length.
+    private let minimumSRTPLength: Int
+    private let minimumSRTCPLength: Int
+
     /// Creates a session.
     /// - Parameters:
     ///   - suite: the negotiated crypto suite.
@@ -72,6 +79,8 @@ public final class SRTPSession {
         self.context = created
         self.suite = suite
         self.direction = direction
+        self.minimumSRTPLength = Self.minimumRTPLength + suite.rtpTagLength
+        self.minimumSRTCPLength = Self.minimumRTCPLength + 4 + suite.rtcpTagLength
     }
 
     deinit {
@@ -98,7 +107,7 @@ public final class SRTPSession {
     /// returns the RTP packet's length. Nothing in `buffer` may be trusted if this throws.
     public func unprotectRTP(in buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
         guard direction == .inbound else { throw .wrongDirection(direction) }
-        return try transformInPlace(buffer, length: length, minimum: Self.minimumRTPLength, growth: 0) {
+        return try transformInPlace(buffer, length: length, minimum: minimumSRTPLength, growth: 0) {
             srtp_unprotect($0, $1, $2)
         }
     }
@@ -114,7 +123,7 @@ public final class SRTPSession {
     /// Verifies and decrypts an SRTCP packet in place; see `unprotectRTP(in:length:)`.
     public func unprotectRTCP(in buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
         guard direction == .inbound else { throw .wrongDirection(direction) }
-        return try transformInPlace(buffer, length: length, minimum: Self.minimumRTCPLength, growth: 0) {
+        return try transformInPlace(buffer, length: length, minimum: minimumSRTCPLength, growth: 0) {
             srtp_unprotect_rtcp($0, $1, $2)
         }
     }
