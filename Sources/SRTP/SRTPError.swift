@@ -25,6 +25,10 @@ public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
     /// `srtp_err_status_no_ctx`: the session has no stream for the packet's SSRC (a session
     /// created for one specific SSRC saw another).
     case noStreamForSSRC
+    /// `srtp_err_status_cant_check`: on SRTCP unprotect with an AES_CM suite, the packet's E flag
+    /// differs from the session's (encrypted or `UNENCRYPTED_SRTCP`), so libsrtp refuses it before
+    /// the tag check; plain RTCP (its last bytes read as an E flag of 0) mostly ends here.
+    case cannotCheck
     /// `srtp_err_status_bad_param`.
     case badParameter
     /// `srtp_err_status_alloc_fail`.
@@ -52,6 +56,7 @@ public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
         case srtp_err_status_replay_fail: self = .replayed
         case srtp_err_status_replay_old: self = .replayTooOld
         case srtp_err_status_no_ctx: self = .noStreamForSSRC
+        case srtp_err_status_cant_check: self = .cannotCheck
         case srtp_err_status_bad_param: self = .badParameter
         case srtp_err_status_alloc_fail: self = .allocationFailed
         case srtp_err_status_init_fail: self = .initializationFailed
@@ -122,6 +127,7 @@ public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
         case .replayed: "replayed packet (srtp_err_status_replay_fail)"
         case .replayTooOld: "packet older than the replay window (srtp_err_status_replay_old)"
         case .noStreamForSSRC: "no stream for the packet's SSRC (srtp_err_status_no_ctx)"
+        case .cannotCheck: "cannot check: SRTCP E flag differs from the session's (srtp_err_status_cant_check)"
         case .badParameter: "bad parameter (srtp_err_status_bad_param)"
         case .allocationFailed: "allocation failed (srtp_err_status_alloc_fail)"
         case .initializationFailed: "initialization failed (srtp_err_status_init_fail)"
