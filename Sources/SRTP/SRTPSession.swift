@@ -164,8 +164,19 @@ public final class SRTPSession {
     }
 
     /// Sets the rollover counter of the stream for `ssrc`, for example to carry it across a
-    /// re-INVITE that keeps the key and SSRC. The stream must exist: create the session with that
-    /// `ssrc`, or let a packet of it pass first.
+    /// re-INVITE that keeps the key and SSRC (RFC 4568 §7.1.4).
+    ///
+    /// The stream must exist, or this throws `unknownSSRC`: a session created with `ssrc: nil`
+    /// (libsrtp's `ssrc_any_inbound`/`ssrc_any_outbound` template) has no stream until the first
+    /// packet of that SSRC, and by then it is too late, because that packet was already judged
+    /// with ROC 0 and fails authentication. So a relay that resumes a leg after a hold, keeping
+    /// key and SSRC, must create the new session *with that SSRC* and set the old session's
+    /// `rolloverCounter(ssrc:)` on it before the first packet, on both the inbound and the
+    /// outbound side. (A new SSRC or a new key starts at ROC 0 and needs nothing.)
+    ///
+    /// libsrtp 2.5 keeps the value as pending and applies it with the next packet: until then
+    /// `rolloverCounter(ssrc:)` still reads the stream's previous counter, and setting 0 on a
+    /// stream whose counter is already 0 changes nothing.
     public func setRolloverCounter(_ roc: UInt32, ssrc: UInt32) throws(SRTPError) {
         let status = srtp_set_stream_roc(context, ssrc, roc)
         if status == srtp_err_status_bad_param { throw .unknownSSRC(ssrc) }
