@@ -83,6 +83,18 @@ public final class SRTPSession {
         self.minimumSRTCPLength = Self.minimumRTCPLength + 4 + suite.rtcpTagLength
     }
 
+    /// Creates a session from a validated master key; see
+    /// `init(suite:masterKeyAndSalt:direction:ssrc:replayWindowSize:encryptsRTCP:)`.
+    public convenience init(
+        key: SRTPMasterKey,
+        direction: Direction,
+        ssrc: UInt32? = nil,
+        replayWindowSize: Int = 128
+    ) throws(SRTPError) {
+        try self.init(
+            suite: key.suite, masterKeyAndSalt: key.bytes, direction: direction, ssrc: ssrc, replayWindowSize: replayWindowSize)
+    }
+
     deinit {
         srtp_dealloc(context)
     }
