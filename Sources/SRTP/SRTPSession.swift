@@ -40,12 +40,19 @@ public final class SRTPSession {
     ///   - ssrc: `nil` accepts any SSRC in `direction` (streams appear with their first packet);
     ///     a value creates that stream now, so its rollover counter can be set before traffic.
     ///   - replayWindowSize: packets in the SRTP replay window (libsrtp accepts 64…32768).
+    ///   - encryptsRTCP: `false` only when SDES negotiated `UNENCRYPTED_SRTCP` (RFC 4568 §6.3.2):
+    ///     outbound SRTCP is then authenticated but sent in clear with the E flag unset. Inbound,
+    ///     libsrtp 2.5 differs by suite: with AES_CM it refuses SRTCP whose E flag is not this
+    ///     setting (`cannotCheck`); with AEAD_AES_*_GCM it follows each packet's E flag, so an
+    ///     authenticated SRTCP packet in clear is accepted even by an encrypting session. The tag is
+    ///     verified either way.
     public init(
         suite: SRTPSuite,
         masterKeyAndSalt: [UInt8],
         direction: Direction,
         ssrc: UInt32? = nil,
-        replayWindowSize: Int = 128
+        replayWindowSize: Int = 128,
+        encryptsRTCP: Bool = true
     ) throws(SRTPError) {
         guard masterKeyAndSalt.count == suite.keyAndSaltLength else {
             throw .badKeyLength(suite: suite, expected: suite.keyAndSaltLength, actual: masterKeyAndSalt.count)
@@ -54,6 +61,7 @@ public final class SRTPSession {
 
         var policy = srtp_policy_t()
         suite.apply(to: &policy)
+        if !encryptsRTCP { policy.rtcp.sec_serv = sec_serv_auth }
         if let ssrc {
             policy.ssrc.type = ssrc_specific
             policy.ssrc.value = ssrc
