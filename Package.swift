@@ -127,7 +127,9 @@ let package = Package(
         .target(name: "XFRMTestSupport", dependencies: ["XFRM"], path: "Tests/XFRMTestSupport", swiftSettings: strict),
         .testTarget(name: "XFRMTests", dependencies: ["XFRM", "XFRMTestSupport"], exclude: ["VM"], swiftSettings: strict),
         .testTarget(name: "TrunkIPsecTests", dependencies: ["TrunkIPsec", "XFRM", "XFRMTestSupport"], swiftSettings: strict),
-        .testTarget(name: "WrapperTests", dependencies: ["SRTP", "DSP"], swiftSettings: strict),
+        // PKI for SecureRandom (SRTP master keys), COpenSSL for the tests' own AES and SHA-1, the
+        // independent side of the SRTP known-answer tests.
+        .testTarget(name: "WrapperTests", dependencies: ["SRTP", "DSP", "PKI", "COpenSSL"], swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: strict),
         .testTarget(
             name: "SIPTransportTests",
