@@ -139,7 +139,9 @@ let package = Package(
         .target(name: "XFRMTestSupport", dependencies: ["XFRM"], path: "Tests/XFRMTestSupport", swiftSettings: strict),
         .testTarget(name: "XFRMTests", dependencies: ["XFRM", "XFRMTestSupport"], exclude: ["VM"], swiftSettings: strict),
         .testTarget(name: "TrunkIPsecTests", dependencies: ["TrunkIPsec", "XFRM", "XFRMTestSupport"], swiftSettings: strict),
-        .testTarget(name: "WrapperTests", dependencies: ["SRTP", "DSP"], swiftSettings: strict),
+        // PKI for SecureRandom (SRTP master keys), COpenSSL for the tests' own AES and SHA-1, the
+        // independent side of the SRTP known-answer tests.
+        .testTarget(name: "WrapperTests", dependencies: ["SRTP", "DSP", "PKI", "COpenSSL"], swiftSettings: strict),
         .testTarget(
             name: "MediaTests",
             dependencies: ["Media", "Runtime", "Edge", "RTP", "SRTP", "SDP", "PKI", nioCore, nioPosix, logging],

@@ -5,7 +5,8 @@ internal import CSRTP
 public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The master key||salt does not have the suite's length (checked before libsrtp is called).
     case badKeyLength(suite: SRTPSuite, expected: Int, actual: Int)
-    /// The packet is shorter than a fixed RTP (12) or RTCP (8) header (checked before libsrtp).
+    /// The packet is shorter than a fixed RTP (12) or RTCP (8) header, or, to unprotect, than that
+    /// header with the SRTCP index and the suite's tag (checked before libsrtp).
     case packetTooShort(length: Int, minimum: Int)
     /// The packet is too large to pass to libsrtp (its length is a C `int`).
     case packetTooLarge(length: Int)
@@ -24,6 +25,10 @@ public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
     /// `srtp_err_status_no_ctx`: the session has no stream for the packet's SSRC (a session
     /// created for one specific SSRC saw another).
     case noStreamForSSRC
+    /// `srtp_err_status_cant_check`: on SRTCP unprotect with an AES_CM suite, the packet's E flag
+    /// differs from the session's (encrypted or `UNENCRYPTED_SRTCP`), so libsrtp refuses it before
+    /// the tag check; plain RTCP (its last bytes read as an E flag of 0) mostly ends here.
+    case cannotCheck
     /// `srtp_err_status_bad_param`.
     case badParameter
     /// `srtp_err_status_alloc_fail`.
@@ -51,6 +56,7 @@ public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
         case srtp_err_status_replay_fail: self = .replayed
         case srtp_err_status_replay_old: self = .replayTooOld
         case srtp_err_status_no_ctx: self = .noStreamForSSRC
+        case srtp_err_status_cant_check: self = .cannotCheck
         case srtp_err_status_bad_param: self = .badParameter
         case srtp_err_status_alloc_fail: self = .allocationFailed
         case srtp_err_status_init_fail: self = .initializationFailed
@@ -108,7 +114,7 @@ public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
         case .badKeyLength(let suite, let expected, let actual):
             "\(suite) needs \(expected) bytes of master key||salt, got \(actual)"
         case .packetTooShort(let length, let minimum):
-            "packet of \(length) bytes is shorter than the \(minimum)-byte header"
+            "packet of \(length) bytes is shorter than the \(minimum) bytes it needs"
         case .packetTooLarge(let length):
             "packet of \(length) bytes is too large"
         case .bufferTooSmall(let needed, let available):
@@ -121,6 +127,7 @@ public enum SRTPError: Error, Sendable, Hashable, CustomStringConvertible {
         case .replayed: "replayed packet (srtp_err_status_replay_fail)"
         case .replayTooOld: "packet older than the replay window (srtp_err_status_replay_old)"
         case .noStreamForSSRC: "no stream for the packet's SSRC (srtp_err_status_no_ctx)"
+        case .cannotCheck: "cannot check: SRTCP E flag differs from the session's (srtp_err_status_cant_check)"
         case .badParameter: "bad parameter (srtp_err_status_bad_param)"
         case .allocationFailed: "allocation failed (srtp_err_status_alloc_fail)"
         case .initializationFailed: "initialization failed (srtp_err_status_init_fail)"

@@ -25,6 +25,13 @@ public final class SRTPSession {
     private static let minimumRTPLength = 12
     private static let minimumRTCPLength = 8
 
+    /// The shortest SRTP and SRTCP packets this session can verify: the fixed header, the SRTCP
+    /// E flag and index, and the tag. Anything shorter is refused before libsrtp sees it, so a
+    /// truncated packet is `packetTooShort` rather than whichever of `bad_param` or `parse_err`
+    /// libsrtp happens to report for that length.
+    private let minimumSRTPLength: Int
+    private let minimumSRTCPLength: Int
+
     /// Creates a session.
     /// - Parameters:
     ///   - suite: the negotiated crypto suite.
@@ -33,12 +40,19 @@ public final class SRTPSession {
     ///   - ssrc: `nil` accepts any SSRC in `direction` (streams appear with their first packet);
     ///     a value creates that stream now, so its rollover counter can be set before traffic.
     ///   - replayWindowSize: packets in the SRTP replay window (libsrtp accepts 64…32768).
+    ///   - encryptsRTCP: `false` only when SDES negotiated `UNENCRYPTED_SRTCP` (RFC 4568 §6.3.2):
+    ///     outbound SRTCP is then authenticated but sent in clear with the E flag unset. Inbound,
+    ///     libsrtp 2.5 differs by suite: with AES_CM it refuses SRTCP whose E flag is not this
+    ///     setting (`cannotCheck`); with AEAD_AES_*_GCM it follows each packet's E flag, so an
+    ///     authenticated SRTCP packet in clear is accepted even by an encrypting session. The tag is
+    ///     verified either way.
     public init(
         suite: SRTPSuite,
         masterKeyAndSalt: [UInt8],
         direction: Direction,
         ssrc: UInt32? = nil,
-        replayWindowSize: Int = 128
+        replayWindowSize: Int = 128,
+        encryptsRTCP: Bool = true
     ) throws(SRTPError) {
         guard masterKeyAndSalt.count == suite.keyAndSaltLength else {
             throw .badKeyLength(suite: suite, expected: suite.keyAndSaltLength, actual: masterKeyAndSalt.count)
@@ -47,6 +61,7 @@ public final class SRTPSession {
 
         var policy = srtp_policy_t()
         suite.apply(to: &policy)
+        if !encryptsRTCP { policy.rtcp.sec_serv = sec_serv_auth }
         if let ssrc {
             policy.ssrc.type = ssrc_specific
             policy.ssrc.value = ssrc
@@ -72,6 +87,20 @@ public final class SRTPSession {
         self.context = created
         self.suite = suite
         self.direction = direction
+        self.minimumSRTPLength = Self.minimumRTPLength + suite.rtpTagLength
+        self.minimumSRTCPLength = Self.minimumRTCPLength + 4 + suite.rtcpTagLength
+    }
+
+    /// Creates a session from a validated master key; see
+    /// `init(suite:masterKeyAndSalt:direction:ssrc:replayWindowSize:encryptsRTCP:)`.
+    public convenience init(
+        key: SRTPMasterKey,
+        direction: Direction,
+        ssrc: UInt32? = nil,
+        replayWindowSize: Int = 128
+    ) throws(SRTPError) {
+        try self.init(
+            suite: key.suite, masterKeyAndSalt: key.bytes, direction: direction, ssrc: ssrc, replayWindowSize: replayWindowSize)
     }
 
     deinit {
@@ -98,7 +127,7 @@ public final class SRTPSession {
     /// returns the RTP packet's length. Nothing in `buffer` may be trusted if this throws.
     public func unprotectRTP(in buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
         guard direction == .inbound else { throw .wrongDirection(direction) }
-        return try transformInPlace(buffer, length: length, minimum: Self.minimumRTPLength, growth: 0) {
+        return try transformInPlace(buffer, length: length, minimum: minimumSRTPLength, growth: 0) {
             srtp_unprotect($0, $1, $2)
         }
     }
@@ -114,7 +143,7 @@ public final class SRTPSession {
     /// Verifies and decrypts an SRTCP packet in place; see `unprotectRTP(in:length:)`.
     public func unprotectRTCP(in buffer: UnsafeMutableRawBufferPointer, length: Int) throws(SRTPError) -> Int {
         guard direction == .inbound else { throw .wrongDirection(direction) }
-        return try transformInPlace(buffer, length: length, minimum: Self.minimumRTCPLength, growth: 0) {
+        return try transformInPlace(buffer, length: length, minimum: minimumSRTCPLength, growth: 0) {
             srtp_unprotect_rtcp($0, $1, $2)
         }
     }
@@ -155,8 +184,19 @@ public final class SRTPSession {
     }
 
     /// Sets the rollover counter of the stream for `ssrc`, for example to carry it across a
-    /// re-INVITE that keeps the key and SSRC. The stream must exist: create the session with that
-    /// `ssrc`, or let a packet of it pass first.
+    /// re-INVITE that keeps the key and SSRC (RFC 4568 §7.1.4).
+    ///
+    /// The stream must exist, or this throws `unknownSSRC`: a session created with `ssrc: nil`
+    /// (libsrtp's `ssrc_any_inbound`/`ssrc_any_outbound` template) has no stream until the first
+    /// packet of that SSRC, and by then it is too late, because that packet was already judged
+    /// with ROC 0 and fails authentication. So a relay that resumes a leg after a hold, keeping
+    /// key and SSRC, must create the new session *with that SSRC* and set the old session's
+    /// `rolloverCounter(ssrc:)` on it before the first packet, on both the inbound and the
+    /// outbound side. (A new SSRC or a new key starts at ROC 0 and needs nothing.)
+    ///
+    /// libsrtp 2.5 keeps the value as pending and applies it with the next packet: until then
+    /// `rolloverCounter(ssrc:)` still reads the stream's previous counter, and setting 0 on a
+    /// stream whose counter is already 0 changes nothing.
     public func setRolloverCounter(_ roc: UInt32, ssrc: UInt32) throws(SRTPError) {
         let status = srtp_set_stream_roc(context, ssrc, roc)
         if status == srtp_err_status_bad_param { throw .unknownSSRC(ssrc) }

@@ -47,6 +47,15 @@ public enum SRTPSuite: String, Sendable, Hashable, CaseIterable, CustomStringCon
         }
     }
 
+    /// Bytes SRTP adds to an RTCP packet after the 4-byte E flag and SRTCP index (the
+    /// authentication tag): 80 bits for both AES_CM suites (RFC 4568 §6.2.1), 16 bytes for GCM.
+    public var rtcpTagLength: Int {
+        switch self {
+        case .aesCM128HMACSHA1_80, .aesCM128HMACSHA1_32: 10
+        case .aeadAES128GCM, .aeadAES256GCM: 16
+        }
+    }
+
     /// Fills libsrtp's RTP and RTCP crypto policies. RTCP always uses the 80-bit tag with
     /// AES_CM_128_HMAC_SHA1_32: RFC 4568 §6.2.1 applies the 32-bit tag to SRTP only.
     /// (`srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80` is a function-like macro for
