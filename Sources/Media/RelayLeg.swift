@@ -30,9 +30,13 @@ final class RelayLeg {
     var outboundKey: SRTPMasterKey?
     var outboundSRTP: SRTPSession?
 
-    /// Per payload type of this leg: its clock rate (0 when not negotiated) and whether it is telephone-event.
-    var clockRates = [Int](repeating: 0, count: 128)
-    var isTelephoneEvent = [Bool](repeating: false, count: 128)
+    /// This leg's negotiated payload types and their clock rates: a handful, searched in order
+    /// (a 128-entry table per leg would cost more memory per call than the search costs time).
+    var formats: [(payloadType: UInt8, clockRate: UInt32)] = []
+    /// Bit n set: payload type n is telephone-event.
+    var telephoneEventTypes = PayloadTypeSet()
+    /// Per target leg, this leg's payload types and the target's number for each.
+    var translations: [[(from: UInt8, to: UInt8)]] = []
     /// This leg's telephone-event payload type at 8 kHz, for injected events.
     var telephoneEventType: UInt8?
 
@@ -82,6 +86,18 @@ final class RelayLeg {
 
     var isEncrypted: Bool { parameters?.security.isEncrypted ?? false }
 
+    func clockRate(of payloadType: UInt8) -> Int {
+        for format in formats where format.payloadType == payloadType { return Int(format.clockRate) }
+        return 0
+    }
+
+    /// The target's payload type for `payloadType`, nil when the target did not negotiate it.
+    func translate(_ payloadType: UInt8, to target: Int) -> UInt8? {
+        guard target < translations.count else { return nil }
+        for pair in translations[target] where pair.from == payloadType { return pair.to }
+        return nil
+    }
+
     func mayLearn(_ latch: Latch, at now: NIODeadline) -> Bool {
         if case .learning(let until) = latch { return now < until }
         return false
@@ -101,5 +117,19 @@ final class RelayLeg {
         return MediaLegStatistics(
             localRTPPort: ports.rtp, remote: remoteRTP, latched: latched, direction: parameters?.direction ?? .inactive,
             encrypted: isEncrypted, inbound: inbound, outbound: outbound)
+    }
+}
+
+/// A set of RTP payload types (0…127) in two words.
+struct PayloadTypeSet {
+    private var low: UInt64 = 0
+    private var high: UInt64 = 0
+
+    func contains(_ payloadType: UInt8) -> Bool {
+        payloadType < 64 ? low & (1 << payloadType) != 0 : payloadType < 128 && high & (1 << (payloadType - 64)) != 0
+    }
+
+    mutating func insert(_ payloadType: UInt8) {
+        if payloadType < 64 { low |= 1 << payloadType } else if payloadType < 128 { high |= 1 << (payloadType - 64) }
     }
 }

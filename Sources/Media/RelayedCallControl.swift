@@ -61,13 +61,13 @@ extension RelayedCallState {
             + settings.latchingWindow.components.attoseconds / 1_000_000_000)
         leg.rtpLatch = .learning(until: now + window)
         leg.rtcpLatch = .learning(until: now + window)
-        leg.clockRates = [Int](repeating: 0, count: 128)
-        leg.isTelephoneEvent = [Bool](repeating: false, count: 128)
+        leg.formats = []
+        leg.telephoneEventTypes = PayloadTypeSet()
         leg.telephoneEventType = nil
         for format in parameters.payloadFormats where format.payloadType < 128 {
-            leg.clockRates[Int(format.payloadType)] = Int(format.clockRate)
+            leg.formats.append((format.payloadType, format.clockRate))
             if format.encoding.lowercased() == "telephone-event" {
-                leg.isTelephoneEvent[Int(format.payloadType)] = true
+                leg.telephoneEventTypes.insert(format.payloadType)
                 if format.clockRate == 8_000 { leg.telephoneEventType = format.payloadType }
             }
         }
@@ -242,18 +242,15 @@ extension RelayedCallState {
     }
 
     func rebuildTranslations() {
-        translations = legs.map { source in
-            legs.map { target in
-                var table = [UInt8](repeating: Self.unmapped, count: 128)
+        for source in legs {
+            source.translations = legs.map { target in
                 guard let sourceFormats = source.parameters?.payloadFormats, let targetFormats = target.parameters?.payloadFormats else {
-                    return table
+                    return []
                 }
-                for format in sourceFormats where format.payloadType < 128 {
-                    if let match = targetFormats.first(where: { Self.sameFormat($0, format) }) {
-                        table[Int(format.payloadType)] = match.payloadType
-                    }
+                return sourceFormats.compactMap { format in
+                    guard format.payloadType < 128, let match = targetFormats.first(where: { Self.sameFormat($0, format) }) else { return nil }
+                    return (format.payloadType, match.payloadType)
                 }
-                return table
             }
         }
     }

@@ -15,7 +15,6 @@ final class RelayedCallState {
         var event: TelephoneEvent?
     }
 
-    static let unmapped: UInt8 = 0xFF
     /// Samples per injected telephone-event packet (50 ms at 8 kHz, RFC 4733 §2.5.1.2).
     static let eventPacketSamples = 400
 
@@ -27,8 +26,6 @@ final class RelayedCallState {
     let keySource: @Sendable (Int) throws -> [UInt8]
 
     private(set) var legs: [RelayLeg] = []
-    /// For each source leg, per target leg, the target's payload type for each of the source's.
-    var translations: [[[UInt8]]] = []
     var answeredAt: NIODeadline?
     var timeoutTask: RepeatedTask?
     var released = false
@@ -103,8 +100,8 @@ final class RelayedCallState {
                 return
             }
         }
-        let isEvent = leg.isTelephoneEvent
-        guard let header = buffer.withUnsafeReadableBytes({ Self.header(of: $0, isTelephoneEvent: isEvent) }) else {
+        let events = leg.telephoneEventTypes
+        guard let header = buffer.withUnsafeReadableBytes({ Self.header(of: $0, telephoneEvents: events) }) else {
             leg.inbound.malformed += 1
             return
         }
@@ -136,11 +133,11 @@ final class RelayedCallState {
         }
     }
 
-    private static func header(of bytes: UnsafeRawBufferPointer, isTelephoneEvent: [Bool]) -> Header? {
+    private static func header(of bytes: UnsafeRawBufferPointer, telephoneEvents: PayloadTypeSet) -> Header? {
         guard let view = try? RTPPacketView(validating: bytes) else { return nil }
         var header = Header(
             payloadType: view.payloadType, sequence: view.sequenceNumber, timestamp: view.timestamp, ssrc: view.ssrc)
-        if isTelephoneEvent[Int(view.payloadType)] {
+        if telephoneEvents.contains(view.payloadType) {
             // A malformed event payload is still relayed; only its report to the domain is lost.
             header.event = try? TelephoneEvent(parsing: UnsafeRawBufferPointer(rebasing: view.payload.prefix(TelephoneEvent.encodedLength)))
         }
@@ -157,7 +154,7 @@ final class RelayedCallState {
             leg.inbound.duplicates += 1
             return false
         }
-        let clockRate = leg.clockRates[Int(header.payloadType)]
+        let clockRate = leg.clockRate(of: header.payloadType)
         if header.event == nil, clockRate > 0 {
             if clockRate != leg.jitterClockRate {
                 leg.jitterClockRate = clockRate
@@ -177,8 +174,7 @@ final class RelayedCallState {
             leg.inbound.dropped += 1
             return
         }
-        let payloadType = translations[leg.index][target.index][Int(header.payloadType)]
-        guard payloadType != Self.unmapped else {
+        guard let payloadType = leg.translate(header.payloadType, to: target.index) else {
             leg.inbound.dropped += 1
             return
         }
@@ -338,7 +334,7 @@ final class RelayedCallState {
     }
 
     private func observe(_ event: TelephoneEvent, header: Header, on leg: RelayLeg) {
-        let clockRate = max(leg.clockRates[Int(header.payloadType)], 1)
+        let clockRate = max(leg.clockRate(of: header.payloadType), 1)
         let notice = MediaTelephoneEvent(
             event: event.event, ended: event.isEnd, durationMilliseconds: Int(event.duration) * 1_000 / clockRate, volume: event.volume)
         if let current = leg.currentEvent, current.ssrc == header.ssrc, current.timestamp == header.timestamp {
