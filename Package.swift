@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "Media", "Edge", "SIP", "SIPTransaction", "SIPTransport", "TLS", "PKI", "Provisioning", "Storage", "TrunkIPsec", "XFRM",
+                "Runtime", "Media", "SRTP", "SDP", "Edge", "SIP", "SIPTransaction", "SIPTransport", "TLS", "PKI", "Provisioning", "Storage", "TrunkIPsec", "XFRM",
                 nioCore, nioPosix, logging,
                 // The command line's argument parsing (`@testable import outpost`).
                 "outpost", .product(name: "ArgumentParser", package: "swift-argument-parser"),

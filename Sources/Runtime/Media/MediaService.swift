@@ -42,6 +42,10 @@ public final class MediaService: Service, Sendable {
 
     public func run() async throws {
         try await gracefulShutdown()
+        try await shutdown()
+    }
+
+    func shutdown() async throws {
         try await group.shutdownGracefully()
     }
 }
