@@ -196,21 +196,9 @@ extension RelayedCallState {
     }
 
     private func sendInjected(_ buffer: inout ByteBuffer, to leg: RelayLeg, remote: SocketAddress, over channel: any Channel) {
-        if leg.isEncrypted {
-            guard let session = leg.outboundSRTP else {
-                leg.outbound.failures += 1
-                return
-            }
-            let length = buffer.readableBytes
-            do {
-                let protected = try buffer.withVeryUnsafeMutableBytes { (raw) throws(SRTPError) in
-                    try session.protectRTP(in: raw, length: length)
-                }
-                buffer.moveWriterIndex(to: protected)
-            } catch {
-                leg.outbound.failures += 1
-                return
-            }
+        if leg.isEncrypted, !Self.protect(&buffer, with: leg.outboundSRTP, rtcp: false) {
+            leg.outbound.failures += 1
+            return
         }
         leg.outbound.packets += 1
         leg.outbound.bytes += UInt64(buffer.readableBytes)

@@ -86,16 +86,12 @@ final class RelayedCallState {
         }
         let received = buffer.readableBytes
         if leg.isEncrypted {
-            guard let session = leg.inboundSRTP else {
+            switch Self.unprotect(&buffer, with: leg.inboundSRTP, rtcp: false) {
+            case .authenticated: break
+            case .noPeerKey:
                 leg.inbound.dropped += 1
                 return
-            }
-            do {
-                let length = try buffer.withVeryUnsafeMutableBytes { (raw) throws(SRTPError) in
-                    try session.unprotectRTP(in: raw, length: received)
-                }
-                buffer.moveWriterIndex(to: length)
-            } catch {
+            case .refused(let error):
                 count(error, in: leg)
                 return
             }
@@ -207,18 +203,13 @@ final class RelayedCallState {
             leg.inbound.wrongSource += 1
             return
         }
-        let received = buffer.readableBytes
         if leg.isEncrypted {
-            guard let session = leg.inboundSRTP else {
+            switch Self.unprotect(&buffer, with: leg.inboundSRTP, rtcp: true) {
+            case .authenticated: break
+            case .noPeerKey:
                 leg.inbound.dropped += 1
                 return
-            }
-            do {
-                let length = try buffer.withVeryUnsafeMutableBytes { (raw) throws(SRTPError) in
-                    try session.unprotectRTCP(in: raw, length: received)
-                }
-                buffer.moveWriterIndex(to: length)
-            } catch {
+            case .refused(let error):
                 if buffer.withUnsafeReadableBytes({ (try? RTCPCompound(parsing: $0)) != nil }) {
                     leg.inbound.plainRTCPOnSecureLeg += 1
                 } else {
@@ -281,26 +272,52 @@ final class RelayedCallState {
     /// Protects the packet for `target` when its leg is encrypted (a secure leg never gets clear
     /// RTP), then queues it; `flush()` sends the batch.
     private func send(_ buffer: inout ByteBuffer, to target: RelayLeg, remote: SocketAddress, over channel: any Channel, rtcp: Bool) {
-        if target.isEncrypted {
-            guard let session = target.outboundSRTP else {
-                target.outbound.failures += 1
-                return
-            }
-            let length = buffer.readableBytes
-            do {
-                let protected = try buffer.withVeryUnsafeMutableBytes { (raw) throws(SRTPError) in
-                    rtcp ? try session.protectRTCP(in: raw, length: length) : try session.protectRTP(in: raw, length: length)
-                }
-                buffer.moveWriterIndex(to: protected)
-            } catch {
-                target.outbound.failures += 1
-                return
-            }
+        if target.isEncrypted, !Self.protect(&buffer, with: target.outboundSRTP, rtcp: rtcp) {
+            target.outbound.failures += 1
+            return
         }
         if rtcp { target.outbound.rtcpPackets += 1 } else { target.outbound.packets += 1 }
         target.outbound.bytes += UInt64(buffer.readableBytes)
         channel.write(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
         target.needsFlush = true
+    }
+
+    enum Unprotected {
+        case authenticated
+        /// The leg's peer has not given its key yet.
+        case noPeerKey
+        case refused(SRTPError)
+    }
+
+    /// Authenticates and decrypts the packet in place; nothing in `buffer` may be used unless it
+    /// comes back authenticated.
+    static func unprotect(_ buffer: inout ByteBuffer, with session: SRTPSession?, rtcp: Bool) -> Unprotected {
+        guard let session else { return .noPeerKey }
+        let received = buffer.readableBytes
+        do {
+            let length = try buffer.withVeryUnsafeMutableBytes { (raw) throws(SRTPError) in
+                rtcp ? try session.unprotectRTCP(in: raw, length: received) : try session.unprotectRTP(in: raw, length: received)
+            }
+            buffer.moveWriterIndex(to: length)
+            return .authenticated
+        } catch {
+            return .refused(error)
+        }
+    }
+
+    /// Encrypts and authenticates the packet in place; false when there is no session or libsrtp refused.
+    static func protect(_ buffer: inout ByteBuffer, with session: SRTPSession?, rtcp: Bool) -> Bool {
+        guard let session else { return false }
+        let length = buffer.readableBytes
+        do {
+            let protected = try buffer.withVeryUnsafeMutableBytes { (raw) throws(SRTPError) in
+                rtcp ? try session.protectRTCP(in: raw, length: length) : try session.protectRTP(in: raw, length: length)
+            }
+            buffer.moveWriterIndex(to: protected)
+            return true
+        } catch {
+            return false
+        }
     }
 
     func flush() {
