@@ -108,9 +108,12 @@ public final class Registrar: Sendable {
             let owner = inventory.device(line: addressOfRecord)
         else { return nil }
         if case .refused(let answer, let kind)? = authoriser.checkIdentity(request, addressOfRecord: addressOfRecord, origin: origin, inventory: inventory) {
-            count(kind)
+            refused(kind, answer, addressOfRecord: addressOfRecord, origin: origin)
             return answer
         }
+        // A secure phone's line without its certificate is answered here exactly as an unknown
+        // line is (challenge, then 403), so the call manager's answer cannot tell them apart.
+        if origin.certificateNames == nil, owner.security.requiresTLS { return nil }
         let upstreamRequest: SIPRequest
         switch relay.upstreamCopy(of: request) {
         case .success(let copy): upstreamRequest = copy
@@ -150,7 +153,8 @@ public final class Registrar: Sendable {
         let (outcome, receipt) = state.withLock { state -> (RegistrationProcessor.Outcome, WriteReceipt?) in
             switch authoriser.authorise(request, origin: origin, inventory: inventory, digest: &state.digest, now: now) {
             case .refused(let answer, let kind):
-                count(kind)
+                let line = (try? authoriser.addressOfRecord(of: request).get()) ?? "?"
+                refused(kind, answer, addressOfRecord: line, origin: origin)
                 return (.respond(answer), nil)
             case .authorised(let device, let addressOfRecord):
                 let outcome = processor.process(
@@ -274,6 +278,26 @@ public final class Registrar: Sendable {
     private func storeFailure(_ request: SIPRequest) -> SIPResponse {
         statistics.increment(.storeFailures)
         return policy.response(to: request, 500, reason: "Server Internal Error (the registration could not be stored)")
+    }
+
+    /// Counts a refusal; identity refusals are logged at notice level with what the peer showed,
+    /// since the answer itself says nothing to the peer (a TLS-only line is told only `403`).
+    private func refused(_ kind: RegistrationAuthoriser.RefusalKind, _ answer: SIPResponse, addressOfRecord: String, origin: RequestOrigin) {
+        count(kind)
+        switch kind {
+        case .certificateMismatch:
+            logger.notice(
+                "REGISTER refused: certificate identity",
+                metadata: [
+                    "aor": "\(addressOfRecord)", "certificate": "\(origin.certificateNames?.joined(separator: ",") ?? "")",
+                    "reason": "\(answer.reasonPhrase)", "source": "\(origin.flow.remoteAddress)",
+                ])
+        case .tlsRequired:
+            logger.notice(
+                "REGISTER refused: the line's device profile requires TLS with its certificate",
+                metadata: ["aor": "\(addressOfRecord)", "transport": "\(origin.flow.transport)", "source": "\(origin.flow.remoteAddress)"])
+        default: break
+        }
     }
 
     private func count(_ kind: RegistrationAuthoriser.RefusalKind) {
