@@ -10,6 +10,7 @@ public final class Registrar: Sendable {
         var table: LocationTable
         var digest: DigestAuthority
         var limiter: SourceRateLimiter
+        var guessing: GuessingGuard
         var handBackSequence: UInt32 = 0
     }
 
@@ -57,7 +58,7 @@ public final class Registrar: Sendable {
             State(
                 table: LocationTable(known, now: now), digest: DigestAuthority(
                     realm: settings.realm, lifetime: settings.nonceLifetime, algorithms: settings.digestAlgorithms, hashing: hashing),
-                limiter: SourceRateLimiter(ratePerSecond: ratePerSource)))
+                limiter: SourceRateLimiter(ratePerSecond: ratePerSource), guessing: GuessingGuard(settings: settings.guessing)))
     }
 
     public var mode: RegistrarMode {
@@ -150,20 +151,38 @@ public final class Registrar: Sendable {
 
     private func answerLocally(_ request: SIPRequest, origin: RequestOrigin, reply: @escaping @Sendable (SIPResponse) -> Void) {
         let now = wallClock()
-        let (outcome, receipt) = state.withLock { state -> (RegistrationProcessor.Outcome, WriteReceipt?) in
+        let line = (try? authoriser.addressOfRecord(of: request).get()) ?? "?"
+        let source = origin.flow.remoteAddress
+        // Only digest answers are counted and slowed: a certificate decides without them.
+        let answersChallenge = origin.certificateNames == nil && request.headers[.authorization] != nil
+        let (outcome, receipt, lockouts) = state.withLock { state -> (RegistrationProcessor.Outcome, WriteReceipt?, [GuessingGuard.Lockout]) in
+            if answersChallenge, case .refuse = state.guessing.admit(account: line, source: source, now: now) {
+                // The same answer as a wrong password, so a guesser cannot tell it was not checked.
+                statistics.increment(.guessesRefused)
+                return (.respond(policy.response(to: request, 403, reason: "Forbidden")), nil, [])
+            }
             switch authoriser.authorise(request, origin: origin, inventory: inventory, digest: &state.digest, now: now) {
             case .refused(let answer, let kind):
-                let line = (try? authoriser.addressOfRecord(of: request).get()) ?? "?"
                 refused(kind, answer, addressOfRecord: line, origin: origin)
-                return (.respond(answer), nil)
+                let failed = answersChallenge && (kind == .wrongCredentials || kind == .tlsRequired)
+                return (.respond(answer), nil, failed ? state.guessing.recordFailure(account: line, source: source, now: now) : [])
             case .authorised(let device, let addressOfRecord):
+                if answersChallenge { state.guessing.recordSuccess(account: addressOfRecord, source: source) }
                 let outcome = processor.process(
                     request, addressOfRecord: addressOfRecord, device: device, origin: origin,
                     current: state.table.bindings(for: addressOfRecord, now: now), now: now)
-                guard case .commit(let bindings, _) = outcome else { return (outcome, nil) }
+                guard case .commit(let bindings, _) = outcome else { return (outcome, nil, []) }
                 statistics.increment(bindings.isEmpty ? .unregistered : .registered)
-                return (outcome, enqueue(addressOfRecord, bindings, in: &state))
+                return (outcome, enqueue(addressOfRecord, bindings, in: &state), [])
             }
+        }
+        for lockout in lockouts {
+            statistics.increment(.lockouts)
+            logger.critical(
+                "password guessing: \(lockout.key) locked out",
+                metadata: [
+                    "failures": "\(lockout.failures)", "seconds": "\(lockout.until - now)", "aor": "\(line)", "source": "\(source)",
+                ])
         }
         switch outcome {
         case .respond(let answer):
