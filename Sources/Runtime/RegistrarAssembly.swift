@@ -26,7 +26,7 @@ struct RegistrarAssembly {
         let settings = RegistrarSettings(
             realm: configuration.registrar.realm, minimumExpires: configuration.registrar.minimumExpires,
             maximumExpires: configuration.registrar.maximumExpires, defaultExpires: configuration.registrar.defaultExpires,
-            digestAlgorithms: configuration.registrar.digestAlgorithms)
+            digestAlgorithms: configuration.registrar.digestAlgorithms, guessing: configuration.registrar.guessing)
         let policy = RequestPolicy(capabilities: capabilities)
 
         var controller: SurvivabilityController?

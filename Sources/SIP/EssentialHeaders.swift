@@ -54,11 +54,14 @@ struct EssentialHeaders {
 
     /// After the last field: every mandatory header once, and the CSeq method matching the request.
     func finish(requestMethod: SIPMethod?) throws(SIPParseError) {
-        guard vias > 0 else { throw SIPParseError(element: "Via", reason: "missing") }
-        guard froms > 0 else { throw SIPParseError(element: "From", reason: "missing") }
-        guard tos > 0 else { throw SIPParseError(element: "To", reason: "missing") }
-        guard callIDs > 0 else { throw SIPParseError(element: "Call-ID", reason: "missing") }
-        guard cseqs > 0 else { throw SIPParseError(element: "CSeq", reason: "missing") }
+        // Every missing one is named (RFC 3261 §8.2: the 400 should say what is wrong), the
+        // first as the element, so the answer is complete in one round trip.
+        let missing = [("Via", vias), ("From", froms), ("To", tos), ("Call-ID", callIDs), ("CSeq", cseqs)].filter { $0.1 == 0 }.map(\.0)
+        if let first = missing.first {
+            let others = missing.dropFirst()
+            let reason = others.isEmpty ? "missing" : "missing, as \(others.count == 1 ? "is" : "are") \(Self.list(Array(others)))"
+            throw SIPParseError(element: first, reason: reason)
+        }
         guard froms == 1 else { throw Self.moreThanOne("From") }
         guard tos == 1 else { throw Self.moreThanOne("To") }
         guard callIDs == 1 else { throw Self.moreThanOne("Call-ID") }
@@ -69,6 +72,11 @@ struct EssentialHeaders {
         if let requestMethod, let cseq, cseq.method != requestMethod {
             throw SIPParseError(element: "CSeq", reason: "method \(cseq.method) does not match the request method \(requestMethod)")
         }
+    }
+
+    /// "A", "A and B", "A, B and C".
+    private static func list(_ names: [String]) -> String {
+        names.count <= 1 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names.last!
     }
 
     private static func moreThanOne(_ element: String) -> SIPParseError {

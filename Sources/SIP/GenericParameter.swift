@@ -39,7 +39,12 @@ extension [GenericParameter] {
 enum ParameterParser {
     /// Parses `*( SEMI generic-param )` up to the end of the cursor or a byte it does not own.
     /// In `.check` mode the parameters are only checked, and the result is empty.
-    static func parse(_ cursor: inout ByteCursor, element: String, mode: GrammarMode = .build) throws(SIPParseError) -> [GenericParameter] {
+    /// `bareIPv6` names the parameter whose grammar is an address (RFC 3261 `via-received` =
+    /// IPv4address / IPv6address): its value may be an IPv6 address without brackets (RFC 5118
+    /// §4.5), where a generic value would end at the first colon.
+    static func parse(
+        _ cursor: inout ByteCursor, element: String, mode: GrammarMode = .build, bareIPv6: StaticString? = nil
+    ) throws(SIPParseError) -> [GenericParameter] {
         var parameters: [GenericParameter] = []
         var count = 0
         while cursor.consumeSeparator(0x3B) {
@@ -47,13 +52,34 @@ enum ParameterParser {
             guard !name.isEmpty else { throw SIPParseError(element: element, reason: "empty parameter name") }
             var value: UnsafeBufferPointer<UInt8>?
             if cursor.consumeSeparator(0x3D) {
-                value = try parseValue(&cursor, element: element)
+                if let bareIPv6, name.equalsCaseInsensitive(bareIPv6),
+                    let address = try parseBareAddress(&cursor, element: element)
+                {
+                    value = address
+                } else {
+                    value = try parseValue(&cursor, element: element)
+                }
             }
             if mode == .build { parameters.append(GenericParameter(name.text, value?.text)) }
             count += 1
             if count > 64 { throw SIPParseError(element: element, reason: "too many parameters") }
         }
         return parameters
+    }
+
+    /// An unbracketed IPv6 address (hex digits, colons and dots, with at least two colons), or nil
+    /// when the value is not one (it is then read as a generic value).
+    private static func parseBareAddress(_ cursor: inout ByteCursor, element: String) throws(SIPParseError) -> UnsafeBufferPointer<UInt8>? {
+        let start = cursor.index
+        let address = cursor.read { Grammar.isHexDigit($0) || $0 == 0x3A || $0 == 0x2E }
+        guard address.contains(0x3A) else {
+            cursor.index = start
+            return nil
+        }
+        guard address.count(where: { $0 == 0x3A }) >= 2 else {
+            throw SIPParseError(element: element, reason: "bad IPv6 address in parameter")
+        }
+        return address
     }
 
     /// gen-value = token / host / quoted-string; the bytes as written, checked to be UTF-8.

@@ -58,7 +58,7 @@ public enum SIPIdentifiers {
 extension SIPMessageParser {
     /// For a request that failed to parse: if its start line names a method, the raw Via, From,
     /// To, Call-ID and CSeq lines, so the transport can still answer `400`. Nil for responses and
-    /// for bytes too broken to answer.
+    /// for bytes too broken to answer (no Via to answer along), and for an ACK.
     public static func salvageRequestHeaders(_ bytes: UnsafeBufferPointer<UInt8>) -> SIPHeaders? {
         let text = String(decoding: bytes.prefix(65536), as: UTF8.self)
         // "\r\n" is one Character in Swift, so split on both spellings of a line end.
@@ -66,6 +66,8 @@ extension SIPMessageParser {
         while let first = lines.first, first.isEmpty { lines.removeFirst() }
         guard let startLine = lines.first, !startLine.uppercased().hasPrefix("SIP/"),
               startLine.split(separator: " ").count >= 3 else { return nil }
+        // An ACK is never answered (RFC 3261 §17.2.1), however broken.
+        guard startLine.split(separator: " ").first != "ACK" else { return nil }
         var headers = SIPHeaders()
         for line in lines.dropFirst() {
             if line.isEmpty { break }
@@ -75,7 +77,9 @@ extension SIPMessageParser {
             headers.append(name, String(line[line.index(after: colon)...]).trimmingWhitespace)
             if headers.count > 64 { break }
         }
-        guard headers.contains(.via), headers.contains(.callID), headers.contains(.cseq) else { return nil }
+        // A Via is enough to answer to (RFC 3261 §8.2: a request missing mandatory headers gets a
+        // 400 naming them); the other headers are copied when present.
+        guard headers.contains(.via) else { return nil }
         return headers
     }
 }

@@ -21,4 +21,13 @@ public struct SIPParseError: Error, Hashable, Sendable, CustomStringConvertible 
     }
 
     public var description: String { "\(element): \(reason)" }
+
+    /// A mandatory header (RFC 3261 §8.1.1) is absent.
+    public var isMissingMandatoryHeader: Bool {
+        reason.hasPrefix("missing") && ["Via", "From", "To", "Call-ID", "CSeq"].contains(element)
+    }
+
+    /// The start line itself is broken: on a stream, the previous message's Content-Length was
+    /// probably wrong and this is not where a message begins.
+    public var isStartLineError: Bool { ["Request-Line", "Status-Line", "message"].contains(element) }
 }

@@ -90,7 +90,7 @@ public struct Via: Hashable, Sendable, CustomStringConvertible {
         if cursor.consumeSeparator(0x3A) {
             port = try URIParser.parsePort(&cursor, element: "Via")
         }
-        let parameters = try ParameterParser.parse(&cursor, element: "Via", mode: mode)
+        let parameters = try ParameterParser.parse(&cursor, element: "Via", mode: mode, bareIPv6: "received")
         cursor.skipWhitespace()
         guard mode == .build else { return nil }
         return Via(transport: transport.text.uppercased(), host: host.text, port: port, parameters: parameters)

@@ -62,6 +62,7 @@ public final class SIPDatagramHandler: ChannelInboundHandler {
             receiver.receive(message, from: source)
         case .failure(let error):
             statistics.increment(.parseErrors)
+            if error.isMissingMandatoryHeader { statistics.increment(.missingMandatoryHeaders) }
             logger.notice("malformed SIP datagram", metadata: ["remote": "\(envelope.remoteAddress)", "error": "\(error)"])
             answer(bytes.withUnsafeReadableBytes { SIPErrorAnswering.response(for: error, bytes: $0) }, to: envelope.remoteAddress, context: context)
         }

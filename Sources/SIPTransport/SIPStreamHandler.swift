@@ -18,6 +18,8 @@ public final class SIPStreamHandler: ChannelInboundHandler {
     private var remote: SocketAddress?
     /// The peer's address as text, made once: Via annotation needs it for every request.
     private var remoteIP: String?
+    /// Set once the stream is known to be out of step: nothing more from it is read.
+    private var closing = false
 
     public init(
         transport: SIPTransportKind, receiver: any SIPMessageReceiver, connections: SIPConnectionTable,
@@ -65,7 +67,7 @@ public final class SIPStreamHandler: ChannelInboundHandler {
     }
 
     private func handleMessage(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
-        guard let connection, let remote else { return }
+        guard let connection, let remote, !closing else { return }
         statistics.increment(.messagesReceived)
         let outcome = buffer.withUnsafeReadableBytes { bytes in
             Result { () throws(SIPParseError) -> SIPMessage in try SIPMessageParser.parse(bytes) }
@@ -82,13 +84,29 @@ public final class SIPStreamHandler: ChannelInboundHandler {
             receiver.receive(message, from: source)
         case .failure(let error):
             statistics.increment(.parseErrors)
+            if error.isMissingMandatoryHeader { statistics.increment(.missingMandatoryHeaders) }
             logger.notice("malformed SIP message", metadata: ["remote": "\(remote)", "error": "\(error)"])
             let answer = buffer.withUnsafeReadableBytes { SIPErrorAnswering.response(for: error, bytes: $0) }
+            // A broken header leaves the framing intact; a broken start line, or bytes too broken
+            // to answer, mean the stream is out of step (a wrong Content-Length before): nothing
+            // after it can be trusted, so it is answered if it can be and closed.
+            let desynchronised = answer == nil || error.isStartLineError
+            if desynchronised {
+                statistics.increment(.framingErrors)
+                closing = true
+            }
             if let answer {
                 statistics.increment(.badRequestsAnswered)
-                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: answer.serialized)), promise: nil)
+                let written = context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: answer.serialized)))
+                if desynchronised {
+                    let channel = context.channel
+                    statistics.increment(.connectionsClosedOnError)
+                    written.whenComplete { _ in channel.close(promise: nil) }
+                }
             } else {
                 statistics.increment(.malformedDropped)
+                statistics.increment(.connectionsClosedOnError)
+                context.close(promise: nil)
             }
         }
     }
@@ -114,11 +132,13 @@ public final class SIPStreamHandler: ChannelInboundHandler {
             answer = headerSection.withUnsafeReadableBytes { SIPErrorAnswering.tooLarge(headerSection: $0, limit: limit) }
         case SIPStreamFramingError.badContentLength(let headerSection):
             statistics.increment(.parseErrors)
+            statistics.increment(.framingErrors)
             let fault = SIPParseError(element: "Content-Length", reason: "missing, repeated or not a number on a stream")
             answer = headerSection.withUnsafeReadableBytes { SIPErrorAnswering.response(for: fault, bytes: $0) }
         default:
             logger.debug("SIP connection error", metadata: ["error": "\(error)"])
         }
+        if error is SIPStreamFramingError { statistics.increment(.connectionsClosedOnError) }
         if let answer {
             statistics.increment(.badRequestsAnswered)
             let bytes = context.channel.allocator.buffer(bytes: answer.serialized)

@@ -17,6 +17,13 @@ public final class SIPTransportStatistics: Sendable {
         case connectionsRefused = "connections_refused"
         case sendFailures = "send_failures"
         case responsesWithoutConnection = "responses_without_connection"
+        /// Requests refused because Via, From, To, Call-ID or CSeq was missing (also in parse_errors).
+        case missingMandatoryHeaders = "missing_mandatory_headers"
+        /// Streams that could not be framed or lost their framing: Content-Length missing, repeated
+        /// or not a number, or a message that does not start where the previous one ended.
+        case framingErrors = "framing_errors"
+        /// TCP/TLS connections the edge closed because their byte stream could no longer be trusted.
+        case connectionsClosedOnError = "connections_closed_on_error"
     }
 
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))

@@ -43,10 +43,17 @@ import Testing
         #expect(journal.stored.isEmpty)
     }
 
-    @Test func secureDeviceOverPlainUDPIsRefused() async {
-        let response = await registrar().handle(RegistrarFixtures.register("2002"), origin: RegistrarFixtures.udp)
+    /// Challenged like any line (no enumeration, EnumerationTests), and never accepted over UDP.
+    @Test func secureDeviceOverPlainUDPIsChallengedAndNeverAccepted() async throws {
+        let registrar = registrar()
+        let request = RegistrarFixtures.register("2002")
+        let challenge = await registrar.handle(request, origin: RegistrarFixtures.udp)
+        #expect(challenge.statusCode == 401)
+        let answered = try RegistrarFixtures.answering(request, challenge: challenge, username: "2002", password: "anything")
+        let response = await registrar.handle(answered, origin: RegistrarFixtures.udp)
         #expect(response.statusCode == 403)
-        #expect(response.reasonPhrase.contains("requires TLS"))
+        #expect(response.reasonPhrase == "Forbidden")
+        #expect(registrar.statistics[.tlsRequired] == 1)
     }
 
     @Test func sanURIIdentityIsAccepted() async {
@@ -215,7 +222,7 @@ import Testing
         #expect(limited.headers[.retryAfter] == "5")
         #expect(registrar.statistics[.rateLimited] == 4)
         let other = RequestOrigin(flow: BindingFlow(transport: .udp, remoteAddress: "192.0.2.99", remotePort: 5060))
-        #expect(await registrar.handle(RegistrarFixtures.register("2002"), origin: other).statusCode == 403)
+        #expect(await registrar.handle(RegistrarFixtures.register("2002"), origin: other).statusCode == 401)
     }
 
     @Test func restoredBindingsAreServedAndExpiredOnesDropped() {

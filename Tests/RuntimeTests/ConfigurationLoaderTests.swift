@@ -1,3 +1,4 @@
+import Edge
 import Foundation
 import Testing
 
@@ -88,6 +89,9 @@ import Media
          "MD5 is not allowed in FIPS mode"),
         ("registrar:\n  digest_algorithms:\n    - SHA-256\n    - md5\nsip:\n  tls: {fips_mode: true}\n", 4, "registrar.digest_algorithms",
          "MD5 is not allowed in FIPS mode"),
+        ("registrar:\n  guessing:\n    free_failures: 5\n    lockout_failures: 5\n", 3, "registrar.guessing", "lockout_failures must be greater"),
+        ("registrar:\n  guessing:\n    lockout_seconds: 0\n", 3, "registrar.guessing.lockout_seconds", "outside"),
+        ("registrar:\n  guessing:\n    lockout: 5\n", 3, "registrar.guessing.lockout", "unknown key"),
     ])
     func faultsNameFileLineKeyAndReason(yaml: String, line: Int, key: String, reason: String) {
         do {
@@ -99,6 +103,13 @@ import Media
             #expect(error.key == key, "\(error)")
             #expect(error.reason.contains(reason), "\(error)")
         }
+    }
+
+    @Test func theGuessingKeysAreReadIntoTheRegistrarsSettings() throws {
+        let yaml = "registrar:\n  guessing:\n    free_failures: 2\n    base_backoff: 3\n    max_backoff: 90\n    lockout_failures: 6\n    lockout_seconds: 900\n"
+        let guessing = try ConfigurationLoader.load(yaml: yaml, file: "edge.yaml").registrar.guessing
+        #expect(guessing == GuessingSettings(freeFailures: 2, baseBackOff: 3, maximumBackOff: 90, lockoutFailures: 6, lockoutSeconds: 900))
+        #expect(try ConfigurationLoader.load(yaml: DefaultConfiguration.yaml, file: "default").registrar.guessing == GuessingSettings())
     }
 
     @Test func theMediaSectionIsReadIntoTheRelaysSettings() throws {

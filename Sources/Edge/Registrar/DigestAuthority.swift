@@ -20,6 +20,8 @@ public struct DigestAuthority: Sendable {
     }
 
     private let key: [UInt8]
+    /// Checked against when a user has no password here, so refusing costs what checking does.
+    private let dummyPassword: String
     private let realm: String
     private let lifetime: Int64
     private let capacity: Int
@@ -34,6 +36,7 @@ public struct DigestAuthority: Sendable {
         self.hashing = hashing
         var generator = SystemRandomNumberGenerator()
         self.key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        self.dummyPassword = Self.hex((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         self.realm = realm
         self.lifetime = Int64(lifetime)
         self.capacity = capacity
@@ -58,10 +61,15 @@ public struct DigestAuthority: Sendable {
             return .refused
         }
         let algorithm = credentials.effectiveAlgorithm
-        guard let password, let expectedUsername, credentials.username == expectedUsername, algorithms.contains(algorithm) else { return .refused }
-        guard let ha1 = try? algorithm.ha1(username: credentials.username, realm: realm, password: password, using: hashing),
-            DigestVerifier.verify(credentials, method: method, storedHA1: ha1, using: hashing)
-        else { return .refused }
+        // The same work for every answer that gets this far: an unknown user, a line that takes
+        // no password, a wrong user name and a wrong password each cost one HA1 and one response
+        // hash (against a per-process random password when there is no real one), so neither
+        // the verdict nor the time it takes says which of them it was.
+        let known = password != nil && expectedUsername != nil && credentials.username == expectedUsername
+        let secret = known ? password ?? dummyPassword : dummyPassword
+        let ha1 = try? algorithm.ha1(username: credentials.username, realm: realm, password: secret, using: hashing)
+        let matches = ha1.map { DigestVerifier.verify(credentials, method: method, storedHA1: $0, using: hashing) } ?? false
+        guard known, algorithms.contains(algorithm), matches else { return .refused }
         if let previous = nonceCounts[credentials.nonce], count <= previous.count { return .replayed }
         if nonceCounts.count >= capacity { forgetExpired(now: now) }
         guard nonceCounts.count < capacity else { return .challengeAgain(stale: true) }

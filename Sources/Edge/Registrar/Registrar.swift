@@ -10,6 +10,7 @@ public final class Registrar: Sendable {
         var table: LocationTable
         var digest: DigestAuthority
         var limiter: SourceRateLimiter
+        var guessing: GuessingGuard
         var handBackSequence: UInt32 = 0
     }
 
@@ -57,7 +58,7 @@ public final class Registrar: Sendable {
             State(
                 table: LocationTable(known, now: now), digest: DigestAuthority(
                     realm: settings.realm, lifetime: settings.nonceLifetime, algorithms: settings.digestAlgorithms, hashing: hashing),
-                limiter: SourceRateLimiter(ratePerSecond: ratePerSource)))
+                limiter: SourceRateLimiter(ratePerSecond: ratePerSource), guessing: GuessingGuard(settings: settings.guessing)))
     }
 
     public var mode: RegistrarMode {
@@ -108,9 +109,12 @@ public final class Registrar: Sendable {
             let owner = inventory.device(line: addressOfRecord)
         else { return nil }
         if case .refused(let answer, let kind)? = authoriser.checkIdentity(request, addressOfRecord: addressOfRecord, origin: origin, inventory: inventory) {
-            count(kind)
+            refused(kind, answer, addressOfRecord: addressOfRecord, origin: origin)
             return answer
         }
+        // A secure phone's line without its certificate is answered here exactly as an unknown
+        // line is (challenge, then 403), so the call manager's answer cannot tell them apart.
+        if origin.certificateNames == nil, owner.security.requiresTLS { return nil }
         let upstreamRequest: SIPRequest
         switch relay.upstreamCopy(of: request) {
         case .success(let copy): upstreamRequest = copy
@@ -147,19 +151,38 @@ public final class Registrar: Sendable {
 
     private func answerLocally(_ request: SIPRequest, origin: RequestOrigin, reply: @escaping @Sendable (SIPResponse) -> Void) {
         let now = wallClock()
-        let (outcome, receipt) = state.withLock { state -> (RegistrationProcessor.Outcome, WriteReceipt?) in
+        let line = (try? authoriser.addressOfRecord(of: request).get()) ?? "?"
+        let source = origin.flow.remoteAddress
+        // Only digest answers are counted and slowed: a certificate decides without them.
+        let answersChallenge = origin.certificateNames == nil && request.headers[.authorization] != nil
+        let (outcome, receipt, lockouts) = state.withLock { state -> (RegistrationProcessor.Outcome, WriteReceipt?, [GuessingGuard.Lockout]) in
+            if answersChallenge, case .refuse = state.guessing.admit(account: line, source: source, now: now) {
+                // The same answer as a wrong password, so a guesser cannot tell it was not checked.
+                statistics.increment(.guessesRefused)
+                return (.respond(policy.response(to: request, 403, reason: "Forbidden")), nil, [])
+            }
             switch authoriser.authorise(request, origin: origin, inventory: inventory, digest: &state.digest, now: now) {
             case .refused(let answer, let kind):
-                count(kind)
-                return (.respond(answer), nil)
+                refused(kind, answer, addressOfRecord: line, origin: origin)
+                let failed = answersChallenge && (kind == .wrongCredentials || kind == .tlsRequired)
+                return (.respond(answer), nil, failed ? state.guessing.recordFailure(account: line, source: source, now: now) : [])
             case .authorised(let device, let addressOfRecord):
+                if answersChallenge { state.guessing.recordSuccess(account: addressOfRecord, source: source) }
                 let outcome = processor.process(
                     request, addressOfRecord: addressOfRecord, device: device, origin: origin,
                     current: state.table.bindings(for: addressOfRecord, now: now), now: now)
-                guard case .commit(let bindings, _) = outcome else { return (outcome, nil) }
+                guard case .commit(let bindings, _) = outcome else { return (outcome, nil, []) }
                 statistics.increment(bindings.isEmpty ? .unregistered : .registered)
-                return (outcome, enqueue(addressOfRecord, bindings, in: &state))
+                return (outcome, enqueue(addressOfRecord, bindings, in: &state), [])
             }
+        }
+        for lockout in lockouts {
+            statistics.increment(.lockouts)
+            logger.critical(
+                "password guessing: \(lockout.key) locked out",
+                metadata: [
+                    "failures": "\(lockout.failures)", "seconds": "\(lockout.until - now)", "aor": "\(line)", "source": "\(source)",
+                ])
         }
         switch outcome {
         case .respond(let answer):
@@ -274,6 +297,26 @@ public final class Registrar: Sendable {
     private func storeFailure(_ request: SIPRequest) -> SIPResponse {
         statistics.increment(.storeFailures)
         return policy.response(to: request, 500, reason: "Server Internal Error (the registration could not be stored)")
+    }
+
+    /// Counts a refusal; identity refusals are logged at notice level with what the peer showed,
+    /// since the answer itself says nothing to the peer (a TLS-only line is told only `403`).
+    private func refused(_ kind: RegistrationAuthoriser.RefusalKind, _ answer: SIPResponse, addressOfRecord: String, origin: RequestOrigin) {
+        count(kind)
+        switch kind {
+        case .certificateMismatch:
+            logger.notice(
+                "REGISTER refused: certificate identity",
+                metadata: [
+                    "aor": "\(addressOfRecord)", "certificate": "\(origin.certificateNames?.joined(separator: ",") ?? "")",
+                    "reason": "\(answer.reasonPhrase)", "source": "\(origin.flow.remoteAddress)",
+                ])
+        case .tlsRequired:
+            logger.notice(
+                "REGISTER refused: the line's device profile requires TLS with its certificate",
+                metadata: ["aor": "\(addressOfRecord)", "transport": "\(origin.flow.transport)", "source": "\(origin.flow.remoteAddress)"])
+        default: break
+        }
     }
 
     private func count(_ kind: RegistrationAuthoriser.RefusalKind) {

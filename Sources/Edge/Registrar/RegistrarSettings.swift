@@ -12,11 +12,15 @@ public struct RegistrarSettings: Sendable, Hashable {
     public var nonceLifetime: Int
     /// Offered in this order (RFC 8760: most preferred first); answers in others are refused.
     public var digestAlgorithms: [SIPDigestAlgorithm]
+    /// Back-off and lockout for failed digest answers (per account and per source).
+    public var guessing: GuessingSettings
 
     public init(
         realm: String = "outpost", minimumExpires: Int = 60, maximumExpires: Int = 3600, defaultExpires: Int = 3600,
-        maximumBindingsPerAddress: Int = 10, nonceLifetime: Int = 300, digestAlgorithms: [SIPDigestAlgorithm] = [.sha256, .md5]
+        maximumBindingsPerAddress: Int = 10, nonceLifetime: Int = 300, digestAlgorithms: [SIPDigestAlgorithm] = [.sha256, .md5],
+        guessing: GuessingSettings = GuessingSettings()
     ) {
+        self.guessing = guessing
         self.digestAlgorithms = digestAlgorithms
         self.realm = realm
         self.minimumExpires = minimumExpires

@@ -7,6 +7,10 @@ public final class RegistrarStatistics: Sendable {
         case upstreamRefreshed, upstreamRefreshFailures, loops, tooManyHops
         case challenged, staleNonces, replays, wrongCredentials, certificateMismatches, tlsRequired
         case intervalTooBrief, badRequests, rateLimited, storeFailures, expired
+        /// Digest answers refused unchecked because their account or source must still wait.
+        case guessesRefused
+        /// Accounts and sources locked out after too many failures.
+        case lockouts
     }
 
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))

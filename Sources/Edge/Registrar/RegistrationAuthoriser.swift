@@ -3,9 +3,10 @@ import SIP
 /// Who may register which address of record (the rules, in order):
 /// - over TLS with a verified certificate, the certificate's identity must be an inventory device
 ///   and that device must own the line (`403` naming the mismatch otherwise);
-/// - without a certificate, a device whose profile needs TLS is refused (`403`);
-/// - everything else proves itself with digest; an unknown user and a wrong password get the
-///   same `403 Forbidden`, so the answer does not reveal which users exist.
+/// - everything else proves itself with digest, challenge first and decide after: an unknown
+///   line, a line whose device needs TLS (it has no password over a plain transport), a wrong
+///   user name and a wrong password all get the same `401` and then the same `403 Forbidden`, at
+///   the same cost, so no answer reveals which lines exist or which are secure phones.
 public struct RegistrationAuthoriser: Sendable {
     public enum Decision: Sendable, Equatable {
         case authorised(Device, addressOfRecord: String)
@@ -43,8 +44,9 @@ public struct RegistrationAuthoriser: Sendable {
         return nil
     }
 
-    /// The checks that need no shared secret: certificate identity and the TLS requirement.
-    /// `nil` means digest must decide (no certificate was presented).
+    /// The check that needs no shared secret: the certificate's identity. `nil` means digest must
+    /// decide (no certificate was presented). The TLS requirement is deliberately not checked
+    /// here: telling it before credentials are checked would show which lines are secure phones.
     public func checkIdentity(_ request: SIPRequest, addressOfRecord: String, origin: RequestOrigin, inventory: DeviceInventory) -> Decision? {
         let owner = inventory.device(line: addressOfRecord)
         if let names = origin.certificateNames {
@@ -61,12 +63,15 @@ public struct RegistrationAuthoriser: Sendable {
             }
             return .authorised(identified, addressOfRecord: addressOfRecord)
         }
-        if let owner, owner.security.requiresTLS {
-            return .refused(
-                policy.response(to: request, 403, reason: "Forbidden (this device's \(owner.security.rawValue) profile requires TLS with its certificate)"),
-                .tlsRequired)
-        }
         return nil
+    }
+
+    /// The digest account a request without a certificate is checked against: none for an
+    /// unknown line or one whose device needs TLS, which are then refused like a wrong password.
+    /// (Digest is only reached without a certificate: `checkIdentity` decides every request with one.)
+    public static func digestAccount(of owner: Device?) -> DigestAccount? {
+        guard let owner, !owner.security.requiresTLS else { return nil }
+        return owner.digest
     }
 
     /// The full decision for a REGISTER the edge answers itself.
@@ -87,14 +92,14 @@ public struct RegistrationAuthoriser: Sendable {
         }
         guard let credentials else { return .refused(challenge(request, digest: digest, now: now, stale: false), .challenged) }
         let owner = inventory.device(line: addressOfRecord)
-        switch digest.verify(
-            credentials, method: request.method.rawValue, password: owner?.digest?.password, expectedUsername: owner?.digest?.username, now: now)
-        {
+        let account = Self.digestAccount(of: owner)
+        let refusal: RefusalKind = owner?.security.requiresTLS == true ? .tlsRequired : .wrongCredentials
+        switch digest.verify(credentials, method: request.method.rawValue, password: account?.password, expectedUsername: account?.username, now: now) {
         case .authenticated:
-            guard let owner else { return .refused(policy.response(to: request, 403, reason: "Forbidden"), .wrongCredentials) }
+            guard let owner, account != nil else { return .refused(policy.response(to: request, 403, reason: "Forbidden"), refusal) }
             return .authorised(owner, addressOfRecord: addressOfRecord)
         case .refused:
-            return .refused(policy.response(to: request, 403, reason: "Forbidden"), .wrongCredentials)
+            return .refused(policy.response(to: request, 403, reason: "Forbidden"), refusal)
         case .challengeAgain(let stale):
             return .refused(challenge(request, digest: digest, now: now, stale: stale), stale ? .staleNonce : .challenged)
         case .replayed:

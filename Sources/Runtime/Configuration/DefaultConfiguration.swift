@@ -90,6 +90,17 @@ public enum DefaultConfiguration {
           # only read the first challenge and do not know SHA-256. With sip.tls.fips_mode: true
           # MD5 is refused and, when this key is left out, only SHA-256 is offered.
           digest_algorithms: [SHA-256, MD5]
+          # Online password guessing. After free_failures wrong digest answers for one line, or
+          # from one address, each further attempt must wait base_backoff seconds, doubling up to
+          # max_backoff, and one sent early is refused unchecked; after lockout_failures the line or
+          # address is locked out for lockout_seconds, logged at critical level. Unknown lines are
+          # treated alike. Phones that register over TLS with their certificate are never slowed.
+          guessing:
+            free_failures: 3
+            base_backoff: 1
+            max_backoff: 60
+            lockout_failures: 10
+            lockout_seconds: 300
 
         # The inventory: only these devices may register and are provisioned.
         # security: non-secure (UDP/TCP with digest) | authenticated | encrypted (TLS with the

@@ -1,3 +1,4 @@
+import Edge
 import SIP
 import SIPTransport
 import Yams
@@ -68,13 +69,16 @@ extension OutpostConfiguration {
         public var ratePerSource: Int
         /// Digest algorithms offered, most preferred first.
         public var digestAlgorithms: [SIPDigestAlgorithm]
+        /// Back-off and lockout for failed digest answers.
+        public var guessing: GuessingSettings
 
         /// The default under sip.tls.fips_mode: SHA-256 only (MD5 is not a FIPS algorithm).
         public static let fipsDigestAlgorithms: [SIPDigestAlgorithm] = [.sha256]
 
         public init(realm: String = "outpost", minimumExpires: Int = 60, maximumExpires: Int = 3600, defaultExpires: Int = 3600, ratePerSource: Int = 200,
-            digestAlgorithms: [SIPDigestAlgorithm] = [.sha256, .md5]
+            digestAlgorithms: [SIPDigestAlgorithm] = [.sha256, .md5], guessing: GuessingSettings = GuessingSettings()
         ) {
+            self.guessing = guessing
             self.digestAlgorithms = digestAlgorithms
             self.realm = realm
             self.minimumExpires = minimumExpires
@@ -129,7 +133,7 @@ extension ConfigurationLoader {
         var registrar = OutpostConfiguration.Registrar()
         if fipsMode { registrar.digestAlgorithms = OutpostConfiguration.Registrar.fipsDigestAlgorithms }
         let entries = try reader.mapping(
-            node, path: "registrar", allowed: ["realm", "min_expires", "max_expires", "default_expires", "rate_per_source", "digest_algorithms"])
+            node, path: "registrar", allowed: ["realm", "min_expires", "max_expires", "default_expires", "rate_per_source", "digest_algorithms", "guessing"])
         if let value = entries["realm"] { registrar.realm = try reader.string(value, path: "registrar.realm") }
         if let value = entries["min_expires"] { registrar.minimumExpires = try reader.integer(value, path: "registrar.min_expires", range: 1...86400) }
         if let value = entries["max_expires"] { registrar.maximumExpires = try reader.integer(value, path: "registrar.max_expires", range: 1...604800) }
@@ -152,9 +156,28 @@ extension ConfigurationLoader {
             guard !algorithms.isEmpty else { throw reader.error(value, "registrar.digest_algorithms", "must name at least one algorithm") }
             registrar.digestAlgorithms = algorithms
         }
+        if let value = entries["guessing"] { registrar.guessing = try readGuessing(value, reader: reader) }
         guard registrar.minimumExpires <= registrar.defaultExpires, registrar.defaultExpires <= registrar.maximumExpires else {
             throw reader.error(node, "registrar", "min_expires ≤ default_expires ≤ max_expires must hold")
         }
         return registrar
+    }
+
+    static func readGuessing(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> GuessingSettings {
+        let path = "registrar.guessing"
+        let entries = try reader.mapping(
+            node, path: path, allowed: ["free_failures", "base_backoff", "max_backoff", "lockout_failures", "lockout_seconds"])
+        var guessing = GuessingSettings()
+        if let value = entries["free_failures"] { guessing.freeFailures = try reader.integer(value, path: path + ".free_failures", range: 0...1000) }
+        if let value = entries["base_backoff"] { guessing.baseBackOff = try reader.integer(value, path: path + ".base_backoff", range: 1...3600) }
+        if let value = entries["max_backoff"] { guessing.maximumBackOff = try reader.integer(value, path: path + ".max_backoff", range: 1...86400) }
+        if let value = entries["lockout_failures"] {
+            guessing.lockoutFailures = try reader.integer(value, path: path + ".lockout_failures", range: 1...100_000)
+        }
+        if let value = entries["lockout_seconds"] {
+            guessing.lockoutSeconds = try reader.integer(value, path: path + ".lockout_seconds", range: 1...604800)
+        }
+        if let problem = guessing.problem { throw reader.error(node, path, problem) }
+        return guessing
     }
 }
