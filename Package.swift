@@ -128,6 +128,10 @@ let package = Package(
         .testTarget(name: "XFRMTests", dependencies: ["XFRM", "XFRMTestSupport"], exclude: ["VM"], swiftSettings: strict),
         .testTarget(name: "TrunkIPsecTests", dependencies: ["TrunkIPsec", "XFRM", "XFRMTestSupport"], swiftSettings: strict),
         .testTarget(name: "WrapperTests", dependencies: ["SRTP", "DSP"], swiftSettings: strict),
+        // The independent SRTP peer of the media tests: Debian's rtpengine driven over its ng
+        // protocol, RTP/SRTP streaming over plain sockets, tones, and tshark captures.
+        .target(name: "MediaPeerSupport", dependencies: ["SRTP", "DSP"], path: "Tests/MediaPeerSupport", swiftSettings: strict),
+        .testTarget(name: "MediaPeerTests", dependencies: ["MediaPeerSupport", "SRTP", "DSP"], swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: strict),
         .testTarget(
             name: "SIPTransportTests",
