@@ -208,4 +208,45 @@ struct RtpengineSRTPTests {
         #expect(rejected.count == Self.packets, "\(rejected.count) rejected\n\(call.context)")
         #expect(rejected.allSatisfy { $0.contains("authentication failed") }, "\(rejected.prefix(3))")
     }
+
+    /// On the wire, as tshark sees it: the secure leg carries SRTP (RTP headers, the tag, no tone
+    /// bytes), the plain leg carries PT 0 RTP whose payloads are exactly the tone we sent.
+    @Test func tsharkSeesSRTPOnlyOnTheSecureLeg() throws {
+        guard TestRequirement.tool(PacketCapture.tshark) else { return }
+        guard geteuid() == 0 else {
+            TestRequirement.unmet("capturing on lo needs root")
+            return
+        }
+        guard let engine = try Self.engine() else { return }
+        defer { engine.stop() }
+        let call = try BridgedCall(engine: engine, suite: .aesCM128HMACSHA1_80, offerer: .plain)
+        let capture = try PacketCapture(ports: [call.plain.port, call.secure.port], maximumDuration: 20)
+        defer { capture.stop() }
+        try Self.checkPlainToSecure(call)
+        try Self.checkSecureToPlain(call)
+        let datagrams = try capture.datagrams(decodingAsRTP: [call.plain.port, call.secure.port])
+
+        let plainLeg = datagrams.filter { $0.sourcePort == call.plain.port || $0.destinationPort == call.plain.port }
+        let secureLeg = datagrams.filter { $0.sourcePort == call.secure.port || $0.destinationPort == call.secure.port }
+        #expect(plainLeg.count == 2 * Self.packets, "\(plainLeg.count) on the plain leg; \(capture.stderr)")
+        #expect(secureLeg.count == 2 * Self.packets, "\(secureLeg.count) on the secure leg")
+
+        let toneSet = Set(Self.tone)
+        for datagram in plainLeg {
+            #expect(datagram.rtpVersion == 2 && datagram.rtpPayloadType == 0, "tshark decodes PCMU RTP: \(datagram)")
+            #expect(datagram.payload.count == RTPHeader.length + ToneSignal.samplesPerPacket)
+            #expect(datagram.rtpPayload.map { toneSet.contains($0) } == true, "a plain payload is one of the tone's packets")
+        }
+        #expect(Set(plainLeg.compactMap(\.rtpPayload)) == toneSet, "every tone packet crossed the plain leg, both ways")
+
+        for datagram in secureLeg {
+            #expect(datagram.rtpVersion == 2 && datagram.rtpPayloadType == 0, "the SRTP header is in clear: \(datagram)")
+            #expect(datagram.payload.count == RTPHeader.length + ToneSignal.samplesPerPacket + SRTPSuite.aesCM128HMACSHA1_80.rtpTagLength)
+            let body = Array(datagram.payload.dropFirst(RTPHeader.length).prefix(ToneSignal.samplesPerPacket))
+            #expect(!toneSet.contains(body), "tone bytes in clear on the secure leg")
+        }
+        let ciphertext = secureLeg.map { Array($0.payload.dropFirst(RTPHeader.length).prefix(ToneSignal.samplesPerPacket)) }
+        let report = ToneSignal.analyse(samples: ToneSignal.decodePCMU(ciphertext), expected: 1000)
+        #expect(!report.isDominant(byAtLeast: 20), "the secure leg's payloads still sound like the tone: \(report)")
+    }
 }
