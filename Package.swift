@@ -146,6 +146,13 @@ let package = Package(
             name: "MediaTests",
             dependencies: ["Media", "Runtime", "Edge", "RTP", "SRTP", "SDP", "PKI", nioCore, nioPosix, logging],
             swiftSettings: strict),
+        // The independent SRTP peer of the media tests: Debian's rtpengine driven over its ng
+        // protocol, RTP/SRTP streaming over plain sockets, tones, and tshark captures.
+        .target(name: "MediaPeerSupport", dependencies: ["SRTP", "DSP"], path: "Tests/MediaPeerSupport", swiftSettings: strict),
+        .testTarget(
+            name: "MediaPeerTests",
+            dependencies: ["MediaPeerSupport", "SRTP", "DSP", "Media", "Runtime", "SDP", "PKI", nioCore, nioPosix, logging],
+            swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: strict),
         .testTarget(
             name: "SIPTransportTests",
