@@ -52,3 +52,7 @@ int outpost_signature_digest_nid(X509 *certificate) {
     return digest;
 }
 unsigned long outpost_xn_flag_rfc2253(void) { return XN_FLAG_RFC2253; }
+
+STACK_OF(X509) *outpost_sk_X509_new_null(void) { return sk_X509_new_null(); }
+int outpost_sk_X509_push(STACK_OF(X509) *stack, X509 *certificate) { return sk_X509_push(stack, certificate); }
+void outpost_sk_X509_pop_free(STACK_OF(X509) *stack) { sk_X509_pop_free(stack, X509_free); }

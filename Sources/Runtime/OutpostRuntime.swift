@@ -24,6 +24,8 @@ public struct OutpostRuntime: Sendable {
     public let statistics = SIPTransportStatistics()
     public let connections = SIPConnectionTable()
     public let tlsStatistics = TLSHandshakeStatistics(logger: Logger(label: "outpost.tls"))
+    /// The phones' open TLS connections with their verified chains, re-checked at each reload.
+    public let liveTLS = LiveTLSConnections()
     /// The provisioning builder's output, served over TFTP; replace it with `update(_:)`.
     public let generatedFiles = TFTPGeneratedFiles()
     /// Counters and recent transfers of the TFTP server; `report(json:)` is `outpost show tftp`.
@@ -37,6 +39,7 @@ public struct OutpostRuntime: Sendable {
     private let trunkService: TrunkProtectionService?
     private let controlTopics = ControlTopicRegistry()
     private let runningRegistrar = RunningRegistrar()
+    private let runningReloader = RunningReloader()
 
     /// The registrar while `run` runs (for status views and tests).
     public var registrar: Registrar? { runningRegistrar.value.withLock { $0 } }
@@ -49,6 +52,14 @@ public struct OutpostRuntime: Sendable {
         }
         controlTopics.add(DevicesTopic(devices: configuration.devices))
         controlTopics.add(TFTPTopic(statistics: tftpStatistics))
+    }
+
+    /// Runs one TLS reload round now rather than at the next `sip.tls.reload_interval`: reloads
+    /// changed certificates, roots and CRLs, then closes live connections whose certificate no
+    /// longer verifies. Returns how many were closed; nil when no reloader runs (no TLS listener).
+    @discardableResult
+    public func reloadTLS() -> Int? {
+        runningReloader.value.withLock { $0 }?.poll().closed
     }
 
     /// Makes a topic available to `outpost show <name>`; call before or during `run`.
@@ -73,6 +84,7 @@ public struct OutpostRuntime: Sendable {
             statistics: statistics, protection: trunkService, logger: logger)
         runningRegistrar.value.withLock { $0 = registration.registrar }
         defer { runningRegistrar.value.withLock { $0 = nil } }
+        defer { runningReloader.value.withLock { $0 = nil } }
         for topic in registration.topics { controlTopics.add(topic) }
         // A phone on TLS registered over a TLS listener; without one the edge has no PKI of its
         // own to present and must not create one as a side effect.
@@ -80,7 +92,7 @@ public struct OutpostRuntime: Sendable {
             ? try? EdgePKI.trunkClientContext(configuration, logger: logger) : nil
         let phones = PhoneFlows(
             stack: stack, connections: connections, statistics: statistics, group: eventLoops, tlsClient: phoneTLSClient, logger: logger)
-        controlTopics.add(SIPTopic(transport: statistics, connections: connections, stack: stack, phones: phones))
+        controlTopics.add(SIPTopic(transport: statistics, connections: connections, stack: stack, phones: phones, liveTLS: liveTLS))
         controlTopics.add(
             ReachabilityTopic(registrar: registration.registrar, phones: phones, serverName: configuration.sip.serverName))
         stack.attach(EdgeCore(capabilities: capabilities, registrar: registration.registrar))
@@ -93,7 +105,7 @@ public struct OutpostRuntime: Sendable {
             receiver: stack,
             connections: connections,
             statistics: statistics, tlsContexts: tlsContexts, defaultClientCertificates: configuration.sip.tls.clientCertificates,
-            tlsObserver: tlsStatistics, logger: logger,
+            tlsObserver: tlsStatistics, liveTLS: liveTLS, logger: logger,
             onListening: onListening)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sip)]
         let control = ControlSocketService(
@@ -123,10 +135,13 @@ public struct OutpostRuntime: Sendable {
             services.append(.init(service: ProvisioningBuilder(configuration: configuration, logger: logger) { files.update($0) }))
         }
         if configuration.sip.listeners.contains(where: { $0.transport == .tls }) {
+            let registrar = registration.registrar
             let reloader = TLSContextReloader(
                 configuration: configuration, store: tlsContexts,
-                interval: .seconds(configuration.sip.tls.reloadIntervalSeconds), logger: logger)
+                interval: .seconds(configuration.sip.tls.reloadIntervalSeconds), live: liveTLS, connections: connections,
+                flowsGone: { registrar.markFlowsGone(over: $0) }, logger: logger)
             services.append(.init(service: reloader))
+            runningReloader.value.withLock { $0 = reloader }
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -163,6 +178,11 @@ public struct StateDirectoryError: Error, CustomStringConvertible {
     public let path: String
     public let reason: String
     public var description: String { "state directory \(path): \(reason)" }
+}
+
+/// Shares the TLS reloader `run` builds with whoever holds the runtime.
+private final class RunningReloader: Sendable {
+    let value = Mutex<TLSContextReloader?>(nil)
 }
 
 /// Shares the registrar `run` builds with whoever holds the runtime.

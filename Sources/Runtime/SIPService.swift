@@ -18,18 +18,20 @@ public final class SIPService: Service {
     private let tlsContexts: TLSContextStore
     private let defaultClientCertificates: OutpostConfiguration.TLS.ClientCertificates
     private let tlsObserver: (any TLSHandshakeObserver)?
+    private let liveTLS: LiveTLSConnections?
 
     public init(
         listeners: [OutpostConfiguration.Listener], settings: SIPTransportSettings, group: any EventLoopGroup,
         receiver: any SIPMessageReceiver, connections: SIPConnectionTable, statistics: SIPTransportStatistics,
         tlsContexts: TLSContextStore = TLSContextStore([:]),
         defaultClientCertificates: OutpostConfiguration.TLS.ClientCertificates = .required,
-        tlsObserver: (any TLSHandshakeObserver)? = nil,
+        tlsObserver: (any TLSHandshakeObserver)? = nil, liveTLS: LiveTLSConnections? = nil,
         logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }
     ) {
         self.tlsContexts = tlsContexts
         self.defaultClientCertificates = defaultClientCertificates
         self.tlsObserver = tlsObserver
+        self.liveTLS = liveTLS
         self.listeners = listeners
         self.settings = settings
         self.group = group
@@ -91,10 +93,11 @@ public final class SIPService: Service {
                     }
                     let observer = tlsObserver
                     let contexts = tlsContexts
+                    let live = liveTLS
                     security = {
                         // Looked up per connection, so a reloaded context applies to the next one.
                         guard let context = contexts.context(for: mode) else { throw ListenerError(listener: listener, reason: "TLS context vanished") }
-                        return [TLSHandler(context: context, observer: observer), TLSIdentityBridge()]
+                        return [TLSHandler(context: context, observer: observer), TLSIdentityBridge(live: live, mode: mode)]
                     }
                 } else {
                     security = { [] }

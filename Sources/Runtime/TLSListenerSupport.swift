@@ -40,13 +40,28 @@ public final class TLSHandshakeStatistics: TLSHandshakeObserver {
     public var failures: [String: Int] { counts.withLock { $0.failed } }
 }
 
-/// Hands the verified certificate identity from the TLS layer to the SIP layer above it.
+/// Hands the verified certificate identity from the TLS layer to the SIP layer above it, and
+/// lists the connection among the live ones (when `live` is given) until it closes.
 final class TLSIdentityBridge: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
+    private let live: LiveTLSConnections?
+    private let mode: OutpostConfiguration.TLS.ClientCertificates
+
+    init(live: LiveTLSConnections? = nil, mode: OutpostConfiguration.TLS.ClientCertificates = .required) {
+        self.live = live
+        self.mode = mode
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        live?.remove(context.channel)
+        context.fireChannelInactive()
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let completed = event as? TLSHandshakeCompleted, let peer = completed.peer {
+            if context.channel.isActive { live?.add(context.channel, peer: peer, mode: mode) }
             context.fireUserInboundEventTriggered(
                 SIPPeerIdentifiedEvent(identity: SIPPeerIdentity(commonName: peer.commonName, uris: peer.uris, dnsNames: peer.dnsNames)))
         }

@@ -165,6 +165,6 @@ public final class TLSConnection {
     /// The verified peer certificate's identity, nil when the peer sent none.
     public var peerCertificate: TLSPeerCertificate? {
         guard let certificate = SSL_get0_peer_certificate(ssl) else { return nil }
-        return TLSPeerCertificate(certificate)
+        return TLSPeerCertificate(certificate, presented: SSL_get_peer_cert_chain(ssl))
     }
 }

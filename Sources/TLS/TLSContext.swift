@@ -102,6 +102,61 @@ public final class TLSContext: @unchecked Sendable {
     }
 }
 
+extension TLSContext {
+    /// Verifies a chain a peer presented earlier against this context's trust roots and CRLs, as
+    /// the handshake does (the same store and flags, the same purpose and security level, the
+    /// same key floor, SHA-1 refusal and CRL-optional roots through the same verify callback), at
+    /// the current time. Nil when it still verifies; otherwise OpenSSL's verification error
+    /// ("certificate revoked", "unable to get local issuer certificate", "certificate has expired").
+    /// A connection opened before trust changed is judged by the trust of now.
+    public func reverify(_ peer: TLSPeerCertificate) -> String? {
+        guard let leafBytes = peer.chain.first, let leaf = Self.certificate(fromDER: leafBytes) else {
+            return "no stored peer certificate"
+        }
+        defer { X509_free(leaf) }
+        guard let untrusted = outpost_sk_X509_new_null() else { return "out of memory" }
+        defer { outpost_sk_X509_pop_free(untrusted) }
+        for bytes in peer.chain.dropFirst() {
+            guard let certificate = Self.certificate(fromDER: bytes) else { return "a stored chain certificate does not parse" }
+            if outpost_sk_X509_push(untrusted, certificate) <= 0 {
+                X509_free(certificate)
+                return "out of memory"
+            }
+        }
+        // A connection object of this context carries its parameters and verify callback, and
+        // lets the callback find this context as it does during a handshake.
+        guard let ssl = SSL_new(context) else { return "SSL_new failed" }
+        defer { SSL_free(ssl) }
+        guard let store = X509_STORE_CTX_new() else { return "out of memory" }
+        defer { X509_STORE_CTX_free(store) }
+        ERR_clear_error()
+        guard X509_STORE_CTX_init(store, SSL_CTX_get_cert_store(context), leaf, untrusted) == 1 else {
+            return (["cannot set up verification"] + OpenSSLErrors.drain()).joined(separator: "; ")
+        }
+        // What libssl's ssl_verify_cert_chain does before X509_verify_cert.
+        guard X509_STORE_CTX_set_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx(), UnsafeMutableRawPointer(ssl)) == 1 else {
+            return "cannot attach the connection to the verification"
+        }
+        let parameters = X509_STORE_CTX_get0_param(store)
+        X509_VERIFY_PARAM_set_auth_level(parameters, SSL_get_security_level(ssl))
+        _ = X509_STORE_CTX_set_default(store, configuration.role == .server ? "ssl_client" : "ssl_server")
+        _ = X509_VERIFY_PARAM_set1(parameters, SSL_get0_param(ssl))
+        if let callback = SSL_get_verify_callback(ssl) { X509_STORE_CTX_set_verify_cb(store, callback) }
+        let verified = X509_verify_cert(store)
+        ERR_clear_error()
+        if verified == 1 { return nil }
+        let code = X509_STORE_CTX_get_error(store)
+        return code == X509_V_OK ? "verification failed" : String(cString: X509_verify_cert_error_string(Int(code)))
+    }
+
+    private static func certificate(fromDER bytes: [UInt8]) -> OpaquePointer? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
+            return d2i_X509(nil, &cursor, buffer.count)
+        }
+    }
+}
+
 /// The certificate floor of DESIGN.md on top of OpenSSL's own chain checks: RSA of at least 2048
 /// bits or EC on P-256, P-384 or P-521; anything else is refused as "key too small".
 private func keyMeetsFloor(_ certificate: OpaquePointer) -> Bool {

@@ -9,19 +9,41 @@ public struct TLSPeerCertificate: Hashable, Sendable {
     public var dnsNames: [String]
     public var subject: String
     public var issuer: String
+    /// The leaf's serial number, uppercase hex (as `openssl x509 -serial` prints it).
+    public var serialNumber: String
+    /// The certificates the peer presented, DER, its own first: what `TLSContext.reverify`
+    /// checks again when trust roots or CRLs change while the connection is open.
+    public var chain: [[UInt8]]
 
-    public init(commonName: String?, uris: [String], dnsNames: [String], subject: String, issuer: String) {
+    public init(
+        commonName: String?, uris: [String], dnsNames: [String], subject: String, issuer: String, serialNumber: String = "",
+        chain: [[UInt8]] = []
+    ) {
         self.commonName = commonName
         self.uris = uris
         self.dnsNames = dnsNames
         self.subject = subject
         self.issuer = issuer
+        self.serialNumber = serialNumber
+        self.chain = chain
     }
 
-    init(_ certificate: OpaquePointer) {
+    /// `presented`: the rest of the chain the peer sent (it may repeat the leaf).
+    init(_ certificate: OpaquePointer, presented: OpaquePointer?) {
         commonName = Self.commonName(of: certificate)
         subject = Self.oneLine(X509_get_subject_name(certificate))
         issuer = Self.oneLine(X509_get_issuer_name(certificate))
+        serialNumber = Self.serialNumber(of: certificate)
+        let leaf = Self.der(certificate)
+        var chain = [leaf]
+        if let presented {
+            for index in 0..<outpost_sk_X509_num(presented) {
+                guard let other = outpost_sk_X509_value(presented, index) else { continue }
+                let bytes = Self.der(other)
+                if bytes != leaf, !bytes.isEmpty { chain.append(bytes) }
+            }
+        }
+        self.chain = chain
         var uris: [String] = []
         var dnsNames: [String] = []
         if let names = outpost_X509_subject_alt_names(certificate) {
@@ -40,6 +62,25 @@ public struct TLSPeerCertificate: Hashable, Sendable {
         }
         self.uris = uris
         self.dnsNames = dnsNames
+    }
+
+    static func der(_ certificate: OpaquePointer) -> [UInt8] {
+        let length = i2d_X509(certificate, nil)
+        guard length > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: Int(length))
+        let written = bytes.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var cursor = buffer.baseAddress
+            return i2d_X509(certificate, &cursor)
+        }
+        return written == length ? bytes : []
+    }
+
+    private static func serialNumber(of certificate: OpaquePointer) -> String {
+        guard let serial = X509_get0_serialNumber(certificate), let number = ASN1_INTEGER_to_BN(serial, nil) else { return "" }
+        defer { BN_free(number) }
+        guard let hex = BN_bn2hex(number) else { return "" }
+        defer { outpost_OPENSSL_free(hex) }
+        return String(cString: hex)
     }
 
     private static func commonName(of certificate: OpaquePointer) -> String? {

@@ -31,6 +31,24 @@ import Testing
         #expect(registrar.statistics[.registered] == 1)
     }
 
+    @Test func flowsOverConnectionsClosedForDistrustAreMarkedGoneAndOthersKept() async throws {
+        let registrar = registrar()
+        let first = await registrar.handle(
+            RegistrarFixtures.register("2001", contacts: ["<sip:2001@192.0.2.60:40000;transport=tls>"]),
+            origin: RegistrarFixtures.tls(["SEP001BD4AABBCC"], connection: 7))
+        let second = await registrar.handle(
+            RegistrarFixtures.register("2002", contacts: ["<sip:2002@192.0.2.61:40000;transport=tls>"]),
+            origin: RegistrarFixtures.tls(["SEP001BD4AABBDD"], connection: 8))
+        #expect(first.statusCode == 200)
+        #expect(second.statusCode == 200)
+        #expect(registrar.markFlowsGone(over: [7]) == 1)
+        #expect(registrar.bindings(for: "2001").first?.flow.liveConnection == nil)
+        #expect(registrar.bindings(for: "2001").first?.flow.stale == true)
+        #expect(registrar.bindings(for: "2002").first?.flow.liveConnection == 8)
+        // Marking again finds nothing left to mark.
+        #expect(registrar.markFlowsGone(over: [7]) == 0)
+    }
+
     @Test func certificateOfAnotherDeviceOrUnknownIsRefusedWithTheReason() async {
         let registrar = registrar()
         let other = await registrar.handle(RegistrarFixtures.register("2001"), origin: RegistrarFixtures.tls(["SEP001BD4AABBDD"]))

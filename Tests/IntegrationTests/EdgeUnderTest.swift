@@ -17,7 +17,7 @@ final class EdgeUnderTest: Sendable {
 
     static func start(
         idleTimeoutSeconds: Int = 300, maximumMessageSize: Int = 65_535, tls: OutpostConfiguration.TLS? = nil,
-        tlsListenerClientCertificates: OutpostConfiguration.TLS.ClientCertificates? = nil,
+        tlsListenerClientCertificates: OutpostConfiguration.TLS.ClientCertificates? = nil, logger: Logger? = nil,
         configure: @Sendable (inout OutpostConfiguration) -> Void = { _ in }
     ) async throws -> EdgeUnderTest {
         var lastError: (any Error)?
@@ -26,7 +26,7 @@ final class EdgeUnderTest: Sendable {
             do {
                 return try await EdgeUnderTest(
                     port: port, idleTimeoutSeconds: idleTimeoutSeconds, maximumMessageSize: maximumMessageSize, tls: tls,
-                    tlsListenerClientCertificates: tlsListenerClientCertificates, configure: configure)
+                    tlsListenerClientCertificates: tlsListenerClientCertificates, logger: logger, configure: configure)
             } catch {
                 lastError = error
             }
@@ -36,7 +36,7 @@ final class EdgeUnderTest: Sendable {
 
     private init(
         port: Int, idleTimeoutSeconds: Int, maximumMessageSize: Int, tls: OutpostConfiguration.TLS?,
-        tlsListenerClientCertificates: OutpostConfiguration.TLS.ClientCertificates?,
+        tlsListenerClientCertificates: OutpostConfiguration.TLS.ClientCertificates?, logger given: Logger?,
         configure: @Sendable (inout OutpostConfiguration) -> Void
     ) async throws {
         self.port = port
@@ -58,8 +58,8 @@ final class EdgeUnderTest: Sendable {
         let runtime = OutpostRuntime(configuration: configuration)
         self.runtime = runtime
         let ready = AsyncStream<Void>.makeStream()
-        var logger = Logger(label: "edge-under-test")
-        logger.logLevel = .warning
+        var logger = given ?? Logger(label: "edge-under-test")
+        if given == nil { logger.logLevel = .warning }
         task = Task { [logger] in
             defer { ready.continuation.finish() }
             try await runtime.run(logger: logger) { _ in ready.continuation.yield() }

@@ -41,3 +41,7 @@ int outpost_ssl_verify_client_once(void);
 // The digest of a certificate's signature algorithm (NID_sha1 for sha1WithRSAEncryption).
 int outpost_signature_digest_nid(X509 *certificate);
 unsigned long outpost_xn_flag_rfc2253(void);
+// Stacks of certificates for re-verifying a stored chain (sk_X509_* are macros).
+STACK_OF(X509) *outpost_sk_X509_new_null(void);
+int outpost_sk_X509_push(STACK_OF(X509) *stack, X509 *certificate);
+void outpost_sk_X509_pop_free(STACK_OF(X509) *stack);

@@ -21,6 +21,21 @@ public struct LocationTable: Sendable {
         entries.keys.sorted().flatMap { bindings(for: $0, now: now) }
     }
 
+    /// Marks the flows over any of `connections` gone (stale); returns how many bindings changed.
+    public mutating func markFlowsGone(over connections: Set<UInt64>) -> Int {
+        var changed = 0
+        for (aor, bindings) in entries {
+            var updated = bindings
+            for index in updated.indices {
+                guard let number = updated[index].flow.liveConnection, connections.contains(number) else { continue }
+                updated[index].flow.markStale()
+                changed += 1
+            }
+            entries[aor] = updated
+        }
+        return changed
+    }
+
     /// Removes expired bindings; returns the addresses of record whose set changed.
     public mutating func purge(now: Int64) -> [String] {
         var changed: [String] = []

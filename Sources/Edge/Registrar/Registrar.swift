@@ -77,6 +77,15 @@ public final class Registrar: Sendable {
         return state.withLock { $0.table.bindings(for: addressOfRecord, now: now) }
     }
 
+    /// The edge closed `connections` (their peer's certificate no longer verifies): requests to
+    /// the phones that registered over them must not look for those flows. Kept in memory only,
+    /// as a restart marks every flow stale anyway. Returns the number of bindings marked.
+    @discardableResult
+    public func markFlowsGone(over connections: Set<UInt64>) -> Int {
+        guard !connections.isEmpty else { return 0 }
+        return state.withLock { $0.table.markFlowsGone(over: connections) }
+    }
+
     /// The answer to a REGISTER, once the binding is durable or the call manager has spoken.
     public func handle(_ request: SIPRequest, origin: RequestOrigin) async -> SIPResponse {
         await withCheckedContinuation { continuation in handle(request, origin: origin) { continuation.resume(returning: $0) } }

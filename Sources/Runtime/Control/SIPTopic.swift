@@ -8,6 +8,7 @@ struct SIPTopic: ControlTopic {
     let connections: SIPConnectionTable
     let stack: SIPStack
     let phones: PhoneFlows
+    var liveTLS: LiveTLSConnections? = nil
 
     private struct View: Encodable {
         let connections: [String: Int]
@@ -15,6 +16,8 @@ struct SIPTopic: ControlTopic {
         let transport: [String: Int]
         let transactions: [String: Int]
         let requestsToPhones: [String: Int]
+        /// Phones' TLS connections open, and closed because their certificate stopped verifying.
+        let tlsConnections: [String: Int]
     }
 
     func render(json: Bool) async -> String {
@@ -25,12 +28,14 @@ struct SIPTopic: ControlTopic {
             return ControlJSON.encode(
                 View(
                     connections: open, activeTransactions: stack.activeTransactions, transport: transportCounters,
-                    transactions: transactionCounters, requestsToPhones: phones.snapshot()))
+                    transactions: transactionCounters, requestsToPhones: phones.snapshot(),
+                    tlsConnections: liveTLS?.snapshot ?? [:]))
         }
         var table = TextTable(headers: ["COUNTER", "VALUE"])
         for (key, value) in transportCounters.sorted(by: { $0.key < $1.key }) { table.append(["transport." + key, "\(value)"]) }
         for (key, value) in transactionCounters.sorted(by: { $0.key < $1.key }) { table.append(["transactions." + key, "\(value)"]) }
         for (key, value) in phones.snapshot().sorted(by: { $0.key < $1.key }) { table.append(["to_phones." + key, "\(value)"]) }
+        for (key, value) in (liveTLS?.snapshot ?? [:]).sorted(by: { $0.key < $1.key }) { table.append(["tls." + key, "\(value)"]) }
         let sockets = open.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return "open sockets: \(sockets); transactions running: \(stack.activeTransactions)\n" + table.render()
     }

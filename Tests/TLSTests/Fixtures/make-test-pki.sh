@@ -8,6 +8,7 @@
 #   sha1.pem/.key           RSA-2048 signed with SHA-1 by rsa-ca.pem (an RSA CA)
 #   other-ca.sha256         other-ca's SHA-256 fingerprint (hex)
 #   other-crl.pem           other-ca's CRL, revoking stranger.pem
+#   crl-phone-revoked.pem   ca's CRL as crl.pem, plus phone.pem (from a copy of the CA database)
 # Usage: make-test-pki.sh DIRECTORY
 set -euo pipefail
 out=$1
@@ -76,6 +77,12 @@ openssl ca -batch -config ca.cnf -cert rsa-ca.pem -keyfile rsa-ca.key -gencrl -o
 # After crl.pem and rsa-crl.pem: the CA database is shared, so only other-crl.pem lists stranger.
 openssl ca -batch -config ca.cnf -cert other-ca.pem -keyfile other-ca.key -revoke stranger.pem
 openssl ca -batch -config ca.cnf -cert other-ca.pem -keyfile other-ca.key -gencrl -out other-crl.pem
+# A copy of the database, so the shared one (and tests revoking phone.pem in their own copy of
+# this directory) never sees phone.pem revoked.
+mkdir phone-revoked-db
+cp ca.cnf index.txt serial phone-revoked-db/
+(cd phone-revoked-db && openssl ca -batch -config ca.cnf -cert ../ca.pem -keyfile ../ca.key -revoke ../phone.pem \
+    && openssl ca -batch -config ca.cnf -cert ../ca.pem -keyfile ../ca.key -gencrl -out ../crl-phone-revoked.pem)
 openssl x509 -in other-ca.pem -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' > other-ca.sha256
 cat ca.pem rsa-ca.pem > trusted.pem
 cat ca.pem rsa-ca.pem other-ca.pem > trusted-with-other.pem
