@@ -50,13 +50,23 @@ final class TLSContextReloader: Service {
             }
             let now = fingerprint()
             guard now != lastSeen else { continue }
-            do {
-                store.replace(with: try EdgePKI.serverContexts(configuration, logger: logger))
-                lastSeen = now
-                logger.notice("TLS identity, trust roots or CRLs changed; new connections use them")
-            } catch {
-                logger.error("TLS files changed but cannot be loaded; keeping the previous ones", metadata: ["error": "\(error)"])
-            }
+            if load(reason: "TLS identity, trust roots or CRLs changed") { lastSeen = now }
+        }
+    }
+
+    /// Re-reads every TLS file now, changed or not (SIGHUP); false when they cannot be loaded,
+    /// and then the previous contexts stay.
+    @discardableResult
+    func reloadNow() -> Bool { load(reason: "reload requested") }
+
+    private func load(reason: String) -> Bool {
+        do {
+            store.replace(with: try EdgePKI.serverContexts(configuration, logger: logger))
+            logger.notice("\(reason); new TLS connections use the files as they are now")
+            return true
+        } catch {
+            logger.error("\(reason), but the TLS files cannot be loaded; keeping the previous ones", metadata: ["error": "\(error)"])
+            return false
         }
     }
 
