@@ -129,6 +129,75 @@ import Glibc
         }
         #expect(received.last?.first == "STOPPING=1", "\(received)")
     }
+
+    /// The real `outpost run` as systemd starts it: NOTIFY_SOCKET in its environment, SIGHUP for
+    /// `systemctl reload` (ExecReload=/bin/kill -HUP), SIGTERM for stop. Also what
+    /// MemoryDenyWriteExecute=yes relies on: no mapping of the running edge is writable and executable.
+    @Test func outpostBinaryAnswersSIGHUPAndSIGTERMLikeSystemdExpects() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("outpost").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "\(binary) is built beside the tests")
+        let directory = try NotifyTestDirectory()
+        let listener = try NotifySocketListener(path: directory.path + "/notify")
+        let (sip, tls, tftp) = (Self.freePort(), Self.freePort(), Self.freePort())
+        let config = directory.path + "/outpost.yaml"
+        try """
+            sip:
+              listen:
+                - {transport: udp, address: 127.0.0.1, port: \(sip)}
+                - {transport: tcp, address: 127.0.0.1, port: \(sip)}
+                - {transport: tls, address: 127.0.0.1, port: \(tls)}
+            tftp:
+              address: 127.0.0.1
+              port: \(tftp)
+            log:
+              level: warning
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["run", "--config", config, "--state-dir", directory.path + "/state"]
+        process.environment = ["NOTIFY_SOCKET": listener.name, "PATH": "/usr/bin:/bin"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        let ready = try await listener.receive()
+        #expect(ready.first == "READY=1" && ready.contains("STATUS=registrar survivable, 0 bindings"), "\(ready)")
+        let maps = try String(contentsOfFile: "/proc/\(process.processIdentifier)/maps", encoding: .utf8)
+        let writableAndExecutable = maps.split(separator: "\n").filter { line in
+            let permissions = line.split(separator: " ").dropFirst().first ?? ""
+            return permissions.contains("w") && permissions.contains("x")
+        }
+        #expect(writableAndExecutable.isEmpty, "MemoryDenyWriteExecute=yes would refuse \(writableAndExecutable)")
+
+        kill(process.processIdentifier, SIGHUP)
+        let reloading = try await listener.receive()
+        #expect(reloading.first == "RELOADING=1" && reloading.contains { $0.hasPrefix("MONOTONIC_USEC=") }, "\(reloading)")
+        let reloaded = try await listener.receive()
+        #expect(reloaded.first == "READY=1", "\(reloaded)")
+        kill(process.processIdentifier, SIGTERM)
+        let stopping = try await listener.receive()
+        #expect(stopping.first == "STOPPING=1", "\(stopping)")
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+    }
+
+    /// A port the kernel just handed out on 127.0.0.1 for UDP, free for TCP too as far as it knows.
+    static func freePort() -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 ? getsockname(descriptor, pointer, &length) : -1
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
 }
 
 /// A directory under the temporary directory, removed when the value goes.
