@@ -154,6 +154,9 @@ let package = Package(
             dependencies: ["MediaPeerSupport", "SRTP", "DSP", "Media", "Runtime", "SDP", "PKI", nioCore, nioPosix, logging],
             swiftSettings: strict),
         .testTarget(name: "StorageTests", dependencies: ["Storage"], swiftSettings: strict),
+        // The systemd unit (systemd-analyze) and appliance/install and uninstall, run into a
+        // temporary root. They use the `outpost` binary built beside the tests.
+        .testTarget(name: "ApplianceTests", swiftSettings: strict),
         .testTarget(
             name: "SIPTransportTests",
             dependencies: [

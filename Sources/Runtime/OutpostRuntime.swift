@@ -40,6 +40,7 @@ public struct OutpostRuntime: Sendable {
     private let controlTopics = ControlTopicRegistry()
     private let runningRegistrar = RunningRegistrar()
     private let runningReloader = RunningReloader()
+    private let running = RunningGroup()
 
     /// The registrar while `run` runs (for status views and tests).
     public var registrar: Registrar? { runningRegistrar.value.withLock { $0 } }
@@ -65,10 +66,26 @@ public struct OutpostRuntime: Sendable {
     /// Makes a topic available to `outpost show <name>`; call before or during `run`.
     public func addControlTopic(_ topic: any ControlTopic) { controlTopics.add(topic) }
 
+    /// Re-reads what can be re-read while running, as SIGHUP does: today the TLS identity, trust
+    /// roots and CRLs (the rest of the configuration is still fixed at start), bracketed by
+    /// `RELOADING=1` and `READY=1` for systemd. Does nothing before the edge is ready.
+    public func reload() { running.value.withLock { $0.reloads?.request() } }
+
+    /// Begins the same graceful shutdown as SIGTERM; `run` returns once it is done.
+    public func shutdownGracefully() async {
+        guard let group = running.value.withLock({ $0.group }) else { return }
+        await group.triggerGracefulShutdown()
+    }
+
+    /// `notifier` is systemd's notify socket (`SystemdNotifier.fromProcessEnvironment()` under
+    /// systemd); by default the edge tells nobody.
     public func run(
-        logger: Logger, onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in },
+        logger: Logger, notifier: SystemdNotifier = SystemdNotifier(socketPath: nil),
+        onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in },
         onTFTPListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) async throws {
+        // systemd hears READY=1 once SIP, the control socket and TFTP all listen.
+        let gate = ReadinessGate(waitingFor: configuration.tftp.enabled ? ["sip", "control", "tftp"] : ["sip", "control"])
         try Self.prepareStateDirectory(configuration.stateDirectory)
         let tlsContexts = TLSContextStore(try EdgePKI.serverContexts(configuration, logger: logger))
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
@@ -106,10 +123,14 @@ public struct OutpostRuntime: Sendable {
             connections: connections,
             statistics: statistics, tlsContexts: tlsContexts, defaultClientCertificates: configuration.sip.tls.clientCertificates,
             tlsObserver: tlsStatistics, liveTLS: liveTLS, logger: logger,
-            onListening: onListening)
+            onListening: { addresses in
+                gate.arrive("sip")
+                onListening(addresses)
+            })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sip)]
         let control = ControlSocketService(
-            stateDirectory: configuration.stateDirectory, topics: controlTopics, group: eventLoops, logger: logger)
+            stateDirectory: configuration.stateDirectory, topics: controlTopics, group: eventLoops, logger: logger,
+            onListening: { gate.arrive("control") })
         services.append(.init(service: control))
         services += registration.services.map { .init(service: $0) }
         let media = MediaService(configuration: configuration.media, logger: logger)
@@ -129,11 +150,16 @@ public struct OutpostRuntime: Sendable {
             let tftp = TFTPService(
                 configuration: configuration.tftp, cacheDirectory: configuration.stateDirectory + "/tftp-cache",
                 generatedFiles: generatedFiles, statistics: tftpStatistics, upstreamAvailable: upstreamAvailable,
-                group: eventLoops, logger: logger, onListening: onTFTPListening)
+                group: eventLoops, logger: logger,
+                onListening: { address in
+                    gate.arrive("tftp")
+                    onTFTPListening(address)
+                })
             services.append(.init(service: tftp))
             let files = generatedFiles
             services.append(.init(service: ProvisioningBuilder(configuration: configuration, logger: logger) { files.update($0) }))
         }
+        var tlsReloader: TLSContextReloader?
         if configuration.sip.listeners.contains(where: { $0.transport == .tls }) {
             let registrar = registration.registrar
             let reloader = TLSContextReloader(
@@ -142,9 +168,25 @@ public struct OutpostRuntime: Sendable {
                 flowsGone: { registrar.markFlowsGone(over: $0) }, logger: logger)
             services.append(.init(service: reloader))
             runningReloader.value.withLock { $0 = reloader }
+            tlsReloader = reloader
         }
+        // Last, so that at SIGTERM it is the first to hear of the shutdown and says STOPPING=1
+        // before the listeners close.
+        let reloads = ReloadRequests()
+        let registrar = registration.registrar
+        services.append(
+            .init(
+                service: SystemdNotifyService(
+                    notifier: notifier, gate: gate, requests: reloads, group: eventLoops,
+                    status: { Self.status(registrar) },
+                    reload: { [tlsReloader] in
+                        // Full configuration reload is not there yet; the TLS files are.
+                        tlsReloader?.reloadNow()
+                    }, logger: logger)))
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        running.value.withLock { $0 = (group, reloads) }
+        defer { running.value.withLock { $0 = (nil, nil) } }
         logger.notice("Outpost starting", metadata: ["state_directory": "\(configuration.stateDirectory)"])
         do {
             try await group.run()
@@ -154,6 +196,12 @@ public struct OutpostRuntime: Sendable {
         }
         try await eventLoops.shutdownGracefully()
         logger.notice("Outpost stopped")
+    }
+
+    /// What systemd shows after "Status:": true and cheap, e.g. "registrar normal, 3 bindings".
+    static func status(_ registrar: Registrar) -> String {
+        let count = registrar.bindings().count
+        return "registrar \(registrar.mode.rawValue), \(count) binding\(count == 1 ? "" : "s")"
     }
 
     /// The state directory holds keys and registrations: owner-only, created if missing.
@@ -183,6 +231,11 @@ public struct StateDirectoryError: Error, CustomStringConvertible {
 /// Shares the TLS reloader `run` builds with whoever holds the runtime.
 private final class RunningReloader: Sendable {
     let value = Mutex<TLSContextReloader?>(nil)
+}
+
+/// The service group and reload requests of the `run` under way, for `reload()` and `shutdownGracefully()`.
+private final class RunningGroup: Sendable {
+    let value = Mutex<(group: ServiceGroup?, reloads: ReloadRequests?)>((nil, nil))
 }
 
 /// Shares the registrar `run` builds with whoever holds the runtime.

@@ -67,11 +67,11 @@ final class TLSContextReloader: Service, Sendable {
         var closed = 0
     }
 
-    /// One round: renew the edge CRL, reload the contexts if their files changed, then re-check
-    /// the live connections. Every round re-checks, so a certificate that expires while its
-    /// connection is open is caught within an interval even when no file changed.
+    /// One round: renew the edge CRL, reload the contexts if their files changed (or always, with
+    /// `force`), then re-check the live connections. Every round re-checks, so a certificate that
+    /// expires while its connection is open is caught within an interval even when no file changed.
     @discardableResult
-    func poll() -> Outcome {
+    func poll(force: Bool = false) -> Outcome {
         lastSeen.withLock { seen in
             var outcome = Outcome()
             if configuration.sip.tls.certificate == nil {
@@ -83,7 +83,7 @@ final class TLSContextReloader: Service, Sendable {
                 }
             }
             let now = Self.fingerprint(configuration)
-            if now != seen {
+            if force || now != seen {
                 do {
                     store.replace(with: try EdgePKI.serverContexts(configuration, logger: logger))
                     seen = now
@@ -97,6 +97,11 @@ final class TLSContextReloader: Service, Sendable {
             return outcome
         }
     }
+
+    /// Re-reads every TLS file now, changed or not (SIGHUP); false when they cannot be loaded, and
+    /// then the previous contexts stay.
+    @discardableResult
+    func reloadNow() -> Bool { poll(force: true).reloaded }
 
     private func revalidate() -> Int {
         let distrusted = live.revalidate(with: store, connections: connections)

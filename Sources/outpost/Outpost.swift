@@ -41,7 +41,7 @@ struct ConfigurationOptions: ParsableArguments {
 }
 
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the edge until SIGTERM or SIGINT.")
+    static let configuration = CommandConfiguration(abstract: "Run the edge until SIGTERM or SIGINT; SIGHUP re-reads its TLS files.")
 
     @OptionGroup var options: ConfigurationOptions
 
@@ -55,7 +55,7 @@ struct Run: AsyncParsableCommand {
         }
         let logger = Logger(label: "outpost")
         do {
-            try await OutpostRuntime(configuration: configuration).run(logger: logger)
+            try await OutpostRuntime(configuration: configuration).run(logger: logger, notifier: .fromProcessEnvironment())
         } catch {
             logger.critical("Outpost cannot run: \(error)")
             throw ExitCode(1)
