@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import PKI
 import Runtime
 import Synchronization
 import TLS
@@ -153,6 +154,49 @@ import Testing
         #expect(await closed(again.channel), "a revoked certificate completed a new handshake")
         #expect(edge.runtime.tlsStatistics.failures["certificate revoked"] == 1, "\(edge.runtime.tlsStatistics.failures)")
         #expect(kept.channel.isActive)
+
+        try? await kept.channel.close()
+        await edge.stop()
+    }
+
+    /// The same with the edge's own CA, revoked as `outpost pki revoke` does it: through the PKI
+    /// store in the state directory, whose index and CRL the reload watches.
+    @Test func aPhoneRevokedInTheEdgesOwnPKIWhileConnectedIsDisconnectedAtTheReload() async throws {
+        let lines = Lines()
+        let logger = Logger(label: "edge") { _ in Capture(lines: lines) }
+        let edge = try await EdgeUnderTest.start(tls: OutpostConfiguration.TLS(reloadIntervalSeconds: 3600), logger: logger) { configuration in
+            configuration.pki = OutpostConfiguration.PKI(names: ["edge.test"], addresses: ["127.0.0.1"])
+            configuration.devices = [
+                Device(name: "SEP001122334455", lines: [DeviceLine(number: "2001")], security: .authenticated),
+                Device(name: "SEP00AABBCCDDEE", lines: [DeviceLine(number: "2002")], security: .authenticated),
+            ]
+        }
+        let files = NSTemporaryDirectory() + "outpost-pki-revoke-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: files) }
+        let store = PKIStore(stateDirectory: edge.stateDirectory)
+        for (identity, name, line) in [("phone", "SEP001122334455", "2001"), ("phone2", "SEP00AABBCCDDEE", "2002")] {
+            let issued = try store.issueDevice(name: name, key: .generate(.ecP256), uri: "sip:\(line)@edge.test")
+            try issued.certificate.pemEncoded().write(toFile: "\(files)/\(identity).pem", atomically: true, encoding: .utf8)
+            let key = try #require(issued.privateKey)
+            try key.pkcs8PEM().write(toFile: "\(files)/\(identity).key", atomically: true, encoding: .utf8)
+            try issued.authority.pemEncoded().write(toFile: "\(files)/ca.pem", atomically: true, encoding: .utf8)
+        }
+        let revoked = try await connect(edge, pki: files, identity: "phone")
+        let kept = try await connect(edge, pki: files, identity: "phone2")
+        try await register(revoked, line: "2001", port: edge.tlsPort)
+        try await register(kept, line: "2002", port: edge.tlsPort)
+        #expect(edge.runtime.reloadTLS() == 0)
+
+        _ = try store.revoke(device: "SEP001122334455")
+        #expect(edge.runtime.reloadTLS() == 1)
+        #expect(await closed(revoked.channel), "the revoked phone's connection is still open")
+        #expect(kept.channel.isActive, "the other phone's connection was closed")
+        #expect(edge.runtime.liveTLS.closedByReason == ["certificate revoked": 1])
+        #expect(lines.all.contains { $0.contains("no longer verifies") && $0.contains("SEP001122334455") }, "\(lines.all)")
+        let registrar = try #require(edge.runtime.registrar)
+        #expect(registrar.bindings(for: "2001").first?.flow.liveConnection == nil)
+        #expect(registrar.bindings(for: "2002").first?.flow.liveConnection != nil)
 
         try? await kept.channel.close()
         await edge.stop()
