@@ -18,7 +18,26 @@ final class RelayLeg {
     var rtpChannel: (any Channel)?
     var rtcpChannel: (any Channel)?
 
-    var parameters: MediaLegParameters?
+    var parameters: MediaLegParameters? {
+        didSet { negotiated = parameters.map(Negotiated.init) }
+    }
+    /// What the packet path reads of `parameters`, kept apart so that a packet copies no arrays
+    /// and keys (and retains nothing) to learn them.
+    private(set) var negotiated: Negotiated?
+
+    struct Negotiated {
+        let encrypted: Bool
+        let direction: MediaDirection
+        let rtcpMux: Bool
+        let latchesPlainRTP: Bool
+
+        init(_ parameters: MediaLegParameters) {
+            encrypted = parameters.security.isEncrypted
+            direction = parameters.direction
+            rtcpMux = parameters.rtcpMux
+            latchesPlainRTP = parameters.latchesPlainRTP
+        }
+    }
     var remoteRTP: SocketAddress?
     var remoteRTCP: SocketAddress?
     var rtpLatch: Latch = .locked
@@ -84,7 +103,7 @@ final class RelayLeg {
         self.sentAt = now
     }
 
-    var isEncrypted: Bool { parameters?.security.isEncrypted ?? false }
+    var isEncrypted: Bool { negotiated?.encrypted ?? false }
 
     func clockRate(of payloadType: UInt8) -> Int {
         for format in formats where format.payloadType == payloadType { return Int(format.clockRate) }

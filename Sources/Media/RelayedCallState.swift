@@ -74,7 +74,7 @@ final class RelayedCallState {
     }
 
     private func relayRTP(_ buffer: inout ByteBuffer, from leg: RelayLeg, source: SocketAddress) {
-        guard let parameters = leg.parameters else {
+        guard let parameters = leg.negotiated else {
             leg.inbound.dropped += 1
             return
         }
@@ -164,7 +164,7 @@ final class RelayedCallState {
     }
 
     private func forwardRTP(_ buffer: inout ByteBuffer, header: Header, from leg: RelayLeg, to target: RelayLeg, now: NIODeadline) {
-        guard let parameters = target.parameters, parameters.direction.receives, let remote = target.remoteRTP,
+        guard let parameters = target.negotiated, parameters.direction.receives, let remote = target.remoteRTP,
             let channel = target.rtpChannel
         else {
             leg.inbound.dropped += 1
@@ -192,7 +192,7 @@ final class RelayedCallState {
     // MARK: RTCP
 
     private func relayRTCP(_ buffer: inout ByteBuffer, from leg: RelayLeg, source: SocketAddress, onRTCPSocket: Bool) {
-        guard let parameters = leg.parameters, onRTCPSocket != parameters.rtcpMux else {
+        guard let parameters = leg.negotiated, onRTCPSocket != parameters.rtcpMux else {
             leg.inbound.dropped += 1
             return
         }
@@ -235,7 +235,7 @@ final class RelayedCallState {
 
         guard parameters.direction != .inactive else { return }
         for target in legs where target !== leg {
-            guard let targetParameters = target.parameters else { continue }
+            guard let targetParameters = target.negotiated else { continue }
             let remote = targetParameters.rtcpMux ? target.remoteRTP : target.remoteRTCP
             let channel = targetParameters.rtcpMux ? target.rtpChannel : target.rtcpChannel
             guard let remote, let channel else { continue }
@@ -338,7 +338,7 @@ final class RelayedCallState {
         leg.remoteRTP = source
         leg.latched = true
         leg.rtpLatch = .locked
-        if leg.parameters?.rtcpMux == true { leg.rtcpLatch = .locked }
+        if leg.negotiated?.rtcpMux == true { leg.rtcpLatch = .locked }
         events(.latched(callID: callID, leg: leg.index, source: source))
     }
 
