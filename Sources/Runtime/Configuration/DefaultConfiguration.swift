@@ -137,6 +137,9 @@ public enum DefaultConfiguration {
           # transfer is abandoned.
           timeout: 1
           retries: 5
+          # Seconds one transfer may take in all, whatever timeout the phone asks for, so a
+          # client that never acknowledges gives its slot back (firmware must fit within it).
+          transfer_deadline: 120
 
         provisioning:
           # The address phones are given for the edge; empty means the first of pki.addresses.
