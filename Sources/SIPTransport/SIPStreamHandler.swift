@@ -20,11 +20,15 @@ public final class SIPStreamHandler: ChannelInboundHandler {
     private var remoteIP: String?
     /// Set once the stream is known to be out of step: nothing more from it is read.
     private var closing = false
+    private let messageDeadline: TimeAmount?
+    /// Armed while a started message is incomplete.
+    private var deadline: Scheduled<Void>?
 
     public init(
         transport: SIPTransportKind, receiver: any SIPMessageReceiver, connections: SIPConnectionTable,
-        statistics: SIPTransportStatistics, logger: Logger
+        statistics: SIPTransportStatistics, messageDeadline: TimeAmount? = nil, logger: Logger
     ) {
+        self.messageDeadline = messageDeadline
         self.transport = transport
         self.receiver = receiver
         self.connections = connections
@@ -50,6 +54,8 @@ public final class SIPStreamHandler: ChannelInboundHandler {
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
         if let connection { connections.remove(connection) }
         connection = nil
         statistics.increment(.connectionsClosed)
@@ -62,6 +68,8 @@ public final class SIPStreamHandler: ChannelInboundHandler {
             statistics.increment(.keepAlivePings)
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "\r\n")), promise: nil)
         case .message(let buffer):
+            deadline?.cancel()
+            deadline = nil
             handleMessage(buffer, context: context)
         }
     }
@@ -114,6 +122,9 @@ public final class SIPStreamHandler: ChannelInboundHandler {
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let identified = event as? SIPPeerIdentifiedEvent {
             peerIdentity = identified.identity
+        } else if event is SIPStreamMessageStarted {
+            armMessageDeadline(context: context)
+            return
         } else if event is IdleStateHandler.IdleStateEvent {
             statistics.increment(.idleConnectionsClosed)
             logger.debug("closing idle SIP connection", metadata: ["remote": "\(remote.map { "\($0)" } ?? "?")"])
@@ -121,6 +132,20 @@ public final class SIPStreamHandler: ChannelInboundHandler {
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    private func armMessageDeadline(context: ChannelHandlerContext) {
+        guard let messageDeadline, deadline == nil, !closing else { return }
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: messageDeadline) { [self] in
+            deadline = nil
+            guard !closing else { return }
+            closing = true
+            statistics.increment(.messageDeadlineCloses)
+            logger.debug("closing SIP connection: message not complete in time", metadata: [
+                "remote": "\(remote.map { "\($0)" } ?? "?")", "deadline": "\(messageDeadline)",
+            ])
+            context.close(promise: nil)
+        }
     }
 
     /// Framing errors leave the stream unusable: answer if the request can be addressed, then close.
