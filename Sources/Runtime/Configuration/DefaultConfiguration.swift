@@ -34,6 +34,11 @@ public enum DefaultConfiguration {
           max_message_size: 65535
           # Seconds a TCP connection may stay silent before the edge closes it.
           idle_timeout: 300
+          # Seconds a TCP/TLS peer has to finish a message once it has started one (headers and
+          # body); a peer trickling bytes slower is closed.
+          message_deadline: 10
+          # TCP/TLS connections one address may hold at once; more are closed on accept.
+          max_connections_per_address: 50
           # The Server header.
           server_name: Outpost
 
