@@ -21,6 +21,8 @@ public final class SIPService: Service {
     private let liveTLS: LiveTLSConnections?
     /// One per service: the per-address cap counts TCP and TLS connections together.
     private let limiter: SIPConnectionLimiter?
+    /// One for every stream connection, so a flood spread over connections is logged as one.
+    private let streamLogLimiter = SharedLogRateLimiter()
 
     public init(
         listeners: [OutpostConfiguration.Listener], settings: SIPTransportSettings, group: any EventLoopGroup,
@@ -71,6 +73,7 @@ public final class SIPService: Service {
         let statistics = self.statistics
         let settings = self.settings
         let limiter = self.limiter
+        let streamLogLimiter = self.streamLogLimiter
         let logger = self.logger
         do {
             switch listener.transport {
@@ -115,7 +118,7 @@ public final class SIPService: Service {
                             return SIPPipeline.configureStream(
                                 channel, transport: transport, securityHandlers: try security(), receiver: receiver,
                                 connections: connections, statistics: statistics, settings: settings, limiter: limiter,
-                                logger: logger)
+                                logLimiter: streamLogLimiter, logger: logger)
                         } catch {
                             return channel.eventLoop.makeFailedFuture(error)
                         }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Per-cause rate limiting of log lines, as a pure value with the clock passed in: at most `burst`
 /// lines per cause in each `interval`; what is held back is counted and reported with the next
 /// line of that cause (and by `drainExpired`), so a flood of one kind of garbage writes a few
@@ -63,4 +65,24 @@ public struct LogRateLimiter: Sendable {
 
     /// Causes being tracked now.
     public var trackedCauses: Int { windows.count }
+}
+
+/// A `LogRateLimiter` shared by handlers on several event loops (every TCP/TLS connection of an
+/// edge), so a flood spread over many connections is limited as one.
+public final class SharedLogRateLimiter: Sendable {
+    private let limiter: Mutex<LogRateLimiter>
+    public let interval: Duration
+
+    public init(_ limiter: LogRateLimiter = LogRateLimiter()) {
+        self.interval = limiter.interval
+        self.limiter = Mutex(limiter)
+    }
+
+    public func admit(_ cause: String, now: ContinuousClock.Instant) -> LogRateLimiter.Decision {
+        limiter.withLock { $0.admit(cause, now: now) }
+    }
+
+    public func drainExpired(now: ContinuousClock.Instant) -> [(cause: String, suppressed: Int)] {
+        limiter.withLock { $0.drainExpired(now: now) }
+    }
 }

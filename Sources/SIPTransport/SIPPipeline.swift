@@ -30,7 +30,8 @@ public enum SIPPipeline {
     public static func configureStream(
         _ channel: any Channel, transport: SIPTransportKind, securityHandlers: [any ChannelHandler] = [],
         receiver: any SIPMessageReceiver, connections: SIPConnectionTable, statistics: SIPTransportStatistics,
-        settings: SIPTransportSettings, limiter: SIPConnectionLimiter? = nil, logger: Logger
+        settings: SIPTransportSettings, limiter: SIPConnectionLimiter? = nil,
+        logLimiter: SharedLogRateLimiter = SharedLogRateLimiter(), logger: Logger
     ) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
@@ -42,7 +43,7 @@ public enum SIPPipeline {
             try sync.addHandler(
                 SIPStreamHandler(
                     transport: transport, receiver: receiver, connections: connections, statistics: statistics,
-                    messageDeadline: settings.messageDeadline, logger: logger))
+                    messageDeadline: settings.messageDeadline, logLimiter: logLimiter, logger: logger))
             try sync.addHandler(FlushCoalescingHandler())
         }
     }

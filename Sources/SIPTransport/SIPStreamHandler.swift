@@ -23,12 +23,19 @@ public final class SIPStreamHandler: ChannelInboundHandler {
     private let messageDeadline: TimeAmount?
     /// Armed while a started message is incomplete.
     private var deadline: Scheduled<Void>?
+    /// Malformed-message lines, limited per cause over every connection sharing it.
+    private let logLimiter: SharedLogRateLimiter
+    private let clock: @Sendable () -> ContinuousClock.Instant
 
     public init(
         transport: SIPTransportKind, receiver: any SIPMessageReceiver, connections: SIPConnectionTable,
-        statistics: SIPTransportStatistics, messageDeadline: TimeAmount? = nil, logger: Logger
+        statistics: SIPTransportStatistics, messageDeadline: TimeAmount? = nil,
+        logLimiter: SharedLogRateLimiter = SharedLogRateLimiter(), clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+        logger: Logger
     ) {
         self.messageDeadline = messageDeadline
+        self.logLimiter = logLimiter
+        self.clock = clock
         self.transport = transport
         self.receiver = receiver
         self.connections = connections
@@ -93,7 +100,7 @@ public final class SIPStreamHandler: ChannelInboundHandler {
         case .failure(let error):
             statistics.increment(.parseErrors)
             if error.isMissingMandatoryHeader { statistics.increment(.missingMandatoryHeaders) }
-            logger.notice("malformed SIP message", metadata: ["remote": "\(remote)", "error": "\(error)"])
+            logMalformed(error, from: remote)
             let answer = buffer.withUnsafeReadableBytes { SIPErrorAnswering.response(for: error, bytes: $0) }
             // A broken header leaves the framing intact; a broken start line, or bytes too broken
             // to answer, mean the stream is out of step (a wrong Content-Length before): nothing
@@ -132,6 +139,21 @@ public final class SIPStreamHandler: ChannelInboundHandler {
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    private func logMalformed(_ error: SIPParseError, from remote: SocketAddress) {
+        let now = clock()
+        for (cause, suppressed) in logLimiter.drainExpired(now: now) {
+            logger.notice("malformed SIP messages not logged", metadata: ["cause": "\(cause)", "suppressed": "\(suppressed)"])
+        }
+        switch logLimiter.admit("malformed stream message: \(error.element)", now: now) {
+        case .suppress:
+            statistics.increment(.logLinesSuppressed)
+        case .log(let suppressed):
+            var metadata: Logger.Metadata = ["remote": "\(remote)", "error": "\(error)"]
+            if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
+            logger.notice("malformed SIP message", metadata: metadata)
+        }
     }
 
     private func armMessageDeadline(context: ChannelHandlerContext) {

@@ -85,4 +85,32 @@ import Testing
         #expect(lines[6].0 == "malformed SIP datagram" && lines[6].1["suppressed"] == nil)
         _ = try channel.finish()
     }
+
+    @Test func malformedMessagesOverManyConnectionsShareOneLimit() throws {
+        let sink = Lines()
+        let logger = Logger(label: "flood") { _ in CapturingHandler(sink: sink) }
+        let statistics = SIPTransportStatistics()
+        let shared = SharedLogRateLimiter(LogRateLimiter(burst: 4, interval: .seconds(10)))
+        let start = self.start
+        let bad = RefusalAnsweringTests.request.replacingOccurrences("Call-ID: c1\r\n", "")
+        var channels: [EmbeddedChannel] = []
+        for index in 0..<3 {
+            let channel = EmbeddedChannel()
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SIPStreamFramer()))
+            try channel.pipeline.syncOperations.addHandler(
+                SIPStreamHandler(
+                    transport: .tcp, receiver: CollectingReceiver(), connections: SIPConnectionTable(), statistics: statistics,
+                    logLimiter: shared, clock: { start }, logger: logger))
+            try channel.connect(to: SocketAddress(ipAddress: "192.0.2.\(index + 1)", port: 40000)).wait()
+            channels.append(channel)
+        }
+        for _ in 0..<10 {
+            for channel in channels { try channel.writeInbound(ByteBuffer(string: bad)) }
+        }
+        // Every one answered (the connections stay open), four lines logged in all.
+        #expect(statistics[.badRequestsAnswered] == 30)
+        #expect(sink.lines.withLock { $0.count } == 4)
+        #expect(statistics[.logLinesSuppressed] == 26)
+        for channel in channels { _ = try? channel.finish() }
+    }
 }
