@@ -117,7 +117,9 @@ public struct OutpostRuntime: Sendable {
             listeners: configuration.sip.listeners,
             settings: SIPTransportSettings(
                 maximumMessageSize: configuration.sip.maximumMessageSize,
-                idleTimeout: .seconds(Int64(configuration.sip.idleTimeoutSeconds))),
+                idleTimeout: .seconds(Int64(configuration.sip.idleTimeoutSeconds)),
+                messageDeadline: .seconds(Int64(configuration.sip.messageDeadlineSeconds)),
+                maximumConnectionsPerAddress: configuration.sip.maximumConnectionsPerAddress),
             group: eventLoops,
             receiver: stack,
             connections: connections,

@@ -19,6 +19,10 @@ public final class SIPService: Service {
     private let defaultClientCertificates: OutpostConfiguration.TLS.ClientCertificates
     private let tlsObserver: (any TLSHandshakeObserver)?
     private let liveTLS: LiveTLSConnections?
+    /// One per service: the per-address cap counts TCP and TLS connections together.
+    private let limiter: SIPConnectionLimiter?
+    /// One for every stream connection, so a flood spread over connections is logged as one.
+    private let streamLogLimiter = SharedLogRateLimiter()
 
     public init(
         listeners: [OutpostConfiguration.Listener], settings: SIPTransportSettings, group: any EventLoopGroup,
@@ -34,6 +38,7 @@ public final class SIPService: Service {
         self.liveTLS = liveTLS
         self.listeners = listeners
         self.settings = settings
+        self.limiter = settings.maximumConnectionsPerAddress.map { SIPConnectionLimiter(maximumPerAddress: $0) }
         self.group = group
         self.receiver = receiver
         self.connections = connections
@@ -67,6 +72,8 @@ public final class SIPService: Service {
         let connections = self.connections
         let statistics = self.statistics
         let settings = self.settings
+        let limiter = self.limiter
+        let streamLogLimiter = self.streamLogLimiter
         let logger = self.logger
         do {
             switch listener.transport {
@@ -110,7 +117,8 @@ public final class SIPService: Service {
                         do {
                             return SIPPipeline.configureStream(
                                 channel, transport: transport, securityHandlers: try security(), receiver: receiver,
-                                connections: connections, statistics: statistics, settings: settings, logger: logger)
+                                connections: connections, statistics: statistics, settings: settings, limiter: limiter,
+                                logLimiter: streamLogLimiter, logger: logger)
                         } catch {
                             return channel.eventLoop.makeFailedFuture(error)
                         }

@@ -36,7 +36,8 @@ public final class TFTPService: Service {
         let server = TFTPServer(
             settings: TFTPServerSettings(
                 maximumTransfers: configuration.maximumTransfers, maximumTransfersPerClient: configuration.maximumTransfersPerClient,
-                timeout: .seconds(configuration.timeoutSeconds), retries: configuration.retries),
+                timeout: .seconds(configuration.timeoutSeconds), retries: configuration.retries,
+                transferDeadline: .seconds(configuration.transferDeadlineSeconds)),
             source: try source(), statistics: statistics, logger: logger,
             makeTransferChannel: Self.transferChannelFactory(group: group, host: configuration.address))
         let channel: any Channel

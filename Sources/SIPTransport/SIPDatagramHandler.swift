@@ -13,11 +13,18 @@ public final class SIPDatagramHandler: ChannelInboundHandler {
     private let maximumMessageSize: Int
     private let logger: Logger
     private var listener: SIPConnectionID?
+    /// One line per datagram would let a flood write the disk full; a few per cause are enough.
+    private var logLimiter: LogRateLimiter
+    private let clock: () -> ContinuousClock.Instant
+    private var nextDrain: ContinuousClock.Instant?
 
     public init(
         receiver: any SIPMessageReceiver, connections: SIPConnectionTable, statistics: SIPTransportStatistics,
-        maximumMessageSize: Int = 65_535, logger: Logger
+        maximumMessageSize: Int = 65_535, logLimiter: LogRateLimiter = LogRateLimiter(),
+        clock: @escaping () -> ContinuousClock.Instant = { .now }, logger: Logger
     ) {
+        self.logLimiter = logLimiter
+        self.clock = clock
         self.receiver = receiver
         self.connections = connections
         self.statistics = statistics
@@ -63,8 +70,26 @@ public final class SIPDatagramHandler: ChannelInboundHandler {
         case .failure(let error):
             statistics.increment(.parseErrors)
             if error.isMissingMandatoryHeader { statistics.increment(.missingMandatoryHeaders) }
-            logger.notice("malformed SIP datagram", metadata: ["remote": "\(envelope.remoteAddress)", "error": "\(error)"])
+            logMalformed(error, from: envelope.remoteAddress)
             answer(bytes.withUnsafeReadableBytes { SIPErrorAnswering.response(for: error, bytes: $0) }, to: envelope.remoteAddress, context: context)
+        }
+    }
+
+    private func logMalformed(_ error: SIPParseError, from remote: SocketAddress) {
+        let now = clock()
+        if let nextDrain, now >= nextDrain {
+            for (cause, suppressed) in logLimiter.drainExpired(now: now) {
+                logger.notice("malformed SIP datagrams not logged", metadata: ["cause": "\(cause)", "suppressed": "\(suppressed)"])
+            }
+        }
+        if nextDrain.map({ now >= $0 }) ?? true { nextDrain = now + logLimiter.interval }
+        switch logLimiter.admit("malformed datagram: \(error.element)", now: now) {
+        case .suppress:
+            statistics.increment(.logLinesSuppressed)
+        case .log(let suppressed):
+            var metadata: Logger.Metadata = ["remote": "\(remote)", "error": "\(error)"]
+            if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
+            logger.notice("malformed SIP datagram", metadata: metadata)
         }
     }
 

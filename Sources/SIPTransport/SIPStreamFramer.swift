@@ -16,19 +16,34 @@ public enum SIPStreamFramingError: Error, Equatable, Sendable {
     case badContentLength(headerSection: ByteBuffer)
 }
 
+/// Sent on as a user event when the first bytes of a message have arrived but not the whole of
+/// it, once per message: the stream handler starts the message deadline on it.
+public struct SIPStreamMessageStarted: Sendable, Hashable {
+    public init() {}
+}
+
 /// Cuts a TCP or TLS byte stream into SIP messages by Content-Length (RFC 3261 §18.3).
 public struct SIPStreamFramer: ByteToMessageDecoder {
     public typealias InboundOut = SIPStreamFrame
 
     public let maximumMessageSize: Int
     private var scannedHeaderBytes = 0
+    /// `SIPStreamMessageStarted` was sent for the message now being read.
+    private var startAnnounced = false
 
     public init(maximumMessageSize: Int = 65_535) {
         self.maximumMessageSize = maximumMessageSize
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        guard let frame = try nextFrame(&buffer) else { return .needMoreData }
+        guard let frame = try nextFrame(&buffer) else {
+            if !startAnnounced, isMessageBegun(buffer) {
+                startAnnounced = true
+                context.fireUserInboundEventTriggered(SIPStreamMessageStarted())
+            }
+            return .needMoreData
+        }
+        if case .message = frame { startAnnounced = false }
         context.fireChannelRead(Self.wrapInboundOut(frame))
         return .continue
     }
@@ -70,6 +85,13 @@ public struct SIPStreamFramer: ByteToMessageDecoder {
         guard available >= headerLength + bodyLength else { return nil }
         scannedHeaderBytes = 0
         return .message(buffer.readSlice(length: headerLength + bodyLength)!)
+    }
+
+    /// Bytes of a message wait in the buffer: what is left between messages is only CR and LF
+    /// (the start of a possible keep-alive).
+    public func isMessageBegun(_ buffer: ByteBuffer) -> Bool {
+        guard let first = buffer.readableBytesView.first else { return false }
+        return first != 0x0D && first != 0x0A
     }
 
     private var pendingPing = false

@@ -20,11 +20,22 @@ public final class SIPStreamHandler: ChannelInboundHandler {
     private var remoteIP: String?
     /// Set once the stream is known to be out of step: nothing more from it is read.
     private var closing = false
+    private let messageDeadline: TimeAmount?
+    /// Armed while a started message is incomplete.
+    private var deadline: Scheduled<Void>?
+    /// Malformed-message lines, limited per cause over every connection sharing it.
+    private let logLimiter: SharedLogRateLimiter
+    private let clock: @Sendable () -> ContinuousClock.Instant
 
     public init(
         transport: SIPTransportKind, receiver: any SIPMessageReceiver, connections: SIPConnectionTable,
-        statistics: SIPTransportStatistics, logger: Logger
+        statistics: SIPTransportStatistics, messageDeadline: TimeAmount? = nil,
+        logLimiter: SharedLogRateLimiter = SharedLogRateLimiter(), clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+        logger: Logger
     ) {
+        self.messageDeadline = messageDeadline
+        self.logLimiter = logLimiter
+        self.clock = clock
         self.transport = transport
         self.receiver = receiver
         self.connections = connections
@@ -50,6 +61,8 @@ public final class SIPStreamHandler: ChannelInboundHandler {
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
         if let connection { connections.remove(connection) }
         connection = nil
         statistics.increment(.connectionsClosed)
@@ -62,6 +75,8 @@ public final class SIPStreamHandler: ChannelInboundHandler {
             statistics.increment(.keepAlivePings)
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "\r\n")), promise: nil)
         case .message(let buffer):
+            deadline?.cancel()
+            deadline = nil
             handleMessage(buffer, context: context)
         }
     }
@@ -85,7 +100,7 @@ public final class SIPStreamHandler: ChannelInboundHandler {
         case .failure(let error):
             statistics.increment(.parseErrors)
             if error.isMissingMandatoryHeader { statistics.increment(.missingMandatoryHeaders) }
-            logger.notice("malformed SIP message", metadata: ["remote": "\(remote)", "error": "\(error)"])
+            logMalformed(error, from: remote)
             let answer = buffer.withUnsafeReadableBytes { SIPErrorAnswering.response(for: error, bytes: $0) }
             // A broken header leaves the framing intact; a broken start line, or bytes too broken
             // to answer, mean the stream is out of step (a wrong Content-Length before): nothing
@@ -114,6 +129,9 @@ public final class SIPStreamHandler: ChannelInboundHandler {
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let identified = event as? SIPPeerIdentifiedEvent {
             peerIdentity = identified.identity
+        } else if event is SIPStreamMessageStarted {
+            armMessageDeadline(context: context)
+            return
         } else if event is IdleStateHandler.IdleStateEvent {
             statistics.increment(.idleConnectionsClosed)
             logger.debug("closing idle SIP connection", metadata: ["remote": "\(remote.map { "\($0)" } ?? "?")"])
@@ -121,6 +139,35 @@ public final class SIPStreamHandler: ChannelInboundHandler {
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    private func logMalformed(_ error: SIPParseError, from remote: SocketAddress) {
+        let now = clock()
+        for (cause, suppressed) in logLimiter.drainExpired(now: now) {
+            logger.notice("malformed SIP messages not logged", metadata: ["cause": "\(cause)", "suppressed": "\(suppressed)"])
+        }
+        switch logLimiter.admit("malformed stream message: \(error.element)", now: now) {
+        case .suppress:
+            statistics.increment(.logLinesSuppressed)
+        case .log(let suppressed):
+            var metadata: Logger.Metadata = ["remote": "\(remote)", "error": "\(error)"]
+            if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
+            logger.notice("malformed SIP message", metadata: metadata)
+        }
+    }
+
+    private func armMessageDeadline(context: ChannelHandlerContext) {
+        guard let messageDeadline, deadline == nil, !closing else { return }
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: messageDeadline) { [self] in
+            deadline = nil
+            guard !closing else { return }
+            closing = true
+            statistics.increment(.messageDeadlineCloses)
+            logger.debug("closing SIP connection: message not complete in time", metadata: [
+                "remote": "\(remote.map { "\($0)" } ?? "?")", "deadline": "\(messageDeadline)",
+            ])
+            context.close(promise: nil)
+        }
     }
 
     /// Framing errors leave the stream unusable: answer if the request can be addressed, then close.

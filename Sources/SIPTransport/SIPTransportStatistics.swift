@@ -24,6 +24,12 @@ public final class SIPTransportStatistics: Sendable {
         case framingErrors = "framing_errors"
         /// TCP/TLS connections the edge closed because their byte stream could no longer be trusted.
         case connectionsClosedOnError = "connections_closed_on_error"
+        /// TCP/TLS connections closed on accept because their address already held its share.
+        case connectionsRefusedPerAddress = "connections_refused_per_address"
+        /// TCP/TLS connections closed because a message they had started was not complete in time.
+        case messageDeadlineCloses = "message_deadline_closes"
+        /// Log lines about malformed input held back by the per-cause rate limit.
+        case logLinesSuppressed = "log_lines_suppressed"
     }
 
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))

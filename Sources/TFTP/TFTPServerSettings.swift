@@ -13,16 +13,20 @@ public struct TFTPServerSettings: Sendable, Hashable {
     public var timeout: Duration
     /// Retransmissions without progress before a transfer is abandoned and its slot freed.
     public var retries: Int
+    /// The most one transfer may take from its start, whatever timeout the client negotiated, so
+    /// a client that asks for long timeouts and never acknowledges gives its slot back; nil for no limit.
+    public var transferDeadline: Duration?
 
     public init(
         limits: TFTPServerLimits = TFTPServerLimits(), maximumTransfers: Int = 200, maximumTransfersPerClient: Int = 8,
-        timeout: Duration = .seconds(1), retries: Int = 5
+        timeout: Duration = .seconds(1), retries: Int = 5, transferDeadline: Duration? = .seconds(120)
     ) {
         self.limits = limits
         self.maximumTransfers = maximumTransfers
         self.maximumTransfersPerClient = maximumTransfersPerClient
         self.timeout = timeout
         self.retries = retries
+        self.transferDeadline = transferDeadline
     }
 }
 

@@ -9,6 +9,8 @@ public final class TFTPStatistics: Sendable {
         case transfersCompleted = "transfers_completed"
         case transfersFailed = "transfers_failed"
         case transfersTimedOut = "transfers_timed_out"
+        /// Ended by the whole-transfer deadline, not by retries.
+        case transfersPastDeadline = "transfers_past_deadline"
         case bytesSent = "bytes_sent"
         case writeRequestsRefused = "write_requests_refused"
         case filesNotFound = "files_not_found"

@@ -35,6 +35,8 @@ final class TFTPTransferHandler: ChannelInboundHandler {
     private var started: ContinuousClock.Instant?
     private var ended = false
     private var timedOut = false
+    private var deadline: Scheduled<Void>?
+    private var pastDeadline = false
 
     init(_ setup: Setup) {
         self.setup = setup
@@ -69,7 +71,7 @@ final class TFTPTransferHandler: ChannelInboundHandler {
         let content = setup.content
         let (transfer, actions) = TFTPReadTransfer.start(
             fileSize: content.size, negotiated: setup.negotiated, defaultTimeout: setup.settings.timeout,
-            maximumRetries: setup.settings.retries, read: read)
+            maximumRetries: setup.settings.retries, deadline: setup.settings.transferDeadline, read: read)
         self.transfer = transfer
         perform(actions, context: context)
         readNextBlock()
@@ -143,10 +145,16 @@ final class TFTPTransferHandler: ChannelInboundHandler {
                 timer?.start(after: after.timeAmount)
             case .cancelTimer:
                 timer?.stop()
+            case .startDeadline(let after):
+                deadline = context.eventLoop.assumeIsolated().scheduleTask(in: after.timeAmount) { [self] in
+                    deadline = nil
+                    pastDeadline = true
+                    handle(.deadlinePassed, context: context)
+                }
             case .finished:
                 end(outcome: "ok", context: context)
             case .failed(let code, let message):
-                end(outcome: timedOut ? "timeout" : "error \(code.rawValue): \(message)", context: context)
+                end(outcome: pastDeadline ? "deadline" : timedOut ? "timeout" : "error \(code.rawValue): \(message)", context: context)
             }
         }
         if wrote { context.flush() }
@@ -158,12 +166,15 @@ final class TFTPTransferHandler: ChannelInboundHandler {
         ended = true
         timer?.invalidate()
         timer = nil
+        deadline?.cancel()
+        deadline = nil
         let statistics = setup.statistics
         let blockSize = setup.negotiated.effectiveBlockSize
         let delivered = transfer.map { min(($0.firstUnacknowledged - 1) * UInt64(blockSize), $0.fileSize) } ?? 0
         switch outcome {
         case "ok": statistics.increment(.transfersCompleted)
         case "timeout": statistics.increment(.transfersTimedOut)
+        case "deadline": statistics.increment(.transfersPastDeadline)
         default: statistics.increment(.transfersFailed)
         }
         statistics.increment(.bytesSent, by: delivered)

@@ -10,6 +10,10 @@
 ///   retransmission (the Sorcerer's Apprentice bug, RFC 1123 §4.2.3.1); only the timer retransmits.
 /// - On a timeout the outstanding window (or the OACK) is sent again; after `maximumRetries`
 ///   retransmissions in a row without progress the transfer fails with ERROR 0 "timeout".
+/// - With a `deadline`, the whole transfer must finish within it, whatever timeout the client
+///   negotiated: past it the transfer fails with ERROR 0 "transfer deadline exceeded". A client
+///   asking for `timeout=255` and never acknowledging would otherwise hold its slot for
+///   `255 × (retries + 1)` seconds.
 /// - The transfer ends with the ACK of the last block, which is shorter than the block size; a
 ///   file whose size is a multiple of the block size ends with an empty block.
 /// - Block numbers wrap from 65535 to 0.
@@ -34,19 +38,26 @@ public struct TFTPReadTransfer: Hashable, Sendable {
         public var timeout: Duration
         /// Retransmissions in a row without progress before giving up.
         public var maximumRetries: Int
+        /// The most the whole transfer may take, from its start; nil for no limit.
+        public var deadline: Duration?
 
-        public init(blockSize: Int = 512, windowSize: Int = 1, timeout: Duration = .seconds(1), maximumRetries: Int = 5) {
+        public init(
+            blockSize: Int = 512, windowSize: Int = 1, timeout: Duration = .seconds(1), maximumRetries: Int = 5, deadline: Duration? = nil
+        ) {
             self.blockSize = min(max(blockSize, TFTPOptionName.blockSizeRange.lowerBound), TFTPOptionName.blockSizeRange.upperBound)
             self.windowSize = min(max(windowSize, 1), TFTPOptionName.windowSizeRange.upperBound)
             self.timeout = timeout
             self.maximumRetries = max(maximumRetries, 0)
+            self.deadline = deadline
         }
 
         /// The parameters a negotiation settled on; `defaultTimeout` applies when no timeout was negotiated.
-        public init(negotiated: TFTPNegotiatedOptions, defaultTimeout: Duration = .seconds(1), maximumRetries: Int = 5) {
+        public init(
+            negotiated: TFTPNegotiatedOptions, defaultTimeout: Duration = .seconds(1), maximumRetries: Int = 5, deadline: Duration? = nil
+        ) {
             self.init(
                 blockSize: negotiated.effectiveBlockSize, windowSize: negotiated.effectiveWindowSize,
-                timeout: negotiated.timeout.map { .seconds($0) } ?? defaultTimeout, maximumRetries: maximumRetries)
+                timeout: negotiated.timeout.map { .seconds($0) } ?? defaultTimeout, maximumRetries: maximumRetries, deadline: deadline)
         }
     }
 
@@ -55,6 +66,8 @@ public struct TFTPReadTransfer: Hashable, Sendable {
         case received(TFTPPacket)
         /// The retransmission timer expired.
         case timerFired
+        /// The whole-transfer deadline (`startDeadline`) passed.
+        case deadlinePassed
     }
 
     public enum Action: Hashable, Sendable {
@@ -62,6 +75,8 @@ public struct TFTPReadTransfer: Hashable, Sendable {
         /// (Re)start the single retransmission timer.
         case startTimer(after: Duration)
         case cancelTimer
+        /// Arm the whole-transfer deadline once, at the start; it is disarmed when the transfer ends.
+        case startDeadline(after: Duration)
         /// The last block was acknowledged.
         case finished
         /// The transfer ended in error (an ERROR packet was sent or received).
@@ -97,21 +112,22 @@ public struct TFTPReadTransfer: Hashable, Sendable {
         read: (_ offset: UInt64, _ count: Int) throws -> [UInt8]
     ) -> (transfer: TFTPReadTransfer, actions: [Action]) {
         var transfer = TFTPReadTransfer(fileSize: fileSize, parameters: parameters, optionAcknowledgement: optionAcknowledgement)
+        let deadline: [Action] = parameters.deadline.map { [.startDeadline(after: $0)] } ?? []
         if let optionAcknowledgement {
-            return (transfer, [.send(optionAcknowledgement), .startTimer(after: parameters.timeout)])
+            return (transfer, deadline + [.send(optionAcknowledgement), .startTimer(after: parameters.timeout)])
         }
         let actions = transfer.sendWindow(read: read)
-        return (transfer, actions)
+        return (transfer, deadline + actions)
     }
 
     /// Starts a transfer from a negotiation's result.
     public static func start(
         fileSize: UInt64, negotiated: TFTPNegotiatedOptions, defaultTimeout: Duration = .seconds(1), maximumRetries: Int = 5,
-        read: (_ offset: UInt64, _ count: Int) throws -> [UInt8]
+        deadline: Duration? = nil, read: (_ offset: UInt64, _ count: Int) throws -> [UInt8]
     ) -> (transfer: TFTPReadTransfer, actions: [Action]) {
         start(
             fileSize: fileSize,
-            parameters: Parameters(negotiated: negotiated, defaultTimeout: defaultTimeout, maximumRetries: maximumRetries),
+            parameters: Parameters(negotiated: negotiated, defaultTimeout: defaultTimeout, maximumRetries: maximumRetries, deadline: deadline),
             optionAcknowledgement: negotiated.optionAcknowledgement, read: read)
     }
 
@@ -126,6 +142,8 @@ public struct TFTPReadTransfer: Hashable, Sendable {
         switch (state, event) {
         case (.finished, _), (.failed, _):
             return []
+        case (_, .deadlinePassed):
+            return fail(.notDefined, message: Self.deadlineMessage)
         case (_, .received(.error(let code, let message))):
             // The client gave up (for instance ERROR 8 refusing the OACK); nothing is sent back.
             state = .failed
@@ -199,6 +217,9 @@ public struct TFTPReadTransfer: Hashable, Sendable {
         actions.append(.startTimer(after: parameters.timeout))
         return actions
     }
+
+    /// The ERROR message sent when the deadline ends a transfer.
+    public static let deadlineMessage = "transfer deadline exceeded"
 
     private mutating func giveUp() -> [Action] {
         fail(.notDefined, message: "timeout")

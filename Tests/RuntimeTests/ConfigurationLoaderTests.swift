@@ -51,6 +51,8 @@ import Media
                   client_certificates: optional
               max_message_size: 8000
               idle_timeout: 60
+              message_deadline: 4
+              max_connections_per_address: 7
               server_name: Branch-42
             state_directory: /srv/outpost
             log:
@@ -60,6 +62,9 @@ import Media
         #expect(configuration.sip.listeners == [.init(transport: .tls, address: "::", port: 5061, clientCertificates: .optional)])
         #expect(configuration.sip.maximumMessageSize == 8000)
         #expect(configuration.sip.idleTimeoutSeconds == 60)
+        #expect(configuration.sip.messageDeadlineSeconds == 4)
+        #expect(configuration.sip.maximumConnectionsPerAddress == 7)
+        #expect(OutpostConfiguration().sip.messageDeadlineSeconds == 10 && OutpostConfiguration().sip.maximumConnectionsPerAddress == 50)
         #expect(configuration.sip.serverName == "Branch-42")
         #expect(configuration.stateDirectory == "/srv/outpost")
         #expect(configuration.logLevel == .debug)
@@ -73,6 +78,8 @@ import Media
         ("sip:\n  listen:\n    - transport: udp\n      address: edge.example.com\n", 4, "sip.listen[0].address", "not an IPv4 or IPv6 address"),
         ("sip:\n  listen:\n    - {transport: udp, port: 5060}\n    - {transport: udp, port: 5060}\n", 3, "sip.listen", "two listeners on the same socket"),
         ("sip:\n  max_message_size: lots\n", 2, "sip.max_message_size", "must be a whole number"),
+        ("sip:\n  message_deadline: 0\n", 2, "sip.message_deadline", "is outside"),
+        ("sip:\n  max_connections_per_address: 0\n", 2, "sip.max_connections_per_address", "is outside"),
         ("sip:\n  listen:\n    - {transport: udp, client_certificates: optional}\n", 3, "sip.listen[0].client_certificates", "only a tls listener"),
         ("sip:\n  tls:\n    client_certificates: maybe\n", 3, "sip.tls.client_certificates", "'maybe' is not required or optional"),
         ("log:\n  level: loud\n", 2, "log.level", "'loud' is not one of"),

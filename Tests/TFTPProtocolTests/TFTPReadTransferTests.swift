@@ -71,6 +71,49 @@ private func sentBlocks(_ actions: [TFTPReadTransfer.Action]) -> [UInt16] {
         #expect(actions.last == .startTimer(after: .seconds(7)))
     }
 
+    @Test func deadlineEndsATransferWhateverTimeoutTheClientNegotiated() {
+        // The slot hog: timeout=255 and no ACK ever. Retries alone would hold the slot 255 × 6 s.
+        let negotiated = TFTPNegotiatedOptions(timeout: 255, acknowledged: [TFTPOption(name: "timeout", value: "255")])
+        let file = File(size: 2000)
+        var (transfer, actions) = TFTPReadTransfer.start(
+            fileSize: file.size, negotiated: negotiated, maximumRetries: 5, deadline: .seconds(30), read: file.read)
+        let oack = TFTPPacket.optionAcknowledgement([TFTPOption(name: "timeout", value: "255")])
+        #expect(actions == [.startDeadline(after: .seconds(30)), .send(oack), .startTimer(after: .seconds(255))])
+        // Retransmissions still run on the negotiated timeout, within the deadline.
+        #expect(transfer.handle(.timerFired, read: file.read) == [.send(oack), .startTimer(after: .seconds(255))])
+        #expect(transfer.state == .awaitingOptionAcknowledgement)
+        actions = transfer.handle(.deadlinePassed, read: file.read)
+        let error = TFTPPacket.error(code: .notDefined, message: TFTPReadTransfer.deadlineMessage)
+        #expect(actions == [.cancelTimer, .send(error), .failed(code: .notDefined, message: TFTPReadTransfer.deadlineMessage)])
+        #expect(transfer.state == .failed)
+        #expect(transfer.handle(.timerFired, read: file.read) == [])
+    }
+
+    @Test func deadlineAlsoEndsATransferThatIsSendingAndIsHarmlessAfterTheEnd() {
+        let file = File(size: 1000)
+        var (transfer, actions) = TFTPReadTransfer.start(
+            fileSize: file.size, parameters: .init(blockSize: 512, timeout: timeout, deadline: .seconds(5)), optionAcknowledgement: nil,
+            read: file.read)
+        #expect(actions.first == .startDeadline(after: .seconds(5)))
+        // Progress does not move the deadline: it bounds the whole transfer, not idleness.
+        actions = transfer.handle(.received(.acknowledgement(block: 1)), read: file.read)
+        #expect(!actions.contains(.startDeadline(after: .seconds(5))))
+        #expect(transfer.handle(.deadlinePassed, read: file.read).contains(.send(.error(code: .notDefined, message: "transfer deadline exceeded"))))
+        #expect(transfer.state == .failed)
+
+        var (finished, _) = TFTPReadTransfer.start(
+            fileSize: 10, parameters: .init(blockSize: 512, deadline: .seconds(5)), optionAcknowledgement: nil, read: File(size: 10).read)
+        #expect(finished.handle(.received(.acknowledgement(block: 1)), read: file.read) == [.cancelTimer, .finished])
+        #expect(finished.handle(.deadlinePassed, read: file.read) == [])
+        #expect(finished.state == .finished)
+    }
+
+    @Test func noDeadlineArmsNone() {
+        let file = File(size: 10)
+        let (_, actions) = TFTPReadTransfer.start(fileSize: file.size, parameters: .init(), optionAcknowledgement: nil, read: file.read)
+        #expect(!actions.contains { if case .startDeadline = $0 { true } else { false } })
+    }
+
     @Test func fileOfExactlyBlockSizeEndsWithAnEmptyBlock() {
         let file = File(size: 1024)
         var (transfer, actions) = TFTPReadTransfer.start(

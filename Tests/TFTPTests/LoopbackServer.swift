@@ -30,19 +30,21 @@ final class LoopbackServer: Sendable {
         address = listener.localAddress!
     }
 
-    static func factory(receiveCapacity: Int) -> TFTPChannelFactory {
+    static func factory(receiveCapacity: Int, host: String = "127.0.0.1") -> TFTPChannelFactory {
         { initializer in
             DatagramBootstrap(group: group)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveCapacity))
                 .channelInitializer(initializer)
-                .bind(host: "127.0.0.1", port: 0)
+                .bind(host: host, port: 0)
         }
     }
 
     static let client = TFTPClient(makeChannel: factory(receiveCapacity: 65_536))
+    /// A client on another loopback address (loopback answers for all of 127/8), which per-address limits count apart.
+    static let otherClient = TFTPClient(makeChannel: factory(receiveCapacity: 65_536, host: "127.0.0.2"))
 
-    func download(_ name: String, blockSize: Int = 1428, windowSize: Int = 1) async throws -> [UInt8] {
-        try await Self.client.download(
+    func download(_ name: String, blockSize: Int = 1428, windowSize: Int = 1, fromOtherAddress: Bool = false) async throws -> [UInt8] {
+        try await (fromOtherAddress ? Self.otherClient : Self.client).download(
             name, from: address, options: .init(blockSize: blockSize, windowSize: windowSize, timeout: .milliseconds(500), retries: 4))
     }
 
@@ -66,7 +68,7 @@ final class DatagramProbe: Sendable {
     let channel: any Channel
     private let inbox: Inbox
 
-    init() async throws {
+    init(host: String = "127.0.0.1") async throws {
         let inbox = Inbox()
         self.inbox = inbox
         channel = try await DatagramBootstrap(group: LoopbackServer.group)
@@ -74,7 +76,7 @@ final class DatagramProbe: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(inbox: inbox)) }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: 0).get()
     }
 
     func send(_ bytes: [UInt8], to address: SocketAddress) async throws {

@@ -102,6 +102,65 @@ import TFTPProtocol
         #expect(try await server.download("big") == Self.file)
     }
 
+    /// The slot hog: read requests asking for `timeout=255` and never acknowledged, each from its own port.
+    private static func hog(_ server: LoopbackServer, requests: Int) async throws -> [DatagramProbe] {
+        var probes: [DatagramProbe] = []
+        for _ in 0..<requests {
+            let probe = try await DatagramProbe()
+            probes.append(probe)
+            try await probe.send(
+                .readRequest(TFTPRequest(filename: "big", mode: .octet, options: [TFTPOption(name: "timeout", value: "255")])),
+                to: server.address)
+        }
+        return probes
+    }
+
+    @Test func oneAddressHoggingSlotsGetsOnlyItsShareAndAnotherAddressStillDownloads() async throws {
+        // No deadline at all: the per-client cap alone must keep the pool open for others.
+        let server = try await LoopbackServer(
+            source: TFTPGeneratedFiles(["big": Self.file]),
+            settings: TFTPServerSettings(maximumTransfers: 10, maximumTransfersPerClient: 4, retries: 5, transferDeadline: nil))
+        defer { Task { await server.stop() } }
+        let probes = try await Self.hog(server, requests: 12)
+        defer { for probe in probes { Task { await probe.close() } } }
+        #expect(try await server.waitUntil { server.statistics[.tooManyTransfersFromClient] == 8 })
+        #expect(server.statistics.activeTransfers == 4)
+        #expect(try await server.download("big", fromOtherAddress: true) == Self.file)
+        // The server records the transfer when the last ACK arrives, just after the client returns.
+        #expect(try await server.waitUntil {
+            server.statistics.recentTransfers.contains { $0.client.hasPrefix("127.0.0.2:") && $0.outcome == "ok" }
+        })
+        #expect(server.statistics[.tooManyTransfers] == 0)
+    }
+
+    @Test func hogsThatFillThePoolGiveTheirSlotsBackAtTheDeadlineNotAfterTheirTimeout() async throws {
+        // The hogs fill the whole pool; with timeout=255 and 5 retries they would hold it 25 minutes.
+        let server = try await LoopbackServer(
+            source: TFTPGeneratedFiles(["big": Self.file]),
+            settings: TFTPServerSettings(maximumTransfers: 4, maximumTransfersPerClient: 4, retries: 5, transferDeadline: .seconds(2)))
+        defer { Task { await server.stop() } }
+        let probes = try await Self.hog(server, requests: 4)
+        defer { for probe in probes { Task { await probe.close() } } }
+        #expect(try await server.waitUntil { server.statistics[.transfersStarted] == 4 })
+        let phone = try await DatagramProbe(host: "127.0.0.2")
+        defer { Task { await phone.close() } }
+        try await phone.send(.readRequest(TFTPRequest(filename: "big", mode: .octet)), to: server.address)
+        let refusal = try #require(try await phone.next())
+        #expect(refusal.packet == .error(code: .notDefined, message: "too many transfers (4 at once)"))
+        // Bounded well below the negotiated 255 s, generous for a loaded machine.
+        #expect(try await server.waitUntil(seconds: 15) { server.statistics.activeTransfers == 0 })
+        #expect(server.statistics[.transfersPastDeadline] == 4)
+        #expect(server.statistics.recentTransfers.first?.outcome == "deadline")
+        // Each hog was told why.
+        var told: TFTPPacket?
+        for _ in 0..<3 {
+            guard let answer = try await probes[0].next(seconds: 2) else { break }
+            if case .error = answer.packet { told = answer.packet; break }
+        }
+        #expect(told == .error(code: .notDefined, message: TFTPReadTransfer.deadlineMessage))
+        #expect(try await server.download("big", fromOtherAddress: true) == Self.file)
+    }
+
     @Test func aClientThatStopsAcknowledgingIsTimedOutAndAStrangerGetsError5() async throws {
         let server = try await LoopbackServer(
             // Generous: on a loaded machine the test's own steps must fit well inside the timeout.

@@ -63,6 +63,10 @@ public struct OutpostConfiguration: Sendable, Equatable {
         public var tls: TLS
         public var maximumMessageSize: Int
         public var idleTimeoutSeconds: Int
+        /// Seconds a TCP/TLS peer has to finish a message it has started (headers and body).
+        public var messageDeadlineSeconds: Int
+        /// TCP/TLS connections one address may hold at once; more are closed on accept.
+        public var maximumConnectionsPerAddress: Int
         /// The Server header and the name in logs.
         public var serverName: String
 
@@ -72,12 +76,15 @@ public struct OutpostConfiguration: Sendable, Equatable {
                 Listener(transport: .tcp, address: "0.0.0.0", port: 5060),
                 Listener(transport: .tls, address: "0.0.0.0", port: 5061),
             ],
-            tls: TLS = TLS(), maximumMessageSize: Int = 65_535, idleTimeoutSeconds: Int = 300, serverName: String = "Outpost"
+            tls: TLS = TLS(), maximumMessageSize: Int = 65_535, idleTimeoutSeconds: Int = 300, messageDeadlineSeconds: Int = 10,
+            maximumConnectionsPerAddress: Int = 50, serverName: String = "Outpost"
         ) {
             self.listeners = listeners
             self.tls = tls
             self.maximumMessageSize = maximumMessageSize
             self.idleTimeoutSeconds = idleTimeoutSeconds
+            self.messageDeadlineSeconds = messageDeadlineSeconds
+            self.maximumConnectionsPerAddress = maximumConnectionsPerAddress
             self.serverName = serverName
         }
     }

@@ -71,7 +71,9 @@ public enum ConfigurationLoader {
 
     private static func readSIP(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.SIP {
         var sip = OutpostConfiguration.SIP()
-        let entries = try reader.mapping(node, path: "sip", allowed: ["listen", "tls", "max_message_size", "idle_timeout", "server_name"])
+        let entries = try reader.mapping(node, path: "sip", allowed: [
+            "listen", "tls", "max_message_size", "idle_timeout", "message_deadline", "max_connections_per_address", "server_name",
+        ])
         if let tls = entries["tls"] {
             sip.tls = try readTLS(tls, reader: reader)
         }
@@ -112,6 +114,12 @@ public enum ConfigurationLoader {
         }
         if let timeout = entries["idle_timeout"] {
             sip.idleTimeoutSeconds = try reader.integer(timeout, path: "sip.idle_timeout", range: 10...86400)
+        }
+        if let deadline = entries["message_deadline"] {
+            sip.messageDeadlineSeconds = try reader.integer(deadline, path: "sip.message_deadline", range: 1...3600)
+        }
+        if let cap = entries["max_connections_per_address"] {
+            sip.maximumConnectionsPerAddress = try reader.integer(cap, path: "sip.max_connections_per_address", range: 1...100_000)
         }
         if let name = entries["server_name"] {
             sip.serverName = try reader.string(name, path: "sip.server_name")

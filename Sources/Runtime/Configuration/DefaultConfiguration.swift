@@ -34,6 +34,11 @@ public enum DefaultConfiguration {
           max_message_size: 65535
           # Seconds a TCP connection may stay silent before the edge closes it.
           idle_timeout: 300
+          # Seconds a TCP/TLS peer has to finish a message once it has started one (headers and
+          # body); a peer trickling bytes slower is closed.
+          message_deadline: 10
+          # TCP/TLS connections one address may hold at once; more are closed on accept.
+          max_connections_per_address: 50
           # The Server header.
           server_name: Outpost
 
@@ -137,6 +142,9 @@ public enum DefaultConfiguration {
           # transfer is abandoned.
           timeout: 1
           retries: 5
+          # Seconds one transfer may take in all, whatever timeout the phone asks for, so a
+          # client that never acknowledges gives its slot back (firmware must fit within it).
+          transfer_deadline: 120
 
         provisioning:
           # The address phones are given for the edge; empty means the first of pki.addresses.

@@ -29,10 +29,13 @@ extension OutpostConfiguration {
         public var timeoutSeconds: Int
         /// Retransmissions without progress before a transfer is abandoned.
         public var retries: Int
+        /// Seconds one transfer may take in all, whatever timeout the phone negotiates.
+        public var transferDeadlineSeconds: Int
 
         public init(
             enabled: Bool = true, address: String = "0.0.0.0", port: Int = 69, root: String? = nil, upstream: Upstream? = nil,
-            maximumTransfers: Int = 200, maximumTransfersPerClient: Int = 8, timeoutSeconds: Int = 1, retries: Int = 5
+            maximumTransfers: Int = 200, maximumTransfersPerClient: Int = 8, timeoutSeconds: Int = 1, retries: Int = 5,
+            transferDeadlineSeconds: Int = 120
         ) {
             self.enabled = enabled
             self.address = address
@@ -43,6 +46,7 @@ extension OutpostConfiguration {
             self.maximumTransfersPerClient = maximumTransfersPerClient
             self.timeoutSeconds = timeoutSeconds
             self.retries = retries
+            self.transferDeadlineSeconds = transferDeadlineSeconds
         }
     }
 }
@@ -52,7 +56,8 @@ extension ConfigurationLoader {
         var tftp = OutpostConfiguration.TFTP()
         let entries = try reader.mapping(
             node, path: "tftp",
-            allowed: ["enabled", "address", "port", "root", "upstream", "max_transfers", "max_transfers_per_client", "timeout", "retries"])
+            allowed: ["enabled", "address", "port", "root", "upstream", "max_transfers", "max_transfers_per_client", "timeout", "retries",
+                      "transfer_deadline"])
         if let value = entries["enabled"] { tftp.enabled = try reader.boolean(value, path: "tftp.enabled") }
         if let value = entries["address"] {
             tftp.address = try reader.string(value, path: "tftp.address")
@@ -75,6 +80,9 @@ extension ConfigurationLoader {
         }
         if let value = entries["timeout"] { tftp.timeoutSeconds = try reader.integer(value, path: "tftp.timeout", range: 1...255) }
         if let value = entries["retries"] { tftp.retries = try reader.integer(value, path: "tftp.retries", range: 0...100) }
+        if let value = entries["transfer_deadline"] {
+            tftp.transferDeadlineSeconds = try reader.integer(value, path: "tftp.transfer_deadline", range: 1...3600)
+        }
         return tftp
     }
 }
