@@ -38,7 +38,8 @@ final class HandshakeWaiter: ChannelInboundHandler, Sendable {
 
     @Test func thousandIdleMutualTLSConnectionsAreHeldAndTheEdgeStillServes() async throws {
         Self.raiseDescriptorLimit(to: 4096)
-        let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS())
+        // A thousand phones from one test address; the per-address cap has its own test (StreamFloodTests).
+        let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS()) { $0.sip.maximumConnectionsPerAddress = 2_000 }
         let context = try TLSContext(configuration: TLSConfiguration(
             role: .client, certificateChainPath: IntegrationPKI.path("phone.pem"), privateKeyPath: IntegrationPKI.path("phone.key"),
             trustRootsPath: IntegrationPKI.path("ca.pem"), serverName: "edge.test"))
