@@ -147,7 +147,7 @@ final class RelayedCallState {
             leg.sequence = RTPSequenceTracker(firstSequence: header.sequence)
             leg.jitter = RTPJitterEstimator()
         } else if leg.sequence!.record(header.sequence) == .duplicate {
-            leg.inbound.duplicates += 1
+            // Counted by the tracker, whose figures `statistics()` reports.
             return false
         }
         let clockRate = leg.clockRate(of: header.payloadType)

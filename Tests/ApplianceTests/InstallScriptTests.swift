@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestRequirementSupport
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestRequirementSupport
 
 /// systemd/outpost.service as systemd 252 (Debian 12) reads it: `systemd-analyze verify` finds
 /// nothing to say, and `systemd-analyze security` rates its exposure 2.0 or better.

@@ -5,6 +5,7 @@ import NIOPosix
 import Runtime
 import ServiceLifecycle
 import Testing
+import TestRequirementSupport
 
 #if canImport(Glibc)
 import Glibc

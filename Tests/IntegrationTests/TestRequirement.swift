@@ -1,20 +1,8 @@
 import Foundation
 import Testing
+import TestRequirementSupport
 
-/// What a test needs from the machine. appliance/install-deps installs every tool, and CI runs as
-/// root, so under `CI=true` nothing may be skipped: an unmet need is a failure there, and a note on
-/// a developer's machine that lacks root.
-enum TestRequirement {
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-
-    static func unmet(_ reason: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        if isCI {
-            Issue.record("CI=true, yet \(reason)", sourceLocation: sourceLocation)
-        } else {
-            print("skipped: \(reason)")
-        }
-    }
-
+extension TestRequirement {
     /// The programs the tests run, each from a package appliance/install-deps installs.
     static let tools = [
         "sipp", "sipsak", "socat", "baresip", "kamailio", "kamcmd", "openssl", "ip", "tftp", "atftp", "curl", "in.tftpd",

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Runtime
 import Testing
+import TestRequirementSupport
 
 /// `outpost run` with trunk_ipsec, programming a network namespace the test creates: the trunk
 /// comes up only when policies and SAs are in place, the domain sees the status, and stopping

@@ -9,6 +9,7 @@ import Runtime
 import SDP
 import SRTP
 import Testing
+import TestRequirementSupport
 
 /// The edge's relay between two SRTP legs whose other ends are rtpengine, an independent SRTP
 /// implementation: phone A (plain) ⇄ rtpengine ⇄ SRTP ⇄ relay leg 0 | relay leg 1 ⇄ SRTP ⇄

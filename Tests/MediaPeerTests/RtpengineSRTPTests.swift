@@ -2,6 +2,7 @@ import Foundation
 import MediaPeerSupport
 import SRTP
 import Testing
+import TestRequirementSupport
 
 /// One call through rtpengine between our two legs: `plain` speaks RTP/AVP, `secure` speaks
 /// RTP/SAVP with SDES. rtpengine encrypts what goes to `secure` with the key it put in its SDP

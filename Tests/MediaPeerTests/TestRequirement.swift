@@ -1,20 +1,8 @@
 import Foundation
 import Testing
+import TestRequirementSupport
 
-/// What a test needs from the machine, as in IntegrationTests: appliance/install-deps installs
-/// every tool, so under `CI=true` nothing may be skipped and an unmet need is a failure; on a
-/// developer's machine it is a note.
-enum TestRequirement {
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-
-    static func unmet(_ reason: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        if isCI {
-            Issue.record("CI=true, yet \(reason)", sourceLocation: sourceLocation)
-        } else {
-            print("skipped: \(reason)")
-        }
-    }
-
+extension TestRequirement {
     /// The programs these tests run, each from a package appliance/install-deps installs.
     static let tools = ["/usr/bin/rtpengine", "/usr/bin/tshark", "/usr/bin/dumpcap"]
 
