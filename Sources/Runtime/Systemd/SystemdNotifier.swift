@@ -1,3 +1,6 @@
+// timespec's fields are visible through CoreFoundation under MemberImportVisibility (an incremental build hides it).
+import CoreFoundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
