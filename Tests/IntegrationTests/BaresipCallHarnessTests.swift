@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+import TestRequirementSupport
+
+/// The call harness proved against baresip itself, without the edge: phone A (440 Hz) calls
+/// phone B (1000 Hz) peer to peer on 127.0.0.1, so that a later failure through the B2BUA is the
+/// B2BUA's and not the harness's.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct BaresipCallHarnessTests {
+    static let toneOfA = 440.0
+    static let toneOfB = 1000.0
+
+    /// Two phones, not yet started; each test stops them whatever happens.
+    static func phones(encryption: BaresipPhone.MediaEncryption? = nil) throws -> (a: BaresipPhone, b: BaresipPhone)? {
+        if let reason = BaresipPhone.missingRequirement {
+            TestRequirement.unmet(reason)
+            return nil
+        }
+        let a = try BaresipPhone(name: "A", account: .init(aor: "sip:a@127.0.0.1", mediaEncryption: encryption), toneFrequency: toneOfA)
+        let b = try BaresipPhone(name: "B", account: .init(aor: "sip:b@127.0.0.1", mediaEncryption: encryption), toneFrequency: toneOfB)
+        return (a, b)
+    }
+
+    /// A dials B, B rings and answers; returns once both sides are established.
+    static func establish(_ a: BaresipPhone, _ b: BaresipPhone) async throws {
+        try await a.start()
+        try await b.start()
+        try await a.dial(b.directURI(user: "b"))
+        let incoming = try await b.waitEvent(.incoming)
+        #expect(incoming.peerURI == "sip:a@127.0.0.1")
+        #expect(incoming.direction == "incoming")
+        try await a.waitEvent(.ringing)
+        try await b.answer()
+        let established = try await a.waitEvent(.established)
+        #expect(established.direction == "outgoing")
+        #expect(established.callID == incoming.callID, "one dialog, seen from both ends")
+        try await b.waitEvent(.established)
+    }
+
+    /// Each phone must have heard the other's tone, not its own, for most of the call.
+    static func expectEachHeardTheOther(_ a: BaresipPhone, _ b: BaresipPhone, seconds: Double) throws {
+        for (listener, expected) in [(a, toneOfB), (b, toneOfA)] {
+            let heard = try #require(ToneAnalysis(listener.receivedAudio(), candidates: [toneOfA, toneOfB]), "\(listener.diagnostics)")
+            #expect(heard.dominantFrequency == expected, "\(listener.name) heard \(heard)")
+            // G.711 quantisation noise leaves a pure tone well above 90 % of the energy.
+            #expect(heard.dominantShare > 0.9, "\(listener.name) heard \(heard)")
+            #expect(heard.nonSilentFraction > 0.9, "\(listener.name) heard \(heard)")
+            #expect(heard.duration > seconds * 0.8, "\(listener.name) heard \(heard)")
+        }
+    }
+
+    /// Connects, carries audio both ways, and ends with a BYE that both sides report.
+    static func callCarriesTonesBothWays(encryption: BaresipPhone.MediaEncryption?) async throws {
+        guard case let (a, b)? = try phones(encryption: encryption) else { return }
+        defer {
+            a.stop()
+            b.stop()
+        }
+        try await establish(a, b)
+        if encryption != nil {
+            for phone in [a, b] {
+                let keyed = try await phone.waitEvent(.mediaEncryption)
+                #expect(keyed.parameter == "0,audio,AES_CM_128_HMAC_SHA1_80", "\(phone.diagnostics)")
+            }
+        }
+        try await a.waitEvent(.rtpEstablished)
+        try await b.waitEvent(.rtpEstablished)
+        try await Task.sleep(for: .seconds(3))
+        try await a.hangup()
+        #expect(try await a.waitClosed() == "Connection reset by user")
+        #expect(try await b.waitClosed() == "Connection reset by peer")
+        // The recordings are complete (their WAV headers written) once the call has closed.
+        try expectEachHeardTheOther(a, b, seconds: 3)
+        let offer = encryption == nil ? "m=audio \\d+ RTP/AVP " : "m=audio \\d+ RTP/SAVP "
+        #expect(b.output.contains(try Regex(offer)), "\(b.diagnostics)")
+        #expect(b.output.contains("a=crypto:") == (encryption != nil), "\(b.diagnostics)")
+        if encryption == nil {
+            #expect(!a.events.contains { $0.type == BaresipEvent.Kind.mediaEncryption.rawValue })
+        }
+    }
+
+    @Test func aPlainRTPCallCarriesEachPhonesToneToTheOther() async throws {
+        try await Self.callCarriesTonesBothWays(encryption: nil)
+    }
+
+    @Test func aMandatorySRTPCallIsKeyedWithSDESAndCarriesEachPhonesTone() async throws {
+        try await Self.callCarriesTonesBothWays(encryption: .srtpMandatory)
+    }
+
+    @Test func aRejectedCallClosesWithTheStatusOnTheCallersSide() async throws {
+        guard case let (a, b)? = try Self.phones() else { return }
+        defer {
+            a.stop()
+            b.stop()
+        }
+        try await a.start()
+        try await b.start()
+        try await a.dial(b.directURI(user: "b"))
+        try await b.waitEvent(.incoming)
+        try await a.waitEvent(.ringing)
+        try await b.reject()
+        #expect(try await a.waitClosed() == "486 Rejected")
+        #expect(try await b.waitClosed() == "Connection reset by user")
+        #expect(!a.events.contains { $0.type == BaresipEvent.Kind.established.rawValue })
+        #expect(a.output.contains("SIP/2.0 486 Rejected"), "\(a.diagnostics)")
+    }
+
+    @Test func aCallCancelledWhileRingingClosesOnBothSidesUnanswered() async throws {
+        guard case let (a, b)? = try Self.phones() else { return }
+        defer {
+            a.stop()
+            b.stop()
+        }
+        try await a.start()
+        try await b.start()
+        try await a.dial(b.directURI(user: "b"))
+        try await b.waitEvent(.incoming)
+        try await a.waitEvent(.ringing)
+        try await a.hangup()
+        #expect(try await a.waitClosed() == "Connection reset by user")
+        #expect(try await b.waitClosed() == "Connection reset by peer")
+        #expect(b.output.contains(try Regex("CANCEL sip:b@127\\.0\\.0\\.1:\\d+ SIP/2\\.0")), "\(b.diagnostics)")
+        for phone in [a, b] {
+            #expect(!phone.events.contains { $0.type == BaresipEvent.Kind.established.rawValue }, "\(phone.diagnostics)")
+        }
+    }
+
+    /// Hold and resume are re-INVITEs with a=sendonly and then a=sendrecv; the call survives both.
+    @Test func holdAndResumeAreReInvitesTheOtherPhoneReceives() async throws {
+        guard case let (a, b)? = try Self.phones() else { return }
+        defer {
+            a.stop()
+            b.stop()
+        }
+        try await Self.establish(a, b)
+        // The INVITE's own offer.
+        #expect(try await b.waitEvent(.remoteSDP).parameter == "offer")
+        try await a.hold()
+        #expect(try await b.waitEvent(.remoteSDP).parameter == "offer")
+        #expect(b.output.contains("a=sendonly"), "\(b.diagnostics)")
+        try await a.resume()
+        #expect(try await b.waitEvent(.remoteSDP).parameter == "offer")
+        try await b.hangup()
+        #expect(try await b.waitClosed() == "Connection reset by user")
+        #expect(try await a.waitClosed() == "Connection reset by peer")
+    }
+}
+
+/// The control protocol's framing and messages, from what baresip 1.0.0 sends.
+@Suite struct BaresipCallControlTests {
+    @Test func netstringsAreSplitWhereverTheStreamBreaksThem() throws {
+        let stream = Netstring.encode(Array("{\"a\":1}".utf8)) + Netstring.encode([]) + Netstring.encode(Array("xyz".utf8))
+        for cut in 0...stream.count {
+            var framing = Netstring()
+            let payloads = try framing.feed(stream[..<cut]) + framing.feed(stream[cut...])
+            #expect(payloads == [Array("{\"a\":1}".utf8), [], Array("xyz".utf8)], "cut at \(cut)")
+        }
+    }
+
+    @Test func aBrokenNetstringIsAnErrorNotAHang() {
+        var missingComma = Netstring()
+        #expect(throws: Netstring.FramingError.self) { try missingComma.feed(Array("3:abc;".utf8)) }
+        var noLength = Netstring()
+        #expect(throws: Netstring.FramingError.self) { try noLength.feed(Array("{\"event\":true}".utf8)) }
+    }
+
+    @Test func anEventCarriesItsTypeCallAndReason() throws {
+        let json = #"""
+            {"event":true,"type":"CALL_CLOSED","class":"call","accountaor":"sip:a@127.0.0.1","direction":"outgoing","peeruri":"sip:b@127.0.0.1:5081","id":"8db386bfa7d0f7e1","param":"486 Rejected"}
+            """#
+        let message = try BaresipControlMessage(json: Data(json.utf8))
+        #expect(
+            message
+                == .event(
+                    BaresipEvent(
+                        type: "CALL_CLOSED", eventClass: "call", callID: "8db386bfa7d0f7e1", direction: "outgoing",
+                        peerURI: "sip:b@127.0.0.1:5081", accountAOR: "sip:a@127.0.0.1", parameter: "486 Rejected")))
+    }
+
+    /// CALL_RTCP carries an object the harness does not model; the event still decodes.
+    @Test func anEventWithNestedStatisticsDecodes() throws {
+        let json = #"{"event":true,"type":"CALL_RTCP","class":"call","id":"x","param":"audio","rtcp_stats":{"tx":{"sent":0},"rtt":0}}"#
+        guard case .event(let event) = try BaresipControlMessage(json: Data(json.utf8)) else {
+            Issue.record("not an event")
+            return
+        }
+        #expect(event.type == "CALL_RTCP")
+    }
+
+    @Test func aResponseIsMatchedByItsTokenAndCarriesTheRefusal() throws {
+        let json = #"{"response":true,"ok":false,"data":"Invalid argument","token":"dial-1"}"#
+        #expect(try BaresipControlMessage(json: Data(json.utf8)) == .response(token: "dial-1", ok: false, data: "Invalid argument"))
+        #expect(throws: BaresipControlMessage.MalformedMessage.self) { try BaresipControlMessage(json: Data(#"{"ok":true}"#.utf8)) }
+    }
+
+    @Test func aCommandIsOneNetstringOfJSON() throws {
+        let bytes = try BaresipControlMessage.command("dial", parameters: "sip:b@127.0.0.1:5081", token: "dial-1")
+        #expect(String(decoding: bytes, as: UTF8.self) == #"67:{"command":"dial","params":"sip:b@127.0.0.1:5081","token":"dial-1"},"#)
+    }
+
+    @Test func theAccountLineCarriesEveryOption() {
+        let account = BaresipPhone.Account(
+            aor: "sip:2001@edge.test", transport: .tls, outboundProxy: "sip:127.0.0.1:5061;transport=tls", registrationInterval: 60,
+            mediaEncryption: .srtpMandatory, authentication: (user: "2001", password: "secret"))
+        #expect(
+            account.line
+                == #"<sip:2001@edge.test;transport=tls>;auth_user=2001;auth_pass=secret;outbound="sip:127.0.0.1:5061;transport=tls";regint=60;mediaenc=srtp-mand;answermode=manual"#
+        )
+        #expect(BaresipPhone.Account(aor: "sip:a@127.0.0.1").line == "<sip:a@127.0.0.1>;regint=0;answermode=manual")
+    }
+}
