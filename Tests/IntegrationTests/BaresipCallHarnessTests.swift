@@ -1,4 +1,7 @@
+import Edge
 import Foundation
+import OutpostBench
+import Runtime
 import Testing
 import TestRequirementSupport
 
@@ -142,6 +145,53 @@ import TestRequirementSupport
         try await b.hangup()
         #expect(try await b.waitClosed() == "Connection reset by user")
         #expect(try await a.waitClosed() == "Connection reset by peer")
+    }
+}
+
+/// The harness's registration and TLS options, against the edge's mutual-TLS registrar.
+@Suite(.serialized, .timeLimit(.minutes(1))) struct BaresipCallRegistrationTests {
+    static func phone(registrarPort: Int) throws -> BaresipPhone? {
+        if let reason = BaresipPhone.missingRequirement {
+            TestRequirement.unmet(reason)
+            return nil
+        }
+        // The test PKI's phone certificate (CN SEP001122334455) owns line 2001 in the inventory.
+        return try BaresipPhone(
+            name: "2001",
+            account: .init(
+                aor: "sip:2001@edge.test", transport: .tls, outboundProxy: "sip:127.0.0.1:\(registrarPort);transport=tls",
+                registrationInterval: 60),
+            toneFrequency: 440,
+            tls: .init(certificate: IntegrationPKI.path("phone.pem"), key: IntegrationPKI.path("phone.key"), caFile: IntegrationPKI.path("ca.pem")))
+    }
+
+    @Test func aPhoneWithItsCertificateRegistersOverMutualTLS() async throws {
+        let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS(), configure: RegistrarInteropTests.inventory)
+        guard let phone = try Self.phone(registrarPort: edge.tlsPort) else {
+            await edge.stop()
+            return
+        }
+        defer { phone.stop() }
+        // Recorded rather than thrown, so that the edge is stopped whatever happens.
+        do {
+            try await phone.start()
+            try await phone.waitRegistered()
+            let registrar = try #require(edge.runtime.registrar)
+            #expect(!registrar.bindings(for: "2001").isEmpty, "\(phone.diagnostics)")
+            #expect(phone.output.contains("REGISTER sip:edge.test;transport=tls SIP/2.0"))
+        } catch {
+            Issue.record(error)
+        }
+        await edge.stop()
+    }
+
+    @Test func aRegistrationNobodyAnswersFailsWithBaresipsReason() async throws {
+        let closedPort = try FreePort.pick()
+        guard let phone = try Self.phone(registrarPort: closedPort) else { return }
+        defer { phone.stop() }
+        try await phone.start()
+        let failure = await #expect(throws: BaresipPhone.Failure.self) { try await phone.waitRegistered() }
+        #expect(failure?.description.contains("registration failed: Connection refused") == true, "\(failure.map(String.init(describing:)) ?? "")")
     }
 }
 

@@ -32,7 +32,7 @@ final class BaresipPhone {
         case srtpOptional = "srtp"
     }
 
-    /// One line of baresip's `accounts` file.
+    /// An account in baresip's `accounts` line syntax.
     struct Account {
         /// The address of record, e.g. `sip:2001@edge.test`.
         var aor: String
@@ -55,16 +55,16 @@ final class BaresipPhone {
         }
     }
 
-    /// The phone's TLS client identity and the CA it trusts for servers.
+    /// The phone's TLS client identity and the CA it trusts for servers, as PEM files.
     struct TLSOptions {
-        /// PEM with the certificate followed by its key: baresip 1.0.0 reads both from one file.
-        var certificateAndKey: String
+        var certificate: String
+        var key: String
         var caFile: String
     }
 
     /// The modules every phone loads, from Debian's baresip-core.
     static let moduleDirectory = "/usr/lib/baresip/modules"
-    static let modules = ["g711", "srtp", "aufile", "aubridge", "sndfile", "ctrl_tcp", "account", "menu"]
+    static let modules = ["g711", "srtp", "aufile", "aubridge", "sndfile", "ctrl_tcp", "menu"]
 
     /// Why a phone cannot run on this machine, or nil when it can.
     static var missingRequirement: String? {
@@ -104,7 +104,11 @@ final class BaresipPhone {
         try FileManager.default.createDirectory(atPath: "\(home)/recordings", withIntermediateDirectories: true)
         // 30 s of tone; aufile stops sending at the end of its file, so it must outlast any test call.
         try PCMRecording.sine(frequency: toneFrequency, seconds: 30).wav.write(to: URL(fileURLWithPath: "\(home)/tone.wav"))
-        try (account.line + "\n").write(toFile: "\(home)/accounts", atomically: true, encoding: .utf8)
+        if let tls {
+            // baresip 1.0.0 reads certificate and key from the one file `sip_certificate` names.
+            let identity = try String(contentsOfFile: tls.certificate, encoding: .utf8) + String(contentsOfFile: tls.key, encoding: .utf8)
+            try identity.write(toFile: "\(home)/identity.pem", atomically: true, encoding: .utf8)
+        }
     }
 
     deinit { stop() }
@@ -112,7 +116,9 @@ final class BaresipPhone {
     /// `sip:<user>@127.0.0.1:<port>`, where another phone reaches this one without a registrar.
     func directURI(user: String) -> String { "sip:\(user)@127.0.0.1:\(sipPort)" }
 
-    /// Launches baresip and connects to its control port once it reports itself ready. Free ports
+    /// Launches baresip, connects to its control port once it reports itself ready, and only then
+    /// creates the account (`uanew`): ctrl_tcp sends events only to a connected client, and an
+    /// account read from an `accounts` file at startup registers before anyone listens. Free ports
     /// are picked and released before baresip binds them, so another process may take one in
     /// between: a start that fails on a port in use is retried on new ones.
     func start(timeout: Duration = .seconds(10)) async throws {
@@ -138,6 +144,7 @@ final class BaresipPhone {
                 continue
             }
             control = try BaresipControl(port: controlPort)
+            try await command("uanew", account.line)
             return
         }
         throw failure("baresip found its ports taken three times")
@@ -156,12 +163,10 @@ final class BaresipPhone {
             "module_path \(Self.moduleDirectory)",
         ]
         if let tls {
-            lines += ["sip_certificate \(tls.certificateAndKey)", "sip_cafile \(tls.caFile)"]
+            lines += ["sip_certificate \(home)/identity.pem", "sip_cafile \(tls.caFile)"]
         }
-        // account and menu last, as module_app: the accounts file is read and the commands exist
-        // by the time baresip prints that it is ready.
-        lines += Self.modules.dropLast(2).map { "module \($0).so" }
-        lines += Self.modules.suffix(2).map { "module_app \($0).so" }
+        // No account module: without it baresip reads no accounts file (and writes no example one).
+        lines += Self.modules.map { "module \($0).so" }
         return lines.joined(separator: "\n") + "\n"
     }
 
