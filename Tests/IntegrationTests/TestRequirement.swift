@@ -18,6 +18,11 @@ extension TestRequirement {
         #expect(missing.isEmpty, "missing \(missing); run appliance/install-deps")
     }
 
+    /// The modules the call harness loads come with baresip-core, but a trimmed build may lack one.
+    @Test func everyBaresipModuleTheCallHarnessLoadsIsPresent() {
+        #expect(BaresipPhone.missingRequirement == nil, "run appliance/install-deps")
+    }
+
     /// The namespace, XFRM and VM suites are enabled only as root; under CI they must run.
     @Test func rootGatedSuitesRunUnderCI() {
         guard TestRequirement.isCI else { return }
