@@ -13,13 +13,15 @@ import TestRequirementSupport
     static let toneOfB = 1000.0
 
     /// Two phones, not yet started; each test stops them whatever happens.
-    static func phones(encryption: BaresipPhone.MediaEncryption? = nil) throws -> (a: BaresipPhone, b: BaresipPhone)? {
+    static func phones(
+        encryptionOfA: BaresipPhone.MediaEncryption? = nil, encryptionOfB: BaresipPhone.MediaEncryption? = nil
+    ) throws -> (a: BaresipPhone, b: BaresipPhone)? {
         if let reason = BaresipPhone.missingRequirement {
             TestRequirement.unmet(reason)
             return nil
         }
-        let a = try BaresipPhone(name: "A", account: .init(aor: "sip:a@127.0.0.1", mediaEncryption: encryption), toneFrequency: toneOfA)
-        let b = try BaresipPhone(name: "B", account: .init(aor: "sip:b@127.0.0.1", mediaEncryption: encryption), toneFrequency: toneOfB)
+        let a = try BaresipPhone(name: "A", account: .init(aor: "sip:a@127.0.0.1", mediaEncryption: encryptionOfA), toneFrequency: toneOfA)
+        let b = try BaresipPhone(name: "B", account: .init(aor: "sip:b@127.0.0.1", mediaEncryption: encryptionOfB), toneFrequency: toneOfB)
         return (a, b)
     }
 
@@ -51,20 +53,21 @@ import TestRequirementSupport
         }
     }
 
-    /// Connects, carries audio both ways, and ends with a BYE that both sides report.
-    static func callCarriesTonesBothWays(encryption: BaresipPhone.MediaEncryption?) async throws {
-        guard case let (a, b)? = try phones(encryption: encryption) else { return }
+    /// Connects, carries audio both ways for three seconds, and ends with a BYE both sides report.
+    /// - Parameters:
+    ///   - offerProfile: the transport protocol of A's `m=audio` line.
+    ///   - offerHasCrypto: whether A's offer carries `a=crypto` (SDES keys).
+    ///   - keyed: whether both ends then run SRTP (CALL_MENC) rather than RTP.
+    static func callCarriesTonesBothWays(
+        a encryptionOfA: BaresipPhone.MediaEncryption?, b encryptionOfB: BaresipPhone.MediaEncryption?,
+        offerProfile: String, offerHasCrypto: Bool, keyed: Bool
+    ) async throws {
+        guard case let (a, b)? = try phones(encryptionOfA: encryptionOfA, encryptionOfB: encryptionOfB) else { return }
         defer {
             a.stop()
             b.stop()
         }
         try await establish(a, b)
-        if encryption != nil {
-            for phone in [a, b] {
-                let keyed = try await phone.waitEvent(.mediaEncryption)
-                #expect(keyed.parameter == "0,audio,AES_CM_128_HMAC_SHA1_80", "\(phone.diagnostics)")
-            }
-        }
         try await a.waitEvent(.rtpEstablished)
         try await b.waitEvent(.rtpEstablished)
         try await Task.sleep(for: .seconds(3))
@@ -73,20 +76,51 @@ import TestRequirementSupport
         #expect(try await b.waitClosed() == "Connection reset by peer")
         // The recordings are complete (their WAV headers written) once the call has closed.
         try expectEachHeardTheOther(a, b, seconds: 3)
-        let offer = encryption == nil ? "m=audio \\d+ RTP/AVP " : "m=audio \\d+ RTP/SAVP "
-        #expect(b.output.contains(try Regex(offer)), "\(b.diagnostics)")
-        #expect(b.output.contains("a=crypto:") == (encryption != nil), "\(b.diagnostics)")
-        if encryption == nil {
-            #expect(!a.events.contains { $0.type == BaresipEvent.Kind.mediaEncryption.rawValue })
+        #expect(b.output.contains(try Regex("m=audio \\d+ \(offerProfile) ")), "\(b.diagnostics)")
+        #expect(b.output.contains("a=crypto:") == offerHasCrypto, "\(b.diagnostics)")
+        for phone in [a, b] {
+            let suites = phone.events.filter { $0.type == BaresipEvent.Kind.mediaEncryption.rawValue }.map(\.parameter)
+            #expect(suites == (keyed ? ["0,audio,AES_CM_128_HMAC_SHA1_80"] : []), "\(phone.diagnostics)")
         }
     }
 
     @Test func aPlainRTPCallCarriesEachPhonesToneToTheOther() async throws {
-        try await Self.callCarriesTonesBothWays(encryption: nil)
+        try await Self.callCarriesTonesBothWays(a: nil, b: nil, offerProfile: "RTP/AVP", offerHasCrypto: false, keyed: false)
     }
 
     @Test func aMandatorySRTPCallIsKeyedWithSDESAndCarriesEachPhonesTone() async throws {
-        try await Self.callCarriesTonesBothWays(encryption: .srtpMandatory)
+        try await Self.callCarriesTonesBothWays(
+            a: .srtpMandatory, b: .srtpMandatory, offerProfile: "RTP/SAVP", offerHasCrypto: true, keyed: true)
+    }
+
+    @Test func optionalSRTPOnBothSidesIsKeyedOverTheRTPProfile() async throws {
+        try await Self.callCarriesTonesBothWays(
+            a: .srtpOptional, b: .srtpOptional, offerProfile: "RTP/AVP", offerHasCrypto: true, keyed: true)
+    }
+
+    /// A phone without SRTP ignores the crypto attributes and answers plain RTP, which the
+    /// optional offerer accepts.
+    @Test func optionalSRTPFallsBackToRTPWithAPlainPhone() async throws {
+        try await Self.callCarriesTonesBothWays(a: .srtpOptional, b: nil, offerProfile: "RTP/AVP", offerHasCrypto: true, keyed: false)
+    }
+
+    /// Mandatory SRTP fails closed in either direction: the answerer refuses with 488, never a
+    /// call in clear. This is the peer a B2BUA must not talk into RTP.
+    @Test(arguments: [(.srtpMandatory, nil), (nil, .srtpMandatory)] as [(BaresipPhone.MediaEncryption?, BaresipPhone.MediaEncryption?)])
+    func mandatorySRTPAndPlainRTPNeverConnect(encryptionOfA: BaresipPhone.MediaEncryption?, encryptionOfB: BaresipPhone.MediaEncryption?) async throws {
+        guard case let (a, b)? = try Self.phones(encryptionOfA: encryptionOfA, encryptionOfB: encryptionOfB) else { return }
+        defer {
+            a.stop()
+            b.stop()
+        }
+        try await a.start()
+        try await b.start()
+        try await a.dial(b.directURI(user: "b"))
+        #expect(try await a.waitClosed() == "488 Not Acceptable Here")
+        #expect(a.output.contains("SIP/2.0 488 Not Acceptable Here"), "\(a.diagnostics)")
+        for phone in [a, b] {
+            #expect(!phone.events.contains { $0.type == BaresipEvent.Kind.established.rawValue }, "\(phone.diagnostics)")
+        }
     }
 
     @Test func aRejectedCallClosesWithTheStatusOnTheCallersSide() async throws {

@@ -16,8 +16,12 @@ import Glibc
 /// - the filter sits in front of a player, so one must be configured: `aubridge` to a device no
 ///   source connects to, which needs no sound card;
 /// - there is no `sip_verify_server`, only `sip_certificate` (certificate and key in one file)
-///   and `sip_cafile`;
-/// - `sip_listen` binds UDP and TCP on its port and TLS on the port above it;
+///   and `sip_cafile`, and
+///   its TLS client accepts any server certificate (a test below records it);
+/// - `sip_listen` binds UDP and TCP on its port and TLS on the port above it; RTP is bound to the
+///   wildcard address whatever the configuration, though SDP names 127.0.0.1 (`net_interface`);
+/// - ctrl_tcp sends events only to clients already connected, so the account is created over it;
+/// - the menu's `hangup` on a ringing incoming call answers `486 Rejected`, no other code;
 /// - baresip inherits the test runner's signal mask, in which SIGTERM may be blocked, so it is
 ///   stopped with SIGKILL (BackgroundTool).
 final class BaresipPhone {
@@ -282,7 +286,8 @@ final class BaresipPhone {
     /// The last part of the output and the events, for failure messages.
     var diagnostics: String {
         let events = events.map { "\($0.type)(\($0.parameter ?? ""))" }.joined(separator: " ")
-        return "events: \(events)\n--- baresip \(name) output (tail) ---\n\(output.suffix(3000))"
+        let problems = control?.problemReport.map { "\ncontrol: \($0)" }.joined() ?? ""
+        return "events: \(events)\(problems)\n--- baresip \(name) output (tail) ---\n\(output.suffix(3000))"
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -303,6 +308,7 @@ final class BaresipPhone {
         while true {
             if let value = try check() { return value }
             guard let process, process.process.isRunning else { throw failure("baresip exited while waiting for \(what)") }
+            if let control, control.isClosed { throw failure("the control connection ended while waiting for \(what)") }
             if ContinuousClock.now > deadline { throw failure("no \(what) within \(timeout)") }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -436,6 +442,8 @@ private final class BaresipControl: @unchecked Sendable {
     private var consumed: Set<Int> = []
     private var responses: [String: (ok: Bool, data: String?)] = [:]
     private var nextToken = 0
+    /// Why the connection ended, or which messages could not be read: for failure messages.
+    private var problems: [String] = []
 
     init(port: Int) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -456,30 +464,48 @@ private final class BaresipControl: @unchecked Sendable {
         Thread.detachNewThread { [self] in read(from: reading) }
     }
 
-    /// Reads until baresip closes the connection or `close()` shuts it down; then closes it.
+    /// Reads until baresip closes the connection, `close()` shuts it down, or the stream stops
+    /// being netstrings; then closes it.
     private func read(from reading: Int32) {
         var framing = Netstring()
         var chunk = [UInt8](repeating: 0, count: 65_536)
+        var ending = "baresip closed the control connection"
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(reading, $0.baseAddress, $0.count, 0) }
-            guard count > 0, let payloads = try? framing.feed(chunk[..<count]) else { break }
+            guard count > 0 else { break }
+            let payloads: [[UInt8]]
+            do {
+                payloads = try framing.feed(chunk[..<count])
+            } catch {
+                ending = "control stream broken: \(error)"
+                break
+            }
             for payload in payloads {
-                // A message this harness cannot parse is dropped: the wait that needed it times
-                // out with the log, and baresip's own output shows what it sent.
-                guard let message = try? BaresipControlMessage(json: Data(payload)) else { continue }
-                lock.withLock {
-                    switch message {
-                    case .event(let event): events.append(event)
-                    case .response(let token, let ok, let data): responses[token] = (ok, data)
+                do {
+                    let message = try BaresipControlMessage(json: Data(payload))
+                    lock.withLock {
+                        switch message {
+                        case .event(let event): events.append(event)
+                        case .response(let token, let ok, let data): responses[token] = (ok, data)
+                        }
                     }
+                } catch {
+                    // Kept going: one message the harness cannot read need not end the phone.
+                    lock.withLock { problems.append("unreadable message (\(error))") }
                 }
             }
         }
         lock.withLock {
+            problems.append(ending)
             Glibc.close(reading)
             descriptor = -1
         }
     }
+
+    /// Whether the connection has ended; waits then fail at once instead of at their timeout.
+    var isClosed: Bool { lock.withLock { descriptor < 0 } }
+
+    var problemReport: [String] { lock.withLock { problems } }
 
     func send(command name: String, parameters: String?) throws -> String {
         try lock.withLock {
