@@ -12,12 +12,11 @@ import Glibc
 /// Debian 12's baresip is 1.0.0, which shapes the setup:
 /// - `aufile` is a source only (its player came in a later release), so the received audio is
 ///   recorded by the `sndfile` filter into `snd_path` as `dump-<time>-dec.wav` (and what was
-///   sent as `…-enc.wav`), one pair per call, at the codec's rate (8 kHz for G.711);
-/// - the filter sits in front of a player, so one must be configured: `aubridge` to a device no
-///   source connects to, which needs no sound card;
+///   sent as `…-enc.wav`), one pair per call, at the codec's rate (8 kHz for G.711). No player
+///   module is loaded: baresip then starts none, and still decodes through the filter;
 /// - there is no `sip_verify_server`, only `sip_certificate` (certificate and key in one file)
-///   and `sip_cafile`, and
-///   its TLS client accepts any server certificate (a test below records it);
+///   and `sip_cafile`, and its TLS client accepts any server certificate (as
+///   BaresipCallRegistrationTests records);
 /// - `sip_listen` binds UDP and TCP on its port and TLS on the port above it; RTP is bound to the
 ///   wildcard address whatever the configuration, though SDP names 127.0.0.1 (`net_interface`);
 /// - ctrl_tcp sends events only to clients already connected, so the account is created over it;
@@ -68,7 +67,7 @@ final class BaresipPhone {
 
     /// The modules every phone loads, from Debian's baresip-core.
     static let moduleDirectory = "/usr/lib/baresip/modules"
-    static let modules = ["g711", "srtp", "aufile", "aubridge", "sndfile", "ctrl_tcp", "menu"]
+    static let modules = ["g711", "srtp", "aufile", "sndfile", "ctrl_tcp", "menu"]
 
     /// Why a phone cannot run on this machine, or nil when it can.
     static var missingRequirement: String? {
@@ -162,7 +161,6 @@ final class BaresipPhone {
             // It also makes 127.0.0.1 the address in SDP.
             "net_interface 127.0.0.1",
             "audio_source aufile,\(home)/tone.wav",
-            "audio_player aubridge,unconnected",
             "snd_path \(home)/recordings",
             "module_path \(Self.moduleDirectory)",
         ]
