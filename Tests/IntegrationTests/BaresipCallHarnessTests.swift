@@ -25,8 +25,9 @@ import TestRequirementSupport
         return (a, b)
     }
 
-    /// A dials B, B rings and answers; returns once both sides are established.
-    static func establish(_ a: BaresipPhone, _ b: BaresipPhone) async throws {
+    /// Starts both phones and has A dial B; returns B's CALL_INCOMING once A hears it ring.
+    @discardableResult
+    static func ring(_ a: BaresipPhone, _ b: BaresipPhone) async throws -> BaresipEvent {
         try await a.start()
         try await b.start()
         try await a.dial(b.directURI(user: "b"))
@@ -34,6 +35,12 @@ import TestRequirementSupport
         #expect(incoming.peerURI == "sip:a@127.0.0.1")
         #expect(incoming.direction == "incoming")
         try await a.waitEvent(.ringing)
+        return incoming
+    }
+
+    /// A dials B, B rings and answers; returns once both sides are established.
+    static func establish(_ a: BaresipPhone, _ b: BaresipPhone) async throws {
+        let incoming = try await ring(a, b)
         try await b.answer()
         let established = try await a.waitEvent(.established)
         #expect(established.direction == "outgoing")
@@ -129,11 +136,7 @@ import TestRequirementSupport
             a.stop()
             b.stop()
         }
-        try await a.start()
-        try await b.start()
-        try await a.dial(b.directURI(user: "b"))
-        try await b.waitEvent(.incoming)
-        try await a.waitEvent(.ringing)
+        try await Self.ring(a, b)
         try await b.reject()
         #expect(try await a.waitClosed() == "486 Rejected")
         #expect(try await b.waitClosed() == "Connection reset by user")
@@ -147,11 +150,7 @@ import TestRequirementSupport
             a.stop()
             b.stop()
         }
-        try await a.start()
-        try await b.start()
-        try await a.dial(b.directURI(user: "b"))
-        try await b.waitEvent(.incoming)
-        try await a.waitEvent(.ringing)
+        try await Self.ring(a, b)
         try await a.hangup()
         #expect(try await a.waitClosed() == "Connection reset by user")
         #expect(try await b.waitClosed() == "Connection reset by peer")

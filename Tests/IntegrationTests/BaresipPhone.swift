@@ -146,7 +146,11 @@ final class BaresipPhone {
                 process.stop()
                 continue
             }
-            control = try BaresipControl(port: controlPort)
+            do {
+                control = try BaresipControl(port: controlPort)
+            } catch {
+                throw failure("cannot connect to ctrl_tcp on 127.0.0.1:\(controlPort): \(error)")
+            }
             try await command("uanew", account.line)
             return
         }
@@ -435,7 +439,9 @@ struct Netstring {
 /// which the phone's async waits poll.
 private final class BaresipControl: @unchecked Sendable {
     private let lock = NSLock()
-    private var descriptor: Int32
+    /// Closed in its deinit, once the reader has let go of this control.
+    private let socket: LoopbackSocket
+    private var isOpen = true
     private var events: [BaresipEvent] = []
     private var consumed: Set<Int> = []
     private var responses: [String: (ok: Bool, data: String?)] = [:]
@@ -444,32 +450,19 @@ private final class BaresipControl: @unchecked Sendable {
     private var problems: [String] = []
 
     init(port: Int) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw BaresipPhone.Failure(description: "socket: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            let error = errno
-            Glibc.close(descriptor)
-            throw BaresipPhone.Failure(description: "connect to ctrl_tcp on 127.0.0.1:\(port): errno \(error)")
-        }
-        let reading = descriptor
-        Thread.detachNewThread { [self] in read(from: reading) }
+        // No receive timeout: the reader blocks until baresip sends or the connection ends.
+        socket = try LoopbackSocket(udp: false, port: port, receiveTimeout: 0)
+        Thread.detachNewThread { [self] in read() }
     }
 
     /// Reads until baresip closes the connection, `close()` shuts it down, or the stream stops
     /// being netstrings; then closes it.
-    private func read(from reading: Int32) {
+    private func read() {
         var framing = Netstring()
         var chunk = [UInt8](repeating: 0, count: 65_536)
         var ending = "baresip closed the control connection"
         while true {
-            let count = chunk.withUnsafeMutableBytes { recv(reading, $0.baseAddress, $0.count, 0) }
+            let count = chunk.withUnsafeMutableBytes { recv(socket.descriptor, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { break }
             let payloads: [[UInt8]]
             do {
@@ -495,13 +488,12 @@ private final class BaresipControl: @unchecked Sendable {
         }
         lock.withLock {
             problems.append(ending)
-            Glibc.close(reading)
-            descriptor = -1
+            isOpen = false
         }
     }
 
     /// Whether the connection has ended; waits then fail at once instead of at their timeout.
-    var isClosed: Bool { lock.withLock { descriptor < 0 } }
+    var isClosed: Bool { lock.withLock { !isOpen } }
 
     var problemReport: [String] { lock.withLock { problems } }
 
@@ -510,13 +502,7 @@ private final class BaresipControl: @unchecked Sendable {
             nextToken += 1
             let token = "\(name)-\(nextToken)"
             let bytes = try BaresipControlMessage.command(name, parameters: parameters, token: token)
-            var offset = 0
-            while offset < bytes.count {
-                guard descriptor >= 0 else { throw BaresipPhone.Failure(description: "ctrl_tcp connection closed") }
-                let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                guard sent > 0 else { throw BaresipPhone.Failure(description: "send to ctrl_tcp: errno \(errno)") }
-                offset += sent
-            }
+            guard isOpen, socket.send(bytes) else { throw BaresipPhone.Failure(description: "ctrl_tcp connection closed, \(name) not sent") }
             return token
         }
     }
@@ -539,8 +525,8 @@ private final class BaresipControl: @unchecked Sendable {
 
     var allEvents: [BaresipEvent] { lock.withLock { events } }
 
-    /// Wakes the reader, which closes the socket.
+    /// Wakes the reader, which then ends.
     func close() {
-        lock.withLock { if descriptor >= 0 { shutdown(descriptor, Int32(SHUT_RDWR)) } }
+        shutdown(socket.descriptor, Int32(SHUT_RDWR))
     }
 }
