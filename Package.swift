@@ -70,7 +70,7 @@ let package = Package(
         .target(name: "TrunkIPsec", dependencies: ["XFRM"], swiftSettings: strict),
 
         // Layer 4: the domain, which sees protocols, not sockets.
-        .target(name: "Edge", dependencies: ["SIP", "SDP", logging], swiftSettings: strict),
+        .target(name: "Edge", dependencies: ["SIP", "SIPDialog", "SDP", logging], swiftSettings: strict),
         .target(name: "Provisioning", dependencies: ["Edge", "PKI"], swiftSettings: strict),
 
         // Layer 5: wiring.
@@ -172,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "TLSTests", dependencies: ["TLS", nioCore],
             exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP", "PKI", logging], swiftSettings: strict),
+        .testTarget(name: "EdgeTests", dependencies: ["Edge", "SIP", "SIPDialog", "SDP", "PKI", logging], swiftSettings: strict),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "Edge", "PKI"], swiftSettings: strict),
         .testTarget(
             name: "RuntimeTests",

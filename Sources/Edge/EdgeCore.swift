@@ -5,12 +5,17 @@ import SIP
 public struct EdgeCore: Sendable {
     public let policy: RequestPolicy
     public let registrar: Registrar?
+    public let calls: CallRouter?
 
-    public init(capabilities: EdgeCapabilities = EdgeCapabilities(), registrar: Registrar? = nil) {
+    public init(capabilities: EdgeCapabilities = EdgeCapabilities(), registrar: Registrar? = nil, calls: CallRouter? = nil) {
         var capabilities = capabilities
         if registrar != nil, !capabilities.allowedMethods.contains(.register) { capabilities.allowedMethods.append(.register) }
+        if calls != nil {
+            for method in CallRouter.methods where !capabilities.allowedMethods.contains(method) { capabilities.allowedMethods.append(method) }
+        }
         self.policy = RequestPolicy(capabilities: capabilities)
         self.registrar = registrar
+        self.calls = calls
     }
 
     /// What the edge does with a request.
@@ -27,6 +32,10 @@ public struct EdgeCore: Sendable {
     public func handle(
         _ request: SIPRequest, from origin: RequestOrigin, reply: @escaping @Sendable (SIPResponse) -> Void
     ) -> Decision {
+        if request.method == .ack {
+            calls?.handleACK(request)
+            return .respond(nil)
+        }
         switch policy.evaluate(request) {
         case .absorb: return .respond(nil)
         case .respond(let response): return .respond(response)
@@ -35,6 +44,10 @@ public struct EdgeCore: Sendable {
             case .options: return .respond(policy.optionsResponse(to: request))
             case .register where registrar != nil:
                 registrar!.handle(request, origin: origin, reply: reply)
+                return .answerLater
+            case .invite, .bye, .cancel, .update, .info:
+                guard let calls else { fallthrough }
+                calls.handle(request, from: origin, reply: reply)
                 return .answerLater
             default: return .respond(policy.response(to: request, 500, reason: "Server Internal Error (no handler for \(request.method))"))
             }

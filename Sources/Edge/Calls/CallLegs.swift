@@ -1,0 +1,61 @@
+import SDP
+import SIP
+import SIPDialog
+
+/// The leg toward the phone that placed the call: the INVITE it sent, where it came from, and
+/// the server transaction's answer channel.
+struct CallerLeg: Sendable {
+    let invite: SIPRequest
+    let origin: RequestOrigin
+    let device: Device
+    let line: String
+    /// Sends a response on the INVITE's server transaction (1xx, the final, and 2xx retransmissions).
+    let reply: @Sendable (SIPResponse) -> Void
+    let offer: SessionDescription
+    let audioIndex: Int
+    let security: LegMediaSecurity
+    let localTag: String
+    var dialog: Dialog?
+    /// What the edge last answered on this leg, for a re-INVITE that keeps keys and for the record.
+    var stream: NegotiatedStream?
+    var answer: SessionDescription?
+    var sdpVersion: UInt64 = 1
+}
+
+/// One branch of a call toward a binding of the dialled line; a line with several phones gets a
+/// fork per phone, each with its own Call-ID, dialog, relay leg and keys.
+struct CalleeFork: Sendable {
+    enum State: Sendable, Equatable {
+        case inviting
+        case early
+        case answered
+        /// Ended without being chosen: refused, cancelled, or lost the race.
+        case finished(status: Int)
+    }
+
+    let binding: Binding
+    let device: Device?
+    let relayLeg: Int
+    let security: LegMediaSecurity
+    var state: State = .inviting
+    var flow: BindingFlow?
+    var sentInvite: SIPRequest?
+    var offer: SessionDescription?
+    var policy: MediaPolicy?
+    var dialog: Dialog?
+    var stream: NegotiatedStream?
+    var finalResponse: SIPResponse?
+
+    var isPending: Bool {
+        switch state {
+        case .inviting, .early: true
+        case .answered, .finished: false
+        }
+    }
+}
+
+/// A leg of an answered call, as the other side of the call sees it.
+enum CallSide: Sendable, Equatable {
+    case caller
+    case callee
+}

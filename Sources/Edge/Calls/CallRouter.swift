@@ -1,0 +1,347 @@
+import Logging
+import SDP
+import SIP
+import Synchronization
+
+/// The edge's back-to-back user agent: it takes a phone's INVITE, decides with the dial plan
+/// where the call goes, places a leg of its own toward every phone of the dialled line, and keeps
+/// the call's media on the relay. Every call is a `B2BCall`; this finds the call a request
+/// belongs to and refuses, with a reason, what no call can take.
+public final class CallRouter: Sendable {
+    private struct Tables {
+        var byCallID: [String: B2BCall] = [:]
+        /// The caller's INVITE by Call-ID and top Via branch, which is how its CANCEL names it.
+        var byInvite: [String: B2BCall] = [:]
+        var calls: [String: B2BCall] = [:]
+    }
+
+    public let settings: CallSettings
+    private let registrar: Registrar
+    private let signalling: any CallSignalling
+    private let media: any MediaRelay
+    private let records: any CallRecordStore
+    private let dialPlan: Mutex<DialPlan>
+    private let wallClock: @Sendable () -> Int64
+    private let logger: Logger
+    private let tables = Mutex(Tables())
+    public let statistics = CallStatistics()
+
+    public init(
+        settings: CallSettings, registrar: Registrar, signalling: any CallSignalling, media: any MediaRelay, records: any CallRecordStore,
+        dialPlan: DialPlan, wallClock: @escaping @Sendable () -> Int64, logger: Logger
+    ) {
+        self.settings = settings
+        self.registrar = registrar
+        self.signalling = signalling
+        self.media = media
+        self.records = records
+        self.dialPlan = Mutex(dialPlan)
+        self.wallClock = wallClock
+        self.logger = logger
+        media.observe { [weak self] notice in
+            guard let self, case .timeout(let callID, let leg, let reason) = notice else { return }
+            guard let call = self.tables.withLock({ $0.calls[callID] }) else { return }
+            Task { await call.mediaTimedOut(leg: leg, reason: reason) }
+        }
+    }
+
+    /// The methods the router serves.
+    public static let methods: [SIPMethod] = [.invite, .ack, .bye, .cancel, .update, .info]
+
+    /// A new dial plan applies to calls placed from now on.
+    public func replaceDialPlan(_ plan: DialPlan) {
+        dialPlan.withLock { $0 = plan }
+    }
+
+    public var activeCallCount: Int { tables.withLock { $0.calls.count } }
+
+    public func activeCalls() async -> [ActiveCall] {
+        let calls = tables.withLock { Array($0.calls.values) }
+        var snapshots: [ActiveCall] = []
+        for call in calls { snapshots.append(await call.snapshot()) }
+        return snapshots.sorted { $0.setupAt < $1.setupAt }
+    }
+
+    /// Hangs up every call with `reason` (the edge is stopping).
+    public func shutDown(reason: String) async {
+        let calls = tables.withLock { Array($0.calls.values) }
+        for call in calls { await call.shutDown(reason) }
+    }
+
+    // MARK: Requests
+
+    /// A request for the call layer; its answer goes to `reply`, now or later.
+    public func handle(_ request: SIPRequest, from origin: RequestOrigin, reply: @escaping @Sendable (SIPResponse) -> Void) {
+        let callID = (try? request.headers.callID()) ?? ""
+        let toTag = (try? request.headers.to().tag) ?? nil
+        switch request.method {
+        case .cancel:
+            let branch = ((try? request.headers.topVia().branch) ?? nil) ?? ""
+            guard let call = tables.withLock({ $0.byInvite[callID + "\u{0}" + branch] }) else {
+                statistics.count(.unknownDialog)
+                reply(Self.answer(request, 481, "Call/Transaction Does Not Exist"))
+                return
+            }
+            reply(Self.answer(request, 200, "OK"))
+            Task { await call.cancel(request) }
+        case .invite where toTag == nil:
+            Task { await self.place(request, from: origin, reply: reply) }
+        default:
+            guard toTag != nil, let call = tables.withLock({ $0.byCallID[callID] }), let side = call.side(ofCallID: callID) else {
+                statistics.count(.unknownDialog)
+                reply(Self.answer(request, 481, "Call/Transaction Does Not Exist"))
+                return
+            }
+            Task { await call.inDialog(request, from: side, reply: reply) }
+        }
+    }
+
+    /// An ACK, which is answered by nothing.
+    public func handleACK(_ ack: SIPRequest) {
+        let callID = (try? ack.headers.callID()) ?? ""
+        guard let call = tables.withLock({ $0.byCallID[callID] }), call.side(ofCallID: callID) == .caller else { return }
+        Task { await call.ack(ack) }
+    }
+
+    private func place(_ invite: SIPRequest, from origin: RequestOrigin, reply: @escaping @Sendable (SIPResponse) -> Void) async {
+        statistics.count(.attempts)
+        switch await prepare(invite, from: origin, reply: reply) {
+        case .success(let call):
+            await call.start()
+        case .failure(let refusal):
+            statistics.count(.refused)
+            logger.notice(
+                "call refused",
+                metadata: ["status": "\(refusal.status)", "reason": "\(refusal.reason)", "from": "\(origin.flow.transport.rawValue.lowercased()):\(origin.flow.remoteAddress):\(origin.flow.remotePort)"])
+            var answer = Self.answer(invite, refusal.status, refusal.phrase)
+            answer.headers.append(.reason, CallTermination.failure(refusal.status, refusal.reason).reasonHeader)
+            if let warning = refusal.warning { answer.headers.append(.warning, "\(warning) outpost \"\(Self.quoted(refusal.reason))\"") }
+            if refusal.status == 503 { answer.headers.append(.retryAfter, "30") }
+            reply(answer)
+        }
+    }
+
+    struct Refusal: Error {
+        var status: Int
+        var phrase: String
+        var reason: String
+        var warning: Int?
+    }
+
+    private func prepare(
+        _ invite: SIPRequest, from origin: RequestOrigin, reply: @escaping @Sendable (SIPResponse) -> Void
+    ) async -> Result<B2BCall, Refusal> {
+        let headers = invite.headers
+        if let forwards = (try? headers.maxForwards()) ?? nil, forwards <= 0 {
+            return .failure(Refusal(status: 483, phrase: "Too Many Hops", reason: "Max-Forwards reached 0"))
+        }
+        if let vias = try? headers.vias(), vias.dropFirst().contains(where: { $0.branch.map(SIPIdentifiers.isOwnBranch) ?? false }) {
+            return .failure(Refusal(status: 482, phrase: "Loop Detected", reason: "the INVITE has already passed through this edge"))
+        }
+        guard (try? headers.from().tag) ?? nil != nil, let callID = try? headers.callID(),
+            let branch = (try? headers.topVia().branch) ?? nil
+        else {
+            return .failure(Refusal(status: 400, phrase: "Bad Request", reason: "the INVITE lacks a From tag, a Call-ID or a Via branch"))
+        }
+        if tables.withLock({ $0.calls.count }) >= settings.maximumCalls {
+            return .failure(Refusal(status: 503, phrase: "Service Unavailable", reason: "the edge carries its maximum of \(settings.maximumCalls) calls"))
+        }
+        let caller: (device: Device, line: String)
+        switch identifyCaller(invite, origin: origin) {
+        case .success(let identified): caller = identified
+        case .failure(let refusal): return .failure(refusal)
+        }
+        let security = LegMediaSecurity(caller.device.security)
+
+        guard !invite.body.isEmpty else {
+            return .failure(
+                Refusal(status: 488, phrase: "Not Acceptable Here", reason: "an INVITE without an SDP offer is not supported", warning: 399))
+        }
+        let offer: SessionDescription
+        do { offer = try SessionDescription(parsing: invite.body) } catch {
+            return .failure(Refusal(status: 400, phrase: "Bad Request", reason: "the SDP offer does not parse: \(error)"))
+        }
+        guard let audioIndex = LegMedia.audioIndex(of: offer) else {
+            return .failure(Refusal(status: 488, phrase: "Not Acceptable Here", reason: "the offer has no audio stream", warning: 304))
+        }
+        // The caller's offer is checked against its own leg's rules before any phone rings.
+        do {
+            var ports = [UInt16](repeating: 0, count: offer.media.count)
+            ports[audioIndex] = 9
+            _ = try offer.makeAnswer(
+                policy: LegMedia.policy(codecs: LegMedia.codecs(offeredIn: offer), security: security, address: "0.0.0.0"), localPorts: ports,
+                origin: Origin(sessionID: 1, sessionVersion: 1, address: "0.0.0.0"))
+        } catch {
+            return .failure(Refusal(status: 488, phrase: "Not Acceptable Here", reason: error.reason, warning: error.warningCode))
+        }
+
+        guard let dialled = Self.dialled(invite.uri) else {
+            return .failure(Refusal(status: 484, phrase: "Address Incomplete", reason: "the Request-URI names no number"))
+        }
+        let inventory = registrar.inventory
+        let mode = registrar.mode
+        let decision = dialPlan.withLock { plan in plan.route(dialled, mode: mode, isLocalLine: { inventory.device(line: $0) != nil }) }
+        let bindings: [Binding]
+        switch decision.target {
+        case .local:
+            bindings = registrar.bindings(for: decision.number)
+            guard !bindings.isEmpty else {
+                if inventory.device(line: decision.number) == nil {
+                    return .failure(Refusal(status: 404, phrase: "Not Found", reason: "no phone has line \(decision.number)"))
+                }
+                return .failure(Refusal(status: 480, phrase: "Temporarily Unavailable", reason: "line \(decision.number) has no registered phone"))
+            }
+        case .trunk:
+            return .failure(
+                Refusal(status: 503, phrase: "Service Unavailable", reason: "calls to the call manager over the trunk are not carried by this edge yet"))
+        case .pstn(let group):
+            return .failure(Refusal(status: 503, phrase: "Service Unavailable", reason: "PSTN group \(group) has no port"))
+        case .refuse(let status, let reason):
+            return .failure(Refusal(status: status, phrase: Self.phrase(for: status), reason: reason))
+        }
+
+        let recordID = SIPIdentifiers.callID()
+        let forks = bindings.enumerated().map { offset, binding in
+            let device = inventory.device(named: binding.device)
+            return CalleeFork(
+                binding: binding, device: device, relayLeg: offset + 1, security: device.map { LegMediaSecurity($0.security) } ?? .srtpRequired)
+        }
+        let session: any MediaSession
+        do { session = try await media.allocate(callID: recordID, legs: 1 + forks.count) } catch {
+            return .failure(Refusal(status: 503, phrase: "Service Unavailable", reason: "no media ports: \(error)"))
+        }
+        let from = try? headers.from()
+        let callerLine = caller.device.lines.first { $0.number == caller.line }
+        let calleeDevice = forks.first?.device
+        let record = CallRecord(
+            id: recordID, callID: callID,
+            caller: CallParty(
+                device: caller.device.name, line: caller.line, number: caller.line,
+                displayName: from?.displayName ?? callerLine?.displayName ?? caller.device.displayName),
+            callee: CallParty(
+                device: calleeDevice?.name, line: decision.number, number: decision.number,
+                displayName: calleeDevice?.lines.first { $0.number == decision.number }?.displayName ?? calleeDevice?.displayName),
+            dialled: dialled, route: decision.rule ?? "default", mode: mode.rawValue, setupAt: wallClock(),
+            security: origin.flow.transport == .tls && security != .plain ? .secure : .nonSecure)
+        let leg = CallerLeg(
+            invite: invite, origin: origin, device: caller.device, line: caller.line, reply: reply, offer: offer, audioIndex: audioIndex,
+            security: security, localTag: SIPIdentifiers.tag())
+        let forkCallIDs = forks.map { _ in SIPIdentifiers.callID() }
+        let environment = CallEnvironment(
+            settings: settings, signalling: signalling, records: records, wallClock: wallClock, logger: logger,
+            ended: { [weak self] call in self?.remove(call) })
+        let call = B2BCall(
+            recordID: recordID, caller: leg, forks: forks, forkCallIDs: forkCallIDs, media: session, record: record, environment: environment)
+        tables.withLock { tables in
+            tables.calls[recordID] = call
+            tables.byCallID[callID] = call
+            tables.byInvite[callID + "\u{0}" + branch] = call
+            for forkCallID in forkCallIDs { tables.byCallID[forkCallID] = call }
+        }
+        do { try await records.write(record) } catch {
+            logger.error("call record not written at setup", metadata: ["error": "\(error)"])
+        }
+        logger.info(
+            "call placed",
+            metadata: ["call": "\(recordID)", "caller": "\(caller.line)", "dialled": "\(dialled)", "route": "\(record.route)", "forks": "\(forks.count)"])
+        return .success(call)
+    }
+
+    private func remove(_ call: B2BCall) {
+        tables.withLock { tables in
+            tables.calls[call.recordID] = nil
+            tables.byCallID[call.callerCallID] = nil
+            tables.byInvite[call.callerCallID + "\u{0}" + call.callerBranch] = nil
+            for forkCallID in call.forkCallIDs { tables.byCallID[forkCallID] = nil }
+        }
+        statistics.count(.ended)
+    }
+
+    /// The caller is the device its certificate names, or for a phone without one the device
+    /// whose registered flow the INVITE came over. Anyone else is not the edge's to serve.
+    private func identifyCaller(_ invite: SIPRequest, origin: RequestOrigin) -> Result<(device: Device, line: String), Refusal> {
+        let inventory = registrar.inventory
+        let device: Device
+        if let names = origin.certificateNames {
+            guard let named = RegistrationAuthoriser.device(forCertificateNames: names, in: inventory) else {
+                return .failure(
+                    Refusal(status: 403, phrase: "Forbidden", reason: "certificate identity \(names.first ?? "(none)") is not in the inventory"))
+            }
+            device = named
+        } else {
+            let flow = origin.flow
+            let binding = registrar.bindings().first { binding in
+                binding.flow.transport == flow.transport && binding.flow.remoteAddress == flow.remoteAddress
+                    && (binding.flow.remotePort == flow.remotePort || (flow.connection != nil && binding.flow.liveConnection == flow.connection))
+            }
+            guard let binding, let registered = inventory.device(named: binding.device) else {
+                return .failure(
+                    Refusal(
+                        status: 403, phrase: "Forbidden",
+                        reason: "\(flow.transport.rawValue.lowercased()):\(flow.remoteAddress):\(flow.remotePort) is not a registered phone's flow"))
+            }
+            device = registered
+        }
+        if device.security.requiresTLS, origin.flow.transport != .tls {
+            return .failure(Refusal(status: 403, phrase: "Forbidden", reason: "device \(device.name) must call over TLS"))
+        }
+        let fromUser = (try? invite.headers.from())?.uri.sipURI?.user
+        let line = device.lines.first { $0.number == fromUser }?.number ?? device.lines.first?.number ?? device.name
+        return .success((device, line))
+    }
+
+    static func dialled(_ uri: URI) -> String? {
+        if let sip = uri.sipURI { return sip.user.flatMap { $0.isEmpty ? nil : $0 } }
+        guard uri.scheme == "tel" else { return nil }
+        let text = uri.description.dropFirst(4)
+        let number = text.prefix { $0 != ";" }
+        return number.isEmpty ? nil : String(number)
+    }
+
+    static func answer(_ request: SIPRequest, _ status: Int, _ phrase: String) -> SIPResponse {
+        SIPResponse(respondingTo: request, statusCode: status, reasonPhrase: phrase, toTag: SIPIdentifiers.tag())
+    }
+
+    static func phrase(for status: Int) -> String {
+        switch status {
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 480: "Temporarily Unavailable"
+        case 484: "Address Incomplete"
+        case 486: "Busy Here"
+        case 488: "Not Acceptable Here"
+        case 503: "Service Unavailable"
+        case 603: "Decline"
+        default: "Refused"
+        }
+    }
+
+    static func quoted(_ text: String) -> String {
+        String(text.prefix(200).filter { $0 != "\"" && $0 != "\r" && $0 != "\n" })
+    }
+}
+
+/// Calls by outcome, for `outpost show calls` and metrics.
+public final class CallStatistics: Sendable {
+    public enum Counter: String, CaseIterable, Sendable {
+        case attempts
+        case refused
+        case ended
+        /// BYE, CANCEL or re-INVITE for a dialog the edge does not hold.
+        case unknownDialog = "unknown_dialog"
+    }
+
+    private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))
+
+    func count(_ counter: Counter) {
+        let index = Counter.allCases.firstIndex(of: counter)!
+        values.withLock { $0[index] += 1 }
+    }
+
+    public subscript(counter: Counter) -> Int { values.withLock { $0[Counter.allCases.firstIndex(of: counter)!] } }
+
+    public func snapshot() -> [String: Int] {
+        let current = values.withLock { $0 }
+        return Dictionary(uniqueKeysWithValues: zip(Counter.allCases.map(\.rawValue), current))
+    }
+}

@@ -1,0 +1,35 @@
+/// What the call layer needs from the configuration.
+public struct CallSettings: Sendable {
+    /// The address the edge's SDP names for the relay; nil: the local address of each leg's
+    /// signalling flow, right when the relay listens on every address.
+    public var mediaAddress: String?
+    /// A callee that neither answers nor refuses within this time is cancelled (`480`).
+    public var ringTimeout: Duration
+    /// How long a BYE or CANCEL the edge sends may wait for its answer.
+    public var requestDeadline: Duration
+    /// The most calls up at once; more get `503` with Retry-After.
+    public var maximumCalls: Int
+    /// The SRTP suite the edge offers on legs it originates (the peer's own suite is answered in kind).
+    public var offeredSuite: CryptoSuiteChoice
+    public var serverName: String
+
+    public init(
+        mediaAddress: String? = nil, ringTimeout: Duration = .seconds(120), requestDeadline: Duration = .seconds(8), maximumCalls: Int = 2_000,
+        offeredSuite: CryptoSuiteChoice = .aesCM128HMACSHA1_80, serverName: String = "Outpost"
+    ) {
+        self.mediaAddress = mediaAddress
+        self.ringTimeout = ringTimeout
+        self.requestDeadline = requestDeadline
+        self.maximumCalls = maximumCalls
+        self.offeredSuite = offeredSuite
+        self.serverName = serverName
+    }
+}
+
+/// The suites a leg the edge originates may be offered, by their SDP names.
+public enum CryptoSuiteChoice: String, Sendable, Hashable, CaseIterable {
+    case aesCM128HMACSHA1_80 = "AES_CM_128_HMAC_SHA1_80"
+    case aesCM128HMACSHA1_32 = "AES_CM_128_HMAC_SHA1_32"
+    case aeadAES128GCM = "AEAD_AES_128_GCM"
+    case aeadAES256GCM = "AEAD_AES_256_GCM"
+}
