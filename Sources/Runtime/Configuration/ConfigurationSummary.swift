@@ -44,8 +44,31 @@ extension OutpostConfiguration {
         lines.append(
             "  media relay \(media.address) ports \(media.portMin)-\(media.portMax) on \(media.threads) thread\(media.threads == 1 ? "" : "s"), "
                 + "RTP timeout \(media.rtpTimeoutSeconds) s (held \(media.holdTimeoutSeconds) s), latching window \(media.latchingWindowSeconds) s")
+        if dialPlan.rules.isEmpty {
+            lines.append("  dial plan: defaults only (branch lines local; the rest to the call manager, refused while it is unreachable)")
+        } else {
+            lines.append("  dial plan: \(dialPlan.rules.count) rule\(dialPlan.rules.count == 1 ? "" : "s")")
+            for rule in dialPlan.rules {
+                let translation = rule.strip > 0 || !rule.prepend.isEmpty ? " strip \(rule.strip) prepend '\(rule.prepend)'" : ""
+                let survivable = rule.survivableTarget.map { ", survivable \(Self.describe($0))" } ?? ""
+                let modes = rule.modes.count == 2 ? "" : " (\(rule.modes.map(\.rawValue).sorted().joined(separator: ", ")) only)"
+                lines.append("    \(rule.name): \(rule.pattern)\(translation) -> \(Self.describe(rule.target))\(survivable)\(modes)")
+            }
+            for (rule, shadow) in dialPlan.unreachableRules() {
+                lines.append("  warning: dial-plan rule \(rule) can never match: rule \(shadow) before it matches every number it does")
+            }
+        }
         lines.append("  state directory \(stateDirectory)")
         lines.append("  log level \(logLevel)")
         return lines
+    }
+
+    private static func describe(_ target: DialPlanTarget) -> String {
+        switch target {
+        case .local: "local line"
+        case .trunk: "trunk"
+        case .pstn(let group): "PSTN group \(group)"
+        case .refuse(let status, let reason): "refuse \(status) (\(reason))"
+        }
     }
 }

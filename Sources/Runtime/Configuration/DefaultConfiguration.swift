@@ -176,6 +176,29 @@ public enum DefaultConfiguration {
         # Registrations, call records and the PKI live here (created 0700 if missing).
         state_directory: /var/lib/outpost
 
+        # Where calls go: ordered rules, the first that matches the dialled number wins. A pattern has
+        # digits, * and #, a leading +, X for any digit, [2-5] or [135] classes, and a final . or T for
+        # one or more further digits. Targets: local (a branch line), trunk (the call manager),
+        # pstn:<group>, refuse (with status 400-699 and a reason). strip removes leading digits before
+        # prepend is added; survivable: gives another target while the call manager is unreachable;
+        # modes: [normal] or [survivable] limits a rule to one mode. With no rule: a branch line is
+        # called locally, anything else goes to the call manager, and while it is unreachable is
+        # refused with 503 and why. `outpost check-config` warns of rules that can never match.
+        dial_plan: []
+        #  - name: internal
+        #    pattern: "2XXX"
+        #    target: local
+        #  - name: outside
+        #    pattern: "9."
+        #    strip: 1
+        #    target: trunk
+        #    survivable: pstn:fxo
+        #  - name: premium
+        #    pattern: "0900."
+        #    target: refuse
+        #    status: 403
+        #    reason: premium-rate numbers are barred
+
         log:
           # trace | debug | info | notice | warning | error | critical
           level: info
