@@ -85,11 +85,15 @@ actor B2BCall {
         do {
             let flow = try await environment.signalling.flow(toward: fork.binding)
             let invite = try await makeInvite(for: index, over: flow)
-            guard phase == .proceeding else { return }
+            guard phase == .proceeding, forks[index].isPending else { return }
             forks[index].flow = flow
+            let box = forks[index].sent
             let final = try await environment.signalling.invite(
                 invite, over: flow,
-                sent: { sent in Task { await self.forkSent(index, sent) } },
+                sent: { sent in
+                    box.record(sent)
+                    Task { await self.forkSent(index) }
+                },
                 provisional: { response in Task { await self.forkProvisional(index, response) } })
             await forkFinal(index, final)
         } catch {
@@ -101,12 +105,20 @@ actor B2BCall {
         }
     }
 
-    private func forkSent(_ index: Int, _ invite: SIPRequest) {
-        forks[index].sentInvite = invite
-        if phase != .proceeding, forks[index].isPending, let flow = forks[index].flow {
-            let signalling = environment.signalling
-            Task { await signalling.cancel(invite, over: flow, reason: CallTermination.normalClearing("the call was answered elsewhere").reasonHeader) }
+    /// A fork given up while its INVITE was on its way is cancelled once it has gone.
+    private func forkSent(_ index: Int) {
+        if phase != .proceeding || !forks[index].isPending, forks[index].finalResponse == nil {
+            cancelFork(index, reason: forks[index].cancelReason ?? CallTermination.normalClearing("the call was answered elsewhere").reasonHeader)
         }
+    }
+
+    /// Sends a fork's CANCEL once: now if its INVITE has gone out, else when it has.
+    private func cancelFork(_ index: Int, reason: String) {
+        forks[index].cancelReason = reason
+        guard !forks[index].cancelSent, let invite = forks[index].sentInvite, let flow = forks[index].flow else { return }
+        forks[index].cancelSent = true
+        let signalling = environment.signalling
+        Task { await signalling.cancel(invite, over: flow, reason: reason) }
     }
 
     private func makeInvite(for index: Int, over flow: BindingFlow) async throws -> SIPRequest {
@@ -183,7 +195,7 @@ actor B2BCall {
             await forkAnswered(index, final)
         } else {
             forks[index].state = .finished(status: final.statusCode)
-            if phase == .proceeding, !forks.contains(where: \.isPending) { await refuseCaller() }
+            if phase == .proceeding, winner == nil, !forks.contains(where: \.isPending) { await refuseCaller() }
         }
     }
 
@@ -196,7 +208,7 @@ actor B2BCall {
         } catch {
             logger.warning("unusable 2xx from callee", metadata: ["error": "\(error)"])
             forks[index].state = .finished(status: 502)
-            if phase == .proceeding, !forks.contains(where: \.isPending) { await refuseCaller() }
+            if phase == .proceeding, winner == nil, !forks.contains(where: \.isPending) { await refuseCaller() }
             return
         }
         guard phase == .proceeding, winner == nil else {
@@ -217,6 +229,11 @@ actor B2BCall {
             }
             let answer = try await answerCaller(from: index)
             guard let answer else { throw CallLegFailure(status: 500, "no answer for the caller") }
+            guard phase == .proceeding else {
+                // The caller cancelled while the answer was being put together.
+                await hangUp(fork: index, CallTermination.normalClearing("the caller cancelled"))
+                return
+            }
             await cancelLosingForks()
             var ok = dialogResponse(200, "OK")
             attach(answer, to: &ok)
@@ -287,10 +304,7 @@ actor B2BCall {
             try? await media.setDirection(leg: forks[index].relayLeg, .inactive)
             guard forks[index].isPending else { continue }
             forks[index].state = .finished(status: 487)
-            if let invite = forks[index].sentInvite, let flow = forks[index].flow {
-                let signalling = environment.signalling
-                Task { await signalling.cancel(invite, over: flow, reason: CallTermination.normalClearing("the call was answered elsewhere").reasonHeader) }
-            }
+            cancelFork(index, reason: CallTermination.normalClearing("the call was answered elsewhere").reasonHeader)
         }
     }
 
@@ -316,9 +330,7 @@ actor B2BCall {
         for index in forks.indices where forks[index].isPending {
             forks[index].state = .finished(status: 480)
             forks[index].finalResponse = SIPResponse(statusCode: 480, reasonPhrase: "No Answer")
-            if let invite = forks[index].sentInvite, let flow = forks[index].flow {
-                await environment.signalling.cancel(invite, over: flow, reason: CallTermination.failure(480, "no answer").reasonHeader)
-            }
+            cancelFork(index, reason: CallTermination.failure(480, "no answer").reasonHeader)
         }
         let termination = CallTermination(status: 480, q850Cause: 19, text: "no answer within \(environment.settings.ringTimeout)")
         var refusal = response(to: caller.invite, 480, "No Answer", tagged: true)
@@ -335,10 +347,7 @@ actor B2BCall {
         let reason = request.headers[.reason] ?? CallTermination.failure(487, "the caller cancelled").reasonHeader
         for index in forks.indices where forks[index].isPending {
             forks[index].state = .finished(status: 487)
-            if let invite = forks[index].sentInvite, let flow = forks[index].flow {
-                let signalling = environment.signalling
-                Task { await signalling.cancel(invite, over: flow, reason: reason) }
-            }
+            cancelFork(index, reason: reason)
         }
         ringTimer?.cancel()
         caller.reply(response(to: caller.invite, 487, "Request Terminated", tagged: true))
@@ -510,9 +519,8 @@ actor B2BCall {
         switch phase {
         case .proceeding:
             for index in forks.indices where forks[index].isPending {
-                if let invite = forks[index].sentInvite, let flow = forks[index].flow {
-                    await environment.signalling.cancel(invite, over: flow, reason: termination.reasonHeader)
-                }
+                forks[index].state = .finished(status: 503)
+                cancelFork(index, reason: termination.reasonHeader)
             }
             var refusal = response(to: caller.invite, 503, "Service Unavailable", tagged: true)
             refusal.headers.append(.reason, termination.reasonHeader)

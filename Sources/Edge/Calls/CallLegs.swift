@@ -1,6 +1,7 @@
 import SDP
 import SIP
 import SIPDialog
+import Synchronization
 
 /// The leg toward the phone that placed the call: the INVITE it sent, where it came from, and
 /// the server transaction's answer channel.
@@ -39,7 +40,13 @@ struct CalleeFork: Sendable {
     let security: LegMediaSecurity
     var state: State = .inviting
     var flow: BindingFlow?
-    var sentInvite: SIPRequest?
+    /// The INVITE as the stack sent it (with the edge's Via), set by the stack before it goes out
+    /// and read by a CANCEL, which must carry the same Via; a box because the stack fills it
+    /// outside the call's actor, before any response can arrive.
+    let sent = SentRequest()
+    var sentInvite: SIPRequest? { sent.request }
+    var cancelSent = false
+    var cancelReason: String?
     var offer: SessionDescription?
     var policy: MediaPolicy?
     var dialog: Dialog?
@@ -52,6 +59,12 @@ struct CalleeFork: Sendable {
         case .answered, .finished: false
         }
     }
+}
+
+final class SentRequest: Sendable {
+    private let value = Mutex<SIPRequest?>(nil)
+    var request: SIPRequest? { value.withLock { $0 } }
+    func record(_ request: SIPRequest) { value.withLock { $0 = request } }
 }
 
 /// A leg of an answered call, as the other side of the call sees it.
