@@ -8,7 +8,7 @@ struct Outpost: AsyncParsableCommand {
         commandName: "outpost",
         abstract: "Secure voice gateway and SRST edge for branch offices.",
         version: OutpostVersion.string,
-        subcommands: [Run.self, CheckConfig.self, PKI.self, IPsec.self, Show.self, Bench.self])
+        subcommands: [Run.self, CheckConfig.self, PKI.self, IPsec.self, Show.self, CDR.self, Bench.self])
 }
 
 struct ConfigurationOptions: ParsableArguments {
