@@ -90,6 +90,7 @@ public struct OutpostRuntime: Sendable {
         let tlsContexts = TLSContextStore(try EdgePKI.serverContexts(configuration, logger: logger))
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let capabilities = EdgeCapabilities(allowedMethods: [.options, .register], serverName: configuration.sip.serverName)
+        let media = MediaService(configuration: configuration.media, logger: logger)
         let sender = SIPSender(connections: connections, statistics: statistics)
         // After a WAN outage every phone registers at once: a 5 s Timer J (not 32 s) and room for
         // 200,000 transactions keep a UDP storm of 40,000 REGISTER/s out of 503.
@@ -112,7 +113,14 @@ public struct OutpostRuntime: Sendable {
         controlTopics.add(SIPTopic(transport: statistics, connections: connections, stack: stack, phones: phones, liveTLS: liveTLS))
         controlTopics.add(
             ReachabilityTopic(registrar: registration.registrar, phones: phones, serverName: configuration.sip.serverName))
-        stack.attach(EdgeCore(capabilities: capabilities, registrar: registration.registrar))
+        let callRecords = try SQLiteCallRecords.open(stateDirectory: configuration.stateDirectory, logger: logger)
+        let calls = CallRouter(
+            settings: CallSettings(mediaAddress: configuration.media.address, serverName: configuration.sip.serverName),
+            registrar: registration.registrar, signalling: StackCallSignalling(stack: stack, phones: phones, connections: connections),
+            media: media.callMedia, records: callRecords, dialPlan: configuration.dialPlan,
+            wallClock: wallClockMilliseconds, logger: Logger(label: "outpost.calls"))
+        controlTopics.add(CallsTopic(calls: calls))
+        stack.attach(EdgeCore(capabilities: capabilities, registrar: registration.registrar, calls: calls))
         let sip = SIPService(
             listeners: configuration.sip.listeners,
             settings: SIPTransportSettings(
@@ -135,7 +143,6 @@ public struct OutpostRuntime: Sendable {
             onListening: { gate.arrive("control") })
         services.append(.init(service: control))
         services += registration.services.map { .init(service: $0) }
-        let media = MediaService(configuration: configuration.media, logger: logger)
         controlTopics.add(MediaTopic(service: media))
         services.append(.init(service: media))
         if let trunk = trunkProtection {

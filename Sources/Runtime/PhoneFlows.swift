@@ -102,7 +102,8 @@ final class PhoneFlows: Sendable {
         counters.withLock { $0[index] += 1 }
     }
 
-    private func context(for binding: Binding) async throws -> SIPSource {
+    /// The transport source a request to `binding` goes out on: its flow, a UDP listener, or a new connection.
+    func context(for binding: Binding) async throws -> SIPSource {
         let choice = FlowChoice.decide(
             for: binding, connectionAlive: { [connections] in connections.entry($0)?.channel.isActive ?? false },
             udpListener: connections.firstListener(of: .udp))

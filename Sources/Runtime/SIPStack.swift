@@ -37,6 +37,8 @@ final class SIPStack: SIPMessageReceiver {
         let connection: SIPConnectionID
         let remote: String
         var deadline: Scheduled<Void>?
+        /// Each 1xx of an INVITE the edge sent, for the call that waits on its final response.
+        var provisional: (@Sendable (SIPResponse) -> Void)?
     }
 
     private struct ShardState {
@@ -90,9 +92,10 @@ final class SIPStack: SIPMessageReceiver {
         case .created(_, let actions), .matched(_, let actions):
             if actions.isEmpty { statistics.increment(.retransmissionsAbsorbed) }
             perform(actions, shard: index, source: source)
-        case .unmatchedACK:
-            // An ACK for a 2xx belongs to a dialog; the edge holds none yet, so it ends here.
+        case .unmatchedACK(let ack):
+            // An ACK for a 2xx belongs to its dialog, which the call layer holds.
             statistics.increment(.unmatchedACKs)
+            core?.calls?.handleACK(ack)
         case .unmatchedResponse:
             statistics.increment(.strayResponses)
         case .refused(let request, let error):
@@ -113,12 +116,44 @@ final class SIPStack: SIPMessageReceiver {
     /// names `context.local`), and returns the final response. Fails when the transaction times
     /// out (Timer B or F), when `deadline` passes first, or when the transport fails.
     func request(_ request: SIPRequest, over context: SIPSource, deadline: Duration? = nil) async throws -> SIPResponse {
+        try await start(try withOwnVia(request, over: context), over: context, deadline: deadline, provisional: nil)
+    }
+
+    /// Sends an INVITE as a client transaction: `sent` gets it with the edge's Via before it goes
+    /// out (a CANCEL is built from it), `provisional` every 1xx; returns the final response.
+    func invite(
+        _ request: SIPRequest, over context: SIPSource, sent: @Sendable (SIPRequest) -> Void,
+        provisional: @escaping @Sendable (SIPResponse) -> Void
+    ) async throws -> SIPResponse {
+        let outgoing = try withOwnVia(request, over: context)
+        sent(outgoing)
+        return try await start(outgoing, over: context, deadline: nil, provisional: provisional)
+    }
+
+    /// Sends a CANCEL built from a sent INVITE: it keeps the INVITE's Via, so it is matched to it (§9.1).
+    func cancel(_ cancel: SIPRequest, over context: SIPSource, deadline: Duration) async throws -> SIPResponse {
+        try await start(cancel, over: context, deadline: deadline, provisional: nil)
+    }
+
+    /// Sends the ACK for a 2xx, which is no transaction (§17.1.1.3): a Via of its own, sent once.
+    func sendACK(_ ack: SIPRequest, over context: SIPSource) {
+        guard let outgoing = try? withOwnVia(ack, over: context) else { return }
+        _ = sender.send(outgoing.serialized, over: context.connection, to: context.remote)
+    }
+
+    private func withOwnVia(_ request: SIPRequest, over context: SIPSource) throws -> SIPRequest {
         guard let local = context.local, let host = local.ipAddress, let port = local.port else {
             throw ClientFailure.refused("the connection to \(context.remote) has no local address")
         }
         var outgoing = request
         let sentBy = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         outgoing.headers.insert(.via, "SIP/2.0/\(context.transport.rawValue) \(sentBy);branch=\(SIPIdentifiers.branch());rport", at: 0)
+        return outgoing
+    }
+
+    private func start(
+        _ outgoing: SIPRequest, over context: SIPSource, deadline: Duration?, provisional: (@Sendable (SIPResponse) -> Void)?
+    ) async throws -> SIPResponse {
         let index = shard(for: context.connection)
         let shard = shards[index]
         let remote = "\(context.transport.rawValue.lowercased()):\(context.remote.ipAddress ?? "?"):\(context.remote.port ?? 0)"
@@ -130,7 +165,8 @@ final class SIPStack: SIPMessageReceiver {
                 let outcome = shard.state.withLock { state -> Result<(TransactionID, [Layer.Action]), TransactionLayerError> in
                     do throws(TransactionLayerError) {
                         let (id, actions) = try state.layer.sendRequest(outgoing, over: reliability, context: context, now: now)
-                        state.pending[id] = Pending(continuation: continuation, connection: context.connection, remote: remote)
+                        state.pending[id] = Pending(
+                            continuation: continuation, connection: context.connection, remote: remote, provisional: provisional)
                         return .success((id, actions))
                     } catch {
                         return .failure(error)
@@ -197,7 +233,10 @@ final class SIPStack: SIPMessageReceiver {
                 }
                 if case .respond(let response?) = decision { respond(response, to: transaction, shard: index) }
             case .passToTU(.response(let response), let transaction):
-                guard response.statusCode >= 200 else { continue }
+                guard response.statusCode >= 200 else {
+                    shards[index].state.withLock { $0.pending[transaction]?.provisional }?(response)
+                    continue
+                }
                 let waiting = shards[index].state.withLock { $0.pending[transaction] != nil }
                 if waiting {
                     statistics.increment(.clientAnswered)

@@ -8,7 +8,7 @@ import Glibc
 // `outpost show registrations|trunk|devices|tftp|sip`: each asks the running edge over the control
 // socket of its state directory; the edge renders, this only prints.
 
-let showTopicCommands: [any ParsableCommand.Type] = [ShowRegistrations.self, ShowTrunk.self, ShowDevices.self, ShowTFTP.self, ShowSIP.self, ShowReachability.self]
+let showTopicCommands: [any ParsableCommand.Type] = [ShowRegistrations.self, ShowTrunk.self, ShowDevices.self, ShowTFTP.self, ShowSIP.self, ShowReachability.self, ShowCalls.self]
 
 struct ShowTopicOptions: ParsableArguments {
     @Flag(help: "JSON instead of a table.")
@@ -36,6 +36,12 @@ struct ShowRegistrations: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "registrations", abstract: "Bindings the edge holds, per line.")
     @OptionGroup var options: ShowTopicOptions
     func run() throws { try options.show("registrations") }
+}
+
+struct ShowCalls: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "calls", abstract: "Calls up now: legs, duration, security, codec, suites, live counters.")
+    @OptionGroup var options: ShowTopicOptions
+    func run() throws { try options.show("calls") }
 }
 
 struct ShowTrunk: ParsableCommand {

@@ -5,6 +5,8 @@ import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
+// `stat` reaches Swift through CoreFoundation's module map, which claims <sys/stat.h> first.
+import CoreFoundation
 import Glibc
 #endif
 

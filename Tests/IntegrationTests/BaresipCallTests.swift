@@ -1,0 +1,193 @@
+import Edge
+import Foundation
+import Runtime
+import Testing
+import TestRequirementSupport
+
+/// Calls between real baresip phones through the edge's B2BUA, in survivable mode (no trunk):
+/// both register over mutual TLS with their certificates, A (line 2001, 440 Hz) dials 2002 (B,
+/// 1000 Hz). The edge anchors the media, keys each leg on its own and writes a call record.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct BaresipCallTests {
+    static let toneOfA = 440.0
+    static let toneOfB = 1000.0
+
+    static func inventory(_ configuration: inout OutpostConfiguration) {
+        configuration.devices = [
+            Device(name: "SEP001122334455", lines: [DeviceLine(number: "2001", displayName: "Reception")], security: .encrypted),
+            Device(name: "SEP00AABBCCDDEE", lines: [DeviceLine(number: "2002")], security: .encrypted),
+        ]
+    }
+
+    static func phone(
+        line: String, certificate: String, tone: Double, edge: EdgeUnderTest, encryption: BaresipPhone.MediaEncryption? = .srtpMandatory
+    ) throws -> BaresipPhone {
+        try BaresipPhone(
+            name: line,
+            account: .init(
+                aor: "sip:\(line)@edge.test", transport: .tls, outboundProxy: "sip:127.0.0.1:\(edge.tlsPort);transport=tls",
+                registrationInterval: 60, mediaEncryption: encryption),
+            toneFrequency: tone,
+            tls: .init(certificate: IntegrationPKI.path("\(certificate).pem"), key: IntegrationPKI.path("\(certificate).key"), caFile: IntegrationPKI.path("ca.pem")))
+    }
+
+    /// Starts the edge and both phones, registers them, and hands them to `check`; everything is
+    /// stopped afterwards whatever happens.
+    static func withPhones(
+        encryptionOfA: BaresipPhone.MediaEncryption? = .srtpMandatory,
+        _ check: (BaresipPhone, BaresipPhone, EdgeUnderTest) async throws -> Void
+    ) async throws {
+        if let reason = BaresipPhone.missingRequirement {
+            TestRequirement.unmet(reason)
+            return
+        }
+        let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS(), configure: inventory)
+        do {
+            let a = try phone(line: "2001", certificate: "phone", tone: toneOfA, edge: edge, encryption: encryptionOfA)
+            let b = try phone(line: "2002", certificate: "phone2", tone: toneOfB, edge: edge)
+            defer {
+                a.stop()
+                b.stop()
+            }
+            try await a.start()
+            try await b.start()
+            try await a.waitRegistered()
+            try await b.waitRegistered()
+            try await check(a, b, edge)
+        } catch {
+            Issue.record(error)
+        }
+        await edge.stop()
+    }
+
+    static func showCalls(_ edge: EdgeUnderTest) throws -> String {
+        try ControlClient(stateDirectory: edge.stateDirectory).show("calls")
+    }
+
+    static func records(_ edge: EdgeUnderTest) throws -> [CallRecord] {
+        try SQLiteCallRecords.openExisting(stateDirectory: edge.stateDirectory).records()
+    }
+
+    /// A dials 2002 and B rings; returns once A has heard the ringing.
+    static func ring(_ a: BaresipPhone, _ b: BaresipPhone) async throws {
+        try await a.dial("sip:2002@edge.test")
+        let incoming = try await b.waitEvent(.incoming)
+        #expect(incoming.direction == "incoming")
+        try await a.waitEvent(.ringing)
+    }
+
+    @Test func twoEncryptedPhonesTalkOverSRTPOnBothLegsAndTheCallIsRecorded() async throws {
+        try await Self.withPhones { a, b, edge in
+            try await Self.ring(a, b)
+            try await b.answer()
+            try await a.waitEvent(.established)
+            try await b.waitEvent(.established)
+            try await a.waitEvent(.rtpEstablished)
+            try await b.waitEvent(.rtpEstablished)
+            let calls = try Self.showCalls(edge)
+            #expect(calls.contains("1 call up") && calls.contains("secure") && calls.contains("AES_CM_128_HMAC_SHA1_80"), "\(calls)")
+            try await Task.sleep(for: .seconds(3))
+            try await a.hangup()
+            #expect(try await a.waitClosed() == "Connection reset by user")
+            #expect(try await b.waitClosed() == "Connection reset by peer")
+
+            for (listener, expected) in [(a, Self.toneOfB), (b, Self.toneOfA)] {
+                let heard = try #require(ToneAnalysis(listener.receivedAudio(), candidates: [Self.toneOfA, Self.toneOfB]), "\(listener.diagnostics)")
+                #expect(heard.dominantFrequency == expected, "\(listener.name) heard \(heard)")
+                #expect(heard.dominantShare > 0.9, "\(listener.name) heard \(heard)")
+                #expect(heard.nonSilentFraction > 0.8, "\(listener.name) heard \(heard)")
+            }
+            // Each leg was keyed on its own: both phones ran SRTP, and neither saw the other's key.
+            for phone in [a, b] {
+                let suites = phone.events.filter { $0.type == BaresipEvent.Kind.mediaEncryption.rawValue }.map(\.parameter)
+                #expect(suites == ["0,audio,AES_CM_128_HMAC_SHA1_80"], "\(phone.diagnostics)")
+            }
+            let keysOfA = Set(Self.cryptoKeys(in: a.output))
+            let keysOfB = Set(Self.cryptoKeys(in: b.output))
+            #expect(!keysOfA.isEmpty && !keysOfB.isEmpty)
+            #expect(keysOfA.isDisjoint(with: keysOfB), "a key crossed the B2BUA")
+
+            let record = try #require(try Self.records(edge).first)
+            #expect(record.caller.number == "2001" && record.caller.device == "SEP001122334455")
+            #expect(record.callee.number == "2002" && record.callee.device == "SEP00AABBCCDDEE")
+            #expect(record.endedBy == .caller && record.endStatus == 200 && record.q850Cause == 16)
+            #expect(record.security == .secure)
+            #expect(record.answeredAt != nil && (record.talkSeconds ?? 0) >= 3)
+            #expect(record.legs.map(\.transport) == ["TLS", "TLS"])
+            #expect(record.legs.allSatisfy { $0.suite == "AES_CM_128_HMAC_SHA1_80" && ($0.quality?.packetsReceived ?? 0) > 100 }, "\(record.legs)")
+            #expect(record.legs.allSatisfy { $0.quality?.encrypted == true && $0.quality?.authenticationFailures == 0 })
+            let after = try Self.showCalls(edge)
+            #expect(after.hasPrefix("0 calls up"), "\(after)")
+        }
+    }
+
+    @Test func theCalleeHangingUpEndsTheCallerToo() async throws {
+        try await Self.withPhones { a, b, edge in
+            try await Self.ring(a, b)
+            try await b.answer()
+            try await a.waitEvent(.established)
+            try await b.waitEvent(.established)
+            try await Task.sleep(for: .seconds(1))
+            try await b.hangup()
+            #expect(try await b.waitClosed() == "Connection reset by user")
+            #expect(try await a.waitClosed() == "Connection reset by peer")
+            let record = try #require(try Self.records(edge).first)
+            #expect(record.endedBy == .callee && record.endStatus == 200)
+        }
+    }
+
+    @Test func aRejectionReachesTheCallerWithItsStatus() async throws {
+        try await Self.withPhones { a, b, edge in
+            try await Self.ring(a, b)
+            try await b.reject()
+            #expect(try await a.waitClosed() == "486 Rejected")
+            let record = try #require(try Self.records(edge).first)
+            #expect(record.endStatus == 486 && record.q850Cause == 17 && record.answeredAt == nil)
+        }
+    }
+
+    @Test func aCallCancelledWhileRingingIsCancelledOnTheCalleesLeg() async throws {
+        try await Self.withPhones { a, b, edge in
+            try await Self.ring(a, b)
+            try await a.hangup()
+            #expect(try await a.waitClosed() == "Connection reset by user")
+            #expect(try await b.waitClosed() == "Connection reset by peer")
+            #expect(b.output.contains("CANCEL sip:"), "\(b.diagnostics)")
+            let record = try #require(try Self.records(edge).first)
+            #expect(record.endStatus == 487 && record.endedBy == .caller)
+        }
+    }
+
+    /// An encrypted device that offers no crypto is refused before the other phone rings.
+    @Test func anEncryptedPhoneOfferingPlainRTPGets488WithAWarning() async throws {
+        try await Self.withPhones(encryptionOfA: nil) { a, b, edge in
+            try await a.dial("sip:2002@edge.test")
+            #expect(try await a.waitClosed() == "488 Not Acceptable Here")
+            #expect(a.output.contains("Warning: 302 outpost"), "\(a.diagnostics)")
+            #expect(!b.events.contains { $0.type == BaresipEvent.Kind.incoming.rawValue }, "\(b.diagnostics)")
+        }
+    }
+
+    @Test func holdAndResumeAreAnsweredOnTheirLegAndTheCallGoesOn() async throws {
+        try await Self.withPhones { a, b, edge in
+            try await Self.ring(a, b)
+            try await b.answer()
+            try await a.waitEvent(.established)
+            try await b.waitEvent(.established)
+            try await a.hold()
+            try await Task.sleep(for: .milliseconds(500))
+            try await a.resume()
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(a.output.contains("a=sendonly"), "\(a.diagnostics)")
+            #expect(a.output.contains("a=recvonly"), "the edge answered the hold: \(a.diagnostics)")
+            try await a.hangup()
+            #expect(try await b.waitClosed() == "Connection reset by peer")
+        }
+    }
+
+    static func cryptoKeys(in output: String) -> [String] {
+        output.split(separator: "\n").compactMap { line in
+            guard let range = line.range(of: "inline:") else { return nil }
+            return String(line[range.upperBound...].prefix { $0 != "|" && $0 != " " && $0 != "\r" })
+        }
+    }
+}
