@@ -242,8 +242,10 @@ final class SIPStack: SIPMessageReceiver {
                     statistics.increment(.clientAnswered)
                     finish(transaction, shard: index, with: .success(response))
                 } else {
-                    // The caller's deadline passed, or a retransmitted 2xx of an INVITE.
+                    // The caller's deadline passed, or a retransmitted 2xx of an INVITE, whose
+                    // lost ACK the call sends again (§13.2.2.4).
                     statistics.increment(.lateResponses)
+                    if response.isSuccess { core?.calls?.handleRetransmittedSuccess(response) }
                 }
             case .timedOut(let transaction, let timer):
                 statistics.increment(.timeouts)

@@ -20,6 +20,8 @@ final class ScriptedSignalling: CallSignalling {
         var cancels: [(SIPRequest, String?)] = []
         var acks: [SIPRequest] = []
         var requests: [SIPRequest] = []
+        /// The 2xx each answering phone sent.
+        var successes: [SIPResponse] = []
     }
 
     private let answers: [String: Answer]
@@ -51,6 +53,8 @@ final class ScriptedSignalling: CallSignalling {
             ok.headers.append(.contact, "<sip:\(user)@\(flow.remoteAddress):\(flow.remotePort);transport=tls>")
             ok.body = try Self.answer(to: request.body, port: 30_000)
             ok.headers.append(.contentType, "application/sdp")
+            let answered = ok
+            self.sent.withLock { $0.successes.append(answered) }
             return ok
         case .refuse(let status, let phrase, let delay):
             try await Task.sleep(for: delay)

@@ -97,6 +97,9 @@ import Testing
         try await Self.waitUntil("the losing fork's CANCEL") { harness.signalling.sent.withLock { $0.cancels.count } == 1 }
         #expect(harness.signalling.sent.withLock { $0.cancels.first?.0.uri.sipURI?.user } == "bob-dect")
         #expect(harness.signalling.sent.withLock { $0.acks.count } == 1)
+        // The phone did not get the ACK and sends its 2xx again: the ACK goes again.
+        harness.router.handleRetransmittedSuccess(try #require(harness.signalling.sent.withLock { $0.successes.first }))
+        try await Self.waitUntil("the second ACK") { harness.signalling.sent.withLock { $0.acks.count } == 2 }
 
         // Each leg has its own keys: the caller's answer carries the relay's key for leg 0, each
         // fork's offer the relay's key for its own leg, and never the caller's.

@@ -364,6 +364,15 @@ actor B2BCall {
         phase = .confirmed
     }
 
+    /// Resends the ACK of a fork whose 2xx came again.
+    func acknowledgeAgain(_ response: SIPResponse) {
+        let callID = (try? response.headers.callID()) ?? ""
+        guard let index = forkIndex(ofCallID: callID), let dialog = forks[index].dialog, let flow = forks[index].flow,
+            (try? response.headers.to().tag) == dialog.id.remoteTag, let ack = try? dialog.makeAck(forInviteSequence: 1)
+        else { return }
+        environment.signalling.ack(ack, over: flow)
+    }
+
     /// Which side of the call a request with this Call-ID comes from.
     nonisolated func side(ofCallID callID: String) -> CallSide? {
         if callID == callerCallID { return .caller }

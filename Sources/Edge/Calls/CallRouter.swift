@@ -103,6 +103,14 @@ public final class CallRouter: Sendable {
         Task { await call.ack(ack) }
     }
 
+    /// A 2xx to one of the edge's INVITEs seen again: its ACK was lost.
+    public func handleRetransmittedSuccess(_ response: SIPResponse) {
+        guard (try? response.headers.cseq().method) == .invite else { return }
+        let callID = (try? response.headers.callID()) ?? ""
+        guard let call = tables.withLock({ $0.byCallID[callID] }), call.side(ofCallID: callID) == .callee else { return }
+        Task { await call.acknowledgeAgain(response) }
+    }
+
     private func place(_ invite: SIPRequest, from origin: RequestOrigin, reply: @escaping @Sendable (SIPResponse) -> Void) async {
         statistics.count(.attempts)
         switch await prepare(invite, from: origin, reply: reply) {
