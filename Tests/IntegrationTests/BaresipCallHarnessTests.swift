@@ -48,8 +48,12 @@ import TestRequirementSupport
         try await b.waitEvent(.established)
     }
 
-    /// Each phone must have heard the other's tone, not its own, for most of the call.
+    /// Each phone must have sent its own tone and heard the other's, for most of the call.
     static func expectEachHeardTheOther(_ a: BaresipPhone, _ b: BaresipPhone, seconds: Double) throws {
+        for speaker in [a, b] {
+            let sent = try #require(ToneAnalysis(speaker.sentAudio(), candidates: [toneOfA, toneOfB]), "\(speaker.diagnostics)")
+            #expect(sent.dominantFrequency == speaker.toneFrequency, "\(speaker.name) sent \(sent)")
+        }
         for (listener, expected) in [(a, toneOfB), (b, toneOfA)] {
             let heard = try #require(ToneAnalysis(listener.receivedAudio(), candidates: [toneOfA, toneOfB]), "\(listener.diagnostics)")
             #expect(heard.dominantFrequency == expected, "\(listener.name) heard \(heard)")

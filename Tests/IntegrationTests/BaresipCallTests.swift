@@ -15,7 +15,7 @@ import TestRequirementSupport
     static func inventory(_ configuration: inout OutpostConfiguration) {
         configuration.devices = [
             Device(name: "SEP001122334455", lines: [DeviceLine(number: "2001", displayName: "Reception")], security: .encrypted),
-            Device(name: "SEP00AABBCCDDEE", lines: [DeviceLine(number: "2002")], security: .encrypted),
+            Device(name: "SEP00AABBCCDD02", lines: [DeviceLine(number: "2002")], security: .encrypted),
             Device(name: "soft-3001", lines: [DeviceLine(number: "3001")], security: .nonSecure, digest: DigestAccount(username: "3001", password: "s3cret")),
         ]
         // baresip 1.0.0 (libre) fails the whole registration with ENOSYS when any challenge names
@@ -48,7 +48,7 @@ import TestRequirementSupport
         let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS(), configure: inventory)
         do {
             let a = try phone(line: "2001", certificate: "phone", tone: toneOfA, edge: edge, encryption: encryptionOfA)
-            let b = try phone(line: "2002", certificate: "phone2", tone: toneOfB, edge: edge)
+            let b = try phone(line: "2002", certificate: "phone-b", tone: toneOfB, edge: edge)
             defer {
                 a.stop()
                 b.stop()
@@ -113,7 +113,7 @@ import TestRequirementSupport
 
             let record = try #require(try Self.records(edge).first)
             #expect(record.caller.number == "2001" && record.caller.device == "SEP001122334455")
-            #expect(record.callee.number == "2002" && record.callee.device == "SEP00AABBCCDDEE")
+            #expect(record.callee.number == "2002" && record.callee.device == "SEP00AABBCCDD02")
             #expect(record.endedBy == .caller && record.endStatus == 200 && record.q850Cause == 16)
             #expect(record.security == .secure)
             #expect(record.answeredAt != nil && (record.talkSeconds ?? 0) >= 3)

@@ -3,7 +3,7 @@
 #   ca.pem/ca.key           test CA (EC P-256)          other-ca.pem   an unrelated CA
 #   server.pem/server.key   edge certificate, SAN DNS edge.test + IP 127.0.0.1
 #   phone.pem/phone.key     CN=SEP001122334455, SAN URI sip:2001@edge.test (clientAuth)
-#   phone2.pem/phone2.key   CN=SEP00AABBCCDDEE (clientAuth), the second phone of the call tests
+#   phone-b.pem/phone-b.key CN=SEP00AABBCCDD02 (clientAuth), the second phone of the call tests
 #   stranger.pem/.key       issued by other-ca          expired.pem/.key   validity in 2020
 #   revoked.pem/.key        revoked, listed in crl.pem  rsa1024.pem/.key   RSA-1024 key
 #   sha1.pem/.key           RSA-2048 signed with SHA-1 by rsa-ca.pem (an RSA CA)
@@ -88,4 +88,4 @@ openssl x509 -in other-ca.pem -noout -fingerprint -sha256 | sed 's/.*=//; s/://g
 cat ca.pem rsa-ca.pem > trusted.pem
 cat ca.pem rsa-ca.pem other-ca.pem > trusted-with-other.pem
 chmod 600 ./*.key
-KEYOPT=ec_paramgen_curve:P-256 issue phone2 SEP00AABBCCDDEE ec client ca -days 365
+KEYOPT=ec_paramgen_curve:P-256 issue phone-b SEP00AABBCCDD02 ec client ca -days 365
