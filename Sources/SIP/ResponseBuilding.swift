@@ -85,7 +85,8 @@ extension SIPMessageParser {
 }
 
 extension String {
-    var trimmingWhitespace: String {
+    /// Without leading and trailing spaces and tabs (SIP's LWS inside a header line).
+    public var trimmingWhitespace: String {
         var scalars = Substring(self)
         while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
         while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }

@@ -134,10 +134,10 @@ actor B2BCall {
             leg: fork.relayLeg,
             MediaLegDescription(
                 address: nil, port: 0, payloadFormats: [],
-                srtp: fork.security == .plain ? nil : MediaLegDescription.SRTP(suite: offeredSuite, peerKeySalt: nil)))
+                srtp: fork.security == .plain ? nil : MediaLegDescription.SRTP(suite: environment.settings.offeredSuite, peerKeySalt: nil)))
         let relayKey = relay.keySalt ?? []
         let policy = LegMedia.policy(
-            codecs: LegMedia.codecs(offeredIn: caller.offer), security: fork.security, suites: [offeredSuite], address: address,
+            codecs: LegMedia.codecs(offeredIn: caller.offer), security: fork.security, suites: [environment.settings.offeredSuite], address: address,
             keyGenerator: { count in Array(relayKey.prefix(count)) })
         let offer = try SessionDescription.makeOffer(
             policy: policy, localPort: UInt16(relay.port), origin: Origin(sessionID: randomSessionID(), sessionVersion: 1, address: address))
@@ -417,7 +417,7 @@ actor B2BCall {
         }
         let text = side == .caller ? "the caller hung up" : "the callee hung up"
         let given = request.headers[.reason]
-        let termination = CallTermination(status: 200, q850Cause: given.flatMap(Self.q850Cause(in:)) ?? 16, text: text)
+        let termination = CallTermination(status: 200, q850Cause: given.flatMap(CallTermination.q850Cause(inReason:)) ?? 16, text: text)
         // The record is durable before the phone hears its BYE was taken.
         let ok = response(to: request, 200, "OK", tagged: false)
         await end(status: 200, reason: text, by: side == .caller ? .caller : .callee, answerCaller: nil, cause: termination.q850Cause) {
@@ -563,13 +563,7 @@ actor B2BCall {
         phase = .ended
         ringTimer?.cancel()
         successRetransmission?.cancel()
-        record.legs = legRecords()
-        if let qualities = try? await media.quality() {
-            for index in record.legs.indices {
-                let relayLeg = index == 0 ? 0 : (winner.map { forks[$0].relayLeg } ?? 1)
-                if relayLeg < qualities.count { record.legs[index].quality = qualities[relayLeg] }
-            }
-        }
+        record.legs = await measuredLegRecords()
         record.endedAt = environment.wallClock()
         record.endedBy = by
         record.endStatus = status
@@ -602,15 +596,21 @@ actor B2BCall {
     // MARK: What the call looks like now
 
     func snapshot() async -> ActiveCall {
+        let legs = await measuredLegRecords()
+        return ActiveCall(
+            id: recordID, caller: record.caller, callee: record.callee, dialled: record.dialled, phase: phase,
+            setupAt: record.setupAt, answeredAt: record.answeredAt, security: securityLevel, legs: legs)
+    }
+
+    /// The leg records with the relay's measurements of each leg so far.
+    private func measuredLegRecords() async -> [CallLegRecord] {
         let qualities = (try? await media.quality()) ?? []
         var legs = legRecords()
         for index in legs.indices {
             let relayLeg = index == 0 ? 0 : (winner.map { forks[$0].relayLeg } ?? 1)
             if relayLeg < qualities.count { legs[index].quality = qualities[relayLeg] }
         }
-        return ActiveCall(
-            id: recordID, caller: record.caller, callee: record.callee, dialled: record.dialled, phase: phase,
-            setupAt: record.setupAt, answeredAt: record.answeredAt, security: securityLevel, legs: legs)
+        return legs
     }
 
     private func legRecords() -> [CallLegRecord] {
@@ -705,19 +705,7 @@ actor B2BCall {
         return environment.signalling.localAddress(of: flow)?.host ?? "0.0.0.0"
     }
 
-    private var offeredSuite: CryptoSuite { CryptoSuite(name: environment.settings.offeredSuite.rawValue) }
-
     private func randomSessionID() -> UInt64 { UInt64.random(in: 1..<(1 << 62)) }
-
-    /// The Q.850 cause of an RFC 3326 Reason header, when it gives one.
-    static func q850Cause(in reason: String) -> Int? {
-        guard reason.lowercased().hasPrefix("q.850") else { return nil }
-        for parameter in reason.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespace() }
-            if pair.count == 2, pair[0].lowercased() == "cause", let cause = Int(pair[1]), (0...127).contains(cause) { return cause }
-        }
-        return nil
-    }
 }
 
 /// A leg could not be placed, with the status the caller should hear.
@@ -755,11 +743,5 @@ public struct ActiveCall: Sendable, Hashable, Codable {
         self.answeredAt = answeredAt
         self.security = security
         self.legs = legs
-    }
-}
-
-extension Substring {
-    func trimmingWhitespace() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

@@ -1,3 +1,5 @@
+import SDP
+
 /// What the call layer needs from the configuration.
 public struct CallSettings: Sendable {
     /// The address the edge's SDP names for the relay; nil: the local address of each leg's
@@ -10,12 +12,12 @@ public struct CallSettings: Sendable {
     /// The most calls up at once; more get `503` with Retry-After.
     public var maximumCalls: Int
     /// The SRTP suite the edge offers on legs it originates (the peer's own suite is answered in kind).
-    public var offeredSuite: CryptoSuiteChoice
+    public var offeredSuite: CryptoSuite
     public var serverName: String
 
     public init(
         mediaAddress: String? = nil, ringTimeout: Duration = .seconds(120), requestDeadline: Duration = .seconds(8), maximumCalls: Int = 2_000,
-        offeredSuite: CryptoSuiteChoice = .aesCM128HMACSHA1_80, serverName: String = "Outpost"
+        offeredSuite: CryptoSuite = .aesCM128HMACSHA1_80, serverName: String = "Outpost"
     ) {
         self.mediaAddress = mediaAddress
         self.ringTimeout = ringTimeout
@@ -24,12 +26,4 @@ public struct CallSettings: Sendable {
         self.offeredSuite = offeredSuite
         self.serverName = serverName
     }
-}
-
-/// The suites a leg the edge originates may be offered, by their SDP names.
-public enum CryptoSuiteChoice: String, Sendable, Hashable, CaseIterable {
-    case aesCM128HMACSHA1_80 = "AES_CM_128_HMAC_SHA1_80"
-    case aesCM128HMACSHA1_32 = "AES_CM_128_HMAC_SHA1_32"
-    case aeadAES128GCM = "AEAD_AES_128_GCM"
-    case aeadAES256GCM = "AEAD_AES_256_GCM"
 }

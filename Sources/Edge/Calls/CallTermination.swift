@@ -53,5 +53,15 @@ public struct CallTermination: Sendable, Hashable, CustomStringConvertible {
         return "Q.850;cause=\(q850Cause);text=\"\(quoted)\""
     }
 
+    /// The Q.850 cause of an RFC 3326 Reason header, when it gives one.
+    public static func q850Cause(inReason reason: String) -> Int? {
+        guard reason.lowercased().hasPrefix("q.850") else { return nil }
+        for parameter in reason.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { String($0).trimmingWhitespace }
+            if pair.count == 2, pair[0].lowercased() == "cause", let cause = Int(pair[1]), (0...127).contains(cause) { return cause }
+        }
+        return nil
+    }
+
     public var description: String { "\(status) (Q.850 \(q850Cause)): \(text)" }
 }

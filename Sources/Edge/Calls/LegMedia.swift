@@ -110,19 +110,4 @@ public enum LegMedia {
         result.media[index] = media
         return result
     }
-
-    /// `description` with the direction of its stream set to `direction`.
-    public static func withDirection(_ description: SessionDescription, stream index: Int, _ direction: MediaDirection) -> SessionDescription {
-        guard index < description.media.count else { return description }
-        var result = description
-        result.media[index].attributes = result.media[index].attributes.filter { MediaDirection(rawValue: $0.name) == nil || $0.value != nil }
-        result.media[index].attributes.append(direction.attribute)
-        return result
-    }
-
-    /// Whether a description offers SRTP keys on its audio stream.
-    public static func offersCrypto(_ description: SessionDescription) -> Bool {
-        guard let index = audioIndex(of: description) else { return false }
-        return description.media[index].attributes.contains { $0.name == "crypto" }
-    }
 }
