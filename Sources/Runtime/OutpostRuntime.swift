@@ -115,8 +115,13 @@ public struct OutpostRuntime: Sendable {
             ReachabilityTopic(registrar: registration.registrar, phones: phones, serverName: configuration.sip.serverName))
         let callRecords = try SQLiteCallRecords.open(stateDirectory: configuration.stateDirectory, logger: logger)
         let calls = CallRouter(
-            settings: CallSettings(mediaAddress: configuration.media.address, serverName: configuration.sip.serverName),
-            registrar: registration.registrar, signalling: StackCallSignalling(stack: stack, phones: phones, connections: connections),
+            settings: CallSettings(
+                mediaAddress: configuration.media.address, serverName: configuration.sip.serverName,
+                trunk: configuration.trunk.map {
+                    TrunkCallSettings(domain: $0.domain ?? $0.callManagers[0].address, signallingProtected: trunkService != nil)
+                }),
+            registrar: registration.registrar,
+            signalling: StackCallSignalling(stack: stack, phones: phones, connections: connections, trunk: registration.upstream),
             media: media.callMedia, records: callRecords, dialPlan: configuration.dialPlan,
             wallClock: wallClockMilliseconds, logger: Logger(label: "outpost.calls"))
         controlTopics.add(CallsTopic(calls: calls))

@@ -13,6 +13,8 @@ struct RegistrarAssembly {
     let registrar: Registrar
     let services: [any Service]
     let topics: [any ControlTopic]
+    /// The call managers, for the calls the edge carries over the trunk.
+    let upstream: TrunkUpstream?
 
     static func make(
         _ configuration: OutpostConfiguration, capabilities: EdgeCapabilities, stack: SIPStack, group: any EventLoopGroup,
@@ -70,6 +72,6 @@ struct RegistrarAssembly {
             RegistrationsTopic(registrar: registrar),
             TrunkTopic(configuration: configuration.trunk, controller: controller, monitor: monitor),
         ]
-        return RegistrarAssembly(registrar: registrar, services: services, topics: topics)
+        return RegistrarAssembly(registrar: registrar, services: services, topics: topics, upstream: upstream)
     }
 }

@@ -11,10 +11,12 @@ final class StackCallSignalling: CallSignalling {
     private let stack: SIPStack
     private let phones: PhoneFlows
     private let connections: SIPConnectionTable
+    private let trunk: TrunkUpstream?
     /// Sources of connections the edge opened itself toward phones, which no request has named yet.
     private let opened = Mutex<[BindingFlow: SIPSource]>([:])
 
-    init(stack: SIPStack, phones: PhoneFlows, connections: SIPConnectionTable) {
+    init(stack: SIPStack, phones: PhoneFlows, connections: SIPConnectionTable, trunk: TrunkUpstream?) {
+        self.trunk = trunk
         self.stack = stack
         self.phones = phones
         self.connections = connections
@@ -30,6 +32,22 @@ final class StackCallSignalling: CallSignalling {
         let flow = RequestOrigin(source).flow
         opened.withLock { $0[flow] = source }
         return flow
+    }
+
+    struct NoTrunk: Error, CustomStringConvertible {
+        var description: String { "no trunk is configured" }
+    }
+
+    func callManagerFlow() async throws -> BindingFlow {
+        guard let trunk else { throw NoTrunk() }
+        let source = try await trunk.callSource()
+        let flow = RequestOrigin(source).flow
+        opened.withLock { $0[flow] = source }
+        return flow
+    }
+
+    func isCallManager(_ flow: BindingFlow) -> Bool {
+        trunk?.isCallManager(flow) ?? false
     }
 
     func localAddress(of flow: BindingFlow) -> (host: String, port: Int)? {
@@ -63,9 +81,10 @@ final class StackCallSignalling: CallSignalling {
     }
 
     /// A stream flow is its connection while that is open; a UDP flow is the peer's address,
-    /// reached from the UDP listener.
+    /// reached from the UDP listener, except a call manager's, reached over the trunk's socket.
     private func source(of flow: BindingFlow) -> SIPSource? {
         if let known = opened.withLock({ $0[flow] }), connections.entry(known.connection)?.channel.isActive ?? false { return known }
+        if let trunkSource = trunk?.openSource(for: flow) { return trunkSource }
         switch flow.transport {
         case .udp:
             guard let listener = connections.firstListener(of: .udp), let channel = connections.entry(listener)?.channel,

@@ -20,6 +20,7 @@ final class ScriptedSignalling: CallSignalling {
         var cancels: [(SIPRequest, String?)] = []
         var acks: [SIPRequest] = []
         var requests: [SIPRequest] = []
+        var requestFlows: [BindingFlow] = []
         /// The 2xx each answering phone sent.
         var successes: [SIPResponse] = []
     }
@@ -28,9 +29,21 @@ final class ScriptedSignalling: CallSignalling {
     let sent = Mutex(Sent())
     private let cancelled = Mutex<Set<String>>([])
 
+    /// The call manager over the trunk, as the stack would name its flow.
+    static let callManager = BindingFlow(transport: .udp, remoteAddress: "198.51.100.10", remotePort: 5060)
+    /// Whether the trunk carries anything: off, a call manager flow cannot be had and a request
+    /// over it gets no answer, as when the WAN is cut.
+    let trunkUp = Mutex(true)
+
     init(answers: [String: Answer]) { self.answers = answers }
 
     func flow(toward binding: Binding) async throws -> BindingFlow { binding.flow }
+    func callManagerFlow() async throws -> BindingFlow {
+        guard trunkUp.withLock({ $0 }) else { throw TrunkDown() }
+        return Self.callManager
+    }
+    func isCallManager(_ flow: BindingFlow) -> Bool { flow == Self.callManager }
+    struct TrunkDown: Error {}
     func localAddress(of flow: BindingFlow) -> (host: String, port: Int)? { ("192.0.2.1", 5061) }
 
     func invite(
@@ -77,7 +90,11 @@ final class ScriptedSignalling: CallSignalling {
     func ack(_ ack: SIPRequest, over flow: BindingFlow) { sent.withLock { $0.acks.append(ack) } }
 
     func request(_ request: SIPRequest, over flow: BindingFlow, deadline: Duration) async throws -> SIPResponse {
-        sent.withLock { $0.requests.append(request) }
+        sent.withLock {
+            $0.requests.append(request)
+            $0.requestFlows.append(flow)
+        }
+        if flow == Self.callManager, !trunkUp.withLock({ $0 }) { throw TrunkDown() }
         return SIPResponse(respondingTo: request, statusCode: 200)
     }
 

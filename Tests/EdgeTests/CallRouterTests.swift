@@ -33,8 +33,10 @@ import Testing
         let records: MemoryCallRecords
     }
 
+    /// With `trunk`, the edge has a call manager, reachable while `controller` says so.
     static func harness(
-        answers: [String: ScriptedSignalling.Answer], dialPlan: DialPlan = DialPlan(), maximumCalls: Int = 100
+        answers: [String: ScriptedSignalling.Answer], dialPlan: DialPlan = DialPlan(), maximumCalls: Int = 100,
+        trunk: SurvivabilityController? = nil
     ) -> Harness {
         let registrar = Registrar(
             settings: RegistrarSettings(minimumExpires: 60, maximumExpires: 3600, defaultExpires: 600, maximumBindingsPerAddress: 3),
@@ -44,12 +46,16 @@ import Testing
                 binding("2001", device: "SEP001BD4AABBCC", user: "alice", connection: 11),
                 binding("2002", device: "SEP001BD4AABBDD", user: "bob-desk", connection: 12),
                 binding("2002", device: "SEP001BD4AABBDD", user: "bob-dect", connection: 13),
-            ], logger: .quiet, wallClock: { now })
+            ], upstream: trunk.map { _ in FakeUpstream() }, upstreamDomain: "cucm.example", survivability: trunk, logger: .quiet,
+            wallClock: { now })
         let signalling = ScriptedSignalling(answers: answers)
         let media = RecordingMedia()
         let records = MemoryCallRecords()
         let router = CallRouter(
-            settings: CallSettings(ringTimeout: .seconds(10), maximumCalls: maximumCalls), registrar: registrar, signalling: signalling,
+            settings: CallSettings(
+                ringTimeout: .seconds(10), maximumCalls: maximumCalls,
+                trunk: trunk.map { _ in TrunkCallSettings(domain: "cucm.example", signallingProtected: true) }),
+            registrar: registrar, signalling: signalling,
             media: media, records: records, dialPlan: dialPlan, wallClock: { now * 1000 }, logger: .quiet)
         return Harness(router: router, signalling: signalling, media: media, records: records)
     }

@@ -12,6 +12,11 @@ struct CallEnvironment: Sendable {
     let logger: Logger
     /// Called once the call has ended and its record is written.
     let ended: @Sendable (B2BCall) -> Void
+    /// Whether the call manager answers now (the edge is not survivable).
+    let callManagerReachable: @Sendable () -> Bool
+    /// The relay address and port the call offered the call manager, by which the call the call
+    /// manager sends back to a branch phone is known as the other half of the same conversation.
+    let offeredToCallManager: @Sendable (B2BCall, String) -> Void
 }
 
 /// One call through the edge: the caller's leg, a fork per binding of the callee, and the media
@@ -41,6 +46,10 @@ actor B2BCall {
     private var successRetransmission: Task<Void, Never>?
     private var ringTimer: Task<Void, Never>?
     private var securityLevel: CallSecurity
+    /// The other half of a call between two branch phones that went through the call manager:
+    /// when the WAN fails, a hang-up on one half ends the other here, since the call manager
+    /// can no longer carry the BYE.
+    private weak var peer: B2BCall?
 
     init(
         recordID: String, caller: CallerLeg, forks: [CalleeFork], forkCallIDs: [String], media: any MediaSession, record: CallRecord,
@@ -83,7 +92,7 @@ actor B2BCall {
     private func runFork(_ index: Int) async {
         let fork = forks[index]
         do {
-            let flow = try await environment.signalling.flow(toward: fork.binding)
+            let flow = try await flow(toward: fork.destination)
             let invite = try await makeInvite(for: index, over: flow)
             guard phase == .proceeding, forks[index].isPending else { return }
             forks[index].flow = flow
@@ -97,11 +106,22 @@ actor B2BCall {
                 provisional: { response in Task { await self.forkProvisional(index, response) } })
             await forkFinal(index, final)
         } catch {
-            logger.notice("call leg failed", metadata: ["device": "\(fork.binding.device)", "error": "\(error)"])
+            logger.notice("call leg failed", metadata: ["device": "\(fork.deviceName)", "error": "\(error)"])
             let status = error is CallLegFailure ? (error as! CallLegFailure).status : 480
             var failure = SIPResponse(statusCode: status, reasonPhrase: "\(error)".prefix(120).description)
             failure.headers.append(.reason, CallTermination.failure(status, "\(error)").reasonHeader)
             await forkFinal(index, failure)
+        }
+    }
+
+    private func flow(toward destination: CalleeFork.Destination) async throws -> BindingFlow {
+        switch destination {
+        case .phone(let binding):
+            return try await environment.signalling.flow(toward: binding)
+        case .callManager:
+            do { return try await environment.signalling.callManagerFlow() } catch {
+                throw CallLegFailure(status: 503, "the call manager cannot be reached: \(error)")
+            }
         }
     }
 
@@ -123,12 +143,25 @@ actor B2BCall {
 
     private func makeInvite(for index: Int, over flow: BindingFlow) async throws -> SIPRequest {
         let fork = forks[index]
-        guard let contactURI = try? URI(parsing: fork.binding.contact) else {
-            throw CallLegFailure(status: 480, "the phone's registered Contact \(fork.binding.contact) is not a URI")
+        let requestURI: URI
+        let route: [String]
+        switch fork.destination {
+        case .phone(let binding):
+            guard let contactURI = try? URI(parsing: binding.contact) else {
+                throw CallLegFailure(status: 480, "the phone's registered Contact \(binding.contact) is not a URI")
+            }
+            requestURI = contactURI
+            route = binding.path
+        case .callManager:
+            requestURI = .sip(SIPURI(user: record.callee.number, host: callManagerDomain(flow)))
+            route = []
         }
-        guard let ourContact = contact(on: flow, secure: contactURI.sipURI?.isSecure ?? false) else {
+        guard let ourContact = contact(on: flow, secure: requestURI.sipURI?.isSecure ?? false) else {
             throw CallLegFailure(status: 480, "no local address on the flow to \(flow.remoteAddress)")
         }
+        // Toward a phone the edge is the phone's registrar and names itself; toward the call
+        // manager the parties are addresses of record in its domain.
+        let partyHost = fork.isCallManager ? callManagerDomain(flow) : hostForURI(ourContact)
         let address = mediaAddress(on: flow)
         let relay = try await media.update(
             leg: fork.relayLeg,
@@ -143,25 +176,35 @@ actor B2BCall {
             policy: policy, localPort: UInt16(relay.port), origin: Origin(sessionID: randomSessionID(), sessionVersion: 1, address: address))
         forks[index].offer = offer
         forks[index].policy = policy
+        if fork.isCallManager { environment.offeredToCallManager(self, LegMedia.mediaKey(address: address, port: relay.port)) }
 
         var headers = SIPHeaders()
         let maxForwards = ((try? caller.invite.headers.maxForwards()) ?? nil ?? 70) - 1
         headers.append(.maxForwards, "\(max(0, maxForwards))")
         let callerIdentity = NameAddress(
-            displayName: record.caller.displayName, uri: URI.sip(SIPURI(user: caller.line, host: hostForURI(ourContact))),
+            displayName: record.caller.displayName, uri: URI.sip(SIPURI(user: caller.line, host: partyHost)),
             parameters: [GenericParameter("tag", SIPIdentifiers.tag())])
         headers.append(.from, callerIdentity.description)
-        headers.append(.to, "<sip:\(record.callee.number)@\(hostForURI(ourContact))>")
+        headers.append(.to, "<sip:\(record.callee.number)@\(partyHost)>")
         headers.append(.callID, forkCallIDs[index])
         headers.append(.cseq, "1 INVITE")
-        for hop in fork.binding.path { headers.append(.route, hop) }
+        for hop in route { headers.append(.route, hop) }
         headers.append(.contact, ourContact.description)
         headers.append(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO")
         headers.append(.userAgent, environment.settings.serverName)
         headers.append(.contentType, "application/sdp")
         let body = offer.serialized()
         headers.append(.contentLength, "\(body.count)")
-        return SIPRequest(method: .invite, uri: contactURI, headers: headers, body: body)
+        return SIPRequest(method: .invite, uri: requestURI, headers: headers, body: body)
+    }
+
+    private func callManagerDomain(_ flow: BindingFlow) -> String {
+        environment.settings.trunk?.domain ?? flow.remoteAddress
+    }
+
+    /// Joins this call to the other half of the same conversation (see `peer`).
+    func link(_ other: B2BCall) {
+        peer = other
     }
 
     private func forkProvisional(_ index: Int, _ response: SIPResponse) async {
@@ -423,11 +466,20 @@ actor B2BCall {
         await end(status: 200, reason: text, by: side == .caller ? .caller : .callee, answerCaller: nil, cause: termination.q850Cause) {
             reply(ok)
         }
+        let delivered: Bool
+        let towardCallManager: Bool
         if side == .caller {
-            if let winner { await hangUp(fork: winner, termination) }
+            if let winner { delivered = await hangUp(fork: winner, termination) } else { delivered = false }
+            towardCallManager = winner.map { forks[$0].isCallManager } ?? false
         } else {
-            await hangUpCaller(termination)
+            delivered = await hangUpCaller(termination)
+            towardCallManager = caller.isCallManager
         }
+        if towardCallManager, !delivered, let peer {
+            logger.notice("the call manager did not take the BYE: the other half of the call ends here")
+            await peer.otherHalfEnded(termination)
+        }
+        peer = nil
     }
 
     /// A re-INVITE or UPDATE from either leg, answered by the edge for that leg alone: hold and
@@ -579,18 +631,40 @@ actor B2BCall {
         environment.ended(self)
     }
 
-    private func hangUp(fork index: Int, _ termination: CallTermination) async {
+    /// Sends the fork its BYE; returns whether anything answered it.
+    @discardableResult
+    private func hangUp(fork index: Int, _ termination: CallTermination) async -> Bool {
         guard var dialog = forks[index].dialog, let flow = forks[index].flow,
             let bye = try? dialog.makeRequest(.bye, headers: [(.reason, termination.reasonHeader)])
-        else { return }
+        else { return false }
         forks[index].dialog = dialog
-        _ = try? await environment.signalling.request(bye, over: flow, deadline: environment.settings.requestDeadline)
+        if forks[index].isCallManager, !environment.callManagerReachable() { return false }
+        return (try? await environment.signalling.request(bye, over: flow, deadline: environment.settings.requestDeadline)) != nil
     }
 
-    private func hangUpCaller(_ termination: CallTermination) async {
-        guard var dialog = caller.dialog, let bye = try? dialog.makeRequest(.bye, headers: [(.reason, termination.reasonHeader)]) else { return }
+    @discardableResult
+    private func hangUpCaller(_ termination: CallTermination) async -> Bool {
+        guard var dialog = caller.dialog, let bye = try? dialog.makeRequest(.bye, headers: [(.reason, termination.reasonHeader)]) else {
+            return false
+        }
         caller.dialog = dialog
-        _ = try? await environment.signalling.request(bye, over: caller.origin.flow, deadline: environment.settings.requestDeadline)
+        if caller.isCallManager, !environment.callManagerReachable() { return false }
+        return (try? await environment.signalling.request(bye, over: caller.origin.flow, deadline: environment.settings.requestDeadline)) != nil
+    }
+
+    /// The other half of the conversation was hung up and its BYE could not cross the call
+    /// manager: this half ends too, with a BYE to its phone.
+    func otherHalfEnded(_ termination: CallTermination) async {
+        guard phase == .answered || phase == .confirmed else { return }
+        let text = "the other party hung up while the call manager was unreachable"
+        await end(status: 200, reason: text, by: .edge, answerCaller: nil, cause: termination.q850Cause)
+        let onward = CallTermination(status: 200, q850Cause: termination.q850Cause, text: text)
+        if caller.isCallManager {
+            if let winner { await hangUp(fork: winner, onward) }
+        } else {
+            await hangUpCaller(onward)
+        }
+        peer = nil
     }
 
     // MARK: What the call looks like now
@@ -614,11 +688,11 @@ actor B2BCall {
     }
 
     private func legRecords() -> [CallLegRecord] {
-        var legs = [legRecord(role: .caller, device: caller.device.name, flow: caller.origin.flow, stream: caller.stream)]
+        var legs = [legRecord(role: .caller, device: caller.deviceName, flow: caller.origin.flow, stream: caller.stream)]
         if let winner {
-            legs.append(legRecord(role: .callee, device: forks[winner].binding.device, flow: forks[winner].flow, stream: forks[winner].stream))
+            legs.append(legRecord(role: .callee, device: forks[winner].deviceName, flow: forks[winner].flow, stream: forks[winner].stream))
         } else if let first = forks.first(where: { $0.stream != nil }) ?? forks.first {
-            legs.append(legRecord(role: .callee, device: first.binding.device, flow: first.flow, stream: first.stream))
+            legs.append(legRecord(role: .callee, device: first.deviceName, flow: first.flow, stream: first.stream))
         }
         return legs
     }
@@ -636,7 +710,11 @@ actor B2BCall {
         if let winner { legs.append((forks[winner].flow, forks[winner].stream)) } else if let early = earlyMediaFork {
             legs.append((forks[early].flow, forks[early].stream))
         }
-        let secure = legs.allSatisfy { flow, stream in flow?.transport == .tls && (stream.map { $0.srtp != nil } ?? true) }
+        let protectedTrunk = environment.settings.trunk?.signallingProtected ?? false
+        let secure = legs.allSatisfy { flow, stream in
+            let signalling = flow.map { $0.transport == .tls || (protectedTrunk && environment.signalling.isCallManager($0)) } ?? false
+            return signalling && (stream.map { $0.srtp != nil } ?? true)
+        }
         let level: CallSecurity = secure ? .secure : .nonSecure
         if level != securityLevel {
             logger.info("call security changed", metadata: ["from": "\(securityLevel.rawValue)", "to": "\(level.rawValue)"])

@@ -3,13 +3,16 @@ import SIP
 import SIPDialog
 import Synchronization
 
-/// The leg toward the phone that placed the call: the INVITE it sent, where it came from, and
-/// the server transaction's answer channel.
+/// The leg toward the phone or call manager that placed the call: the INVITE it sent, where it
+/// came from, and the server transaction's answer channel.
 struct CallerLeg: Sendable {
     let invite: SIPRequest
     let origin: RequestOrigin
-    let device: Device
+    /// Nil when the call manager placed the call over the trunk.
+    let device: Device?
     let line: String
+    var isCallManager: Bool { device == nil }
+    var deviceName: String { device?.name ?? CalleeFork.callManagerName }
     /// Sends a response on the INVITE's server transaction (1xx, the final, and 2xx retransmissions).
     let reply: @Sendable (SIPResponse) -> Void
     let offer: SessionDescription
@@ -23,9 +26,18 @@ struct CallerLeg: Sendable {
     var sdpVersion: UInt64 = 1
 }
 
-/// One branch of a call toward a binding of the dialled line; a line with several phones gets a
-/// fork per phone, each with its own Call-ID, dialog, relay leg and keys.
+/// One branch of a call toward a binding of the dialled line, or toward the call manager; a line
+/// with several phones gets a fork per phone, each with its own Call-ID, dialog, relay leg and keys.
 struct CalleeFork: Sendable {
+    enum Destination: Sendable {
+        case phone(Binding)
+        /// The call manager over the trunk, for this number.
+        case callManager
+    }
+
+    /// How a call manager appears where a device name would.
+    static let callManagerName = "call-manager"
+
     enum State: Sendable, Equatable {
         case inviting
         case early
@@ -34,7 +46,7 @@ struct CalleeFork: Sendable {
         case finished(status: Int)
     }
 
-    let binding: Binding
+    let destination: Destination
     let device: Device?
     let relayLeg: Int
     let security: LegMediaSecurity
@@ -52,6 +64,18 @@ struct CalleeFork: Sendable {
     var dialog: Dialog?
     var stream: NegotiatedStream?
     var finalResponse: SIPResponse?
+
+    var isCallManager: Bool {
+        if case .callManager = destination { return true }
+        return false
+    }
+
+    var deviceName: String {
+        switch destination {
+        case .phone(let binding): binding.device
+        case .callManager: Self.callManagerName
+        }
+    }
 
     var isPending: Bool {
         switch state {

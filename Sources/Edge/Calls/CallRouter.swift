@@ -13,6 +13,8 @@ public final class CallRouter: Sendable {
         /// The caller's INVITE by Call-ID and top Via branch, which is how its CANCEL names it.
         var byInvite: [String: B2BCall] = [:]
         var calls: [String: B2BCall] = [:]
+        /// Calls by the relay address they offered the call manager (`LegMedia.mediaKey`).
+        var offeredToCallManager: [String: B2BCall] = [:]
     }
 
     public let settings: CallSettings
@@ -143,7 +145,13 @@ public final class CallRouter: Sendable {
         if let forwards = (try? headers.maxForwards()) ?? nil, forwards <= 0 {
             return .failure(Refusal(status: 483, phrase: "Too Many Hops", reason: "Max-Forwards reached 0"))
         }
-        if let vias = try? headers.vias(), vias.dropFirst().contains(where: { $0.branch.map(SIPIdentifiers.isOwnBranch) ?? false }) {
+        // A call between two branch phones through the call manager comes back carrying the
+        // edge's own Via: that is the call manager's routing, not a loop (Max-Forwards still
+        // bounds a real one).
+        let fromCallManager = signalling.isCallManager(origin.flow)
+        if !fromCallManager, let vias = try? headers.vias(),
+            vias.dropFirst().contains(where: { $0.branch.map(SIPIdentifiers.isOwnBranch) ?? false })
+        {
             return .failure(Refusal(status: 482, phrase: "Loop Detected", reason: "the INVITE has already passed through this edge"))
         }
         guard (try? headers.from().tag) ?? nil != nil, let callID = try? headers.callID(),
@@ -154,12 +162,22 @@ public final class CallRouter: Sendable {
         if tables.withLock({ $0.calls.count }) >= settings.maximumCalls {
             return .failure(Refusal(status: 503, phrase: "Service Unavailable", reason: "the edge carries its maximum of \(settings.maximumCalls) calls"))
         }
-        let caller: (device: Device, line: String)
-        switch identifyCaller(invite, origin: origin) {
-        case .success(let identified): caller = identified
-        case .failure(let refusal): return .failure(refusal)
+        let caller: (device: Device?, line: String)
+        let security: LegMediaSecurity
+        if fromCallManager {
+            guard let trunk = settings.trunk else {
+                return .failure(Refusal(status: 403, phrase: "Forbidden", reason: "the edge carries no calls from the call manager without a trunk"))
+            }
+            caller = (nil, (try? headers.from())?.uri.sipURI?.user ?? "anonymous")
+            security = trunk.mediaSecurity
+        } else {
+            switch identifyCaller(invite, origin: origin) {
+            case .success(let identified):
+                caller = (identified.device, identified.line)
+                security = LegMediaSecurity(identified.device.security)
+            case .failure(let refusal): return .failure(refusal)
+            }
         }
-        let security = LegMediaSecurity(caller.device.security)
 
         guard !invite.body.isEmpty else {
             return .failure(
@@ -188,63 +206,72 @@ public final class CallRouter: Sendable {
         }
         let inventory = registrar.inventory
         let mode = registrar.mode
-        let decision = dialPlan.withLock { plan in plan.route(dialled, mode: mode, isLocalLine: { inventory.device(line: $0) != nil }) }
-        let bindings: [Binding]
-        switch decision.target {
-        case .local:
-            bindings = registrar.bindings(for: decision.number)
-            guard !bindings.isEmpty else {
-                if inventory.device(line: decision.number) == nil {
-                    return .failure(Refusal(status: 404, phrase: "Not Found", reason: "no phone has line \(decision.number)"))
-                }
-                return .failure(Refusal(status: 480, phrase: "Temporarily Unavailable", reason: "line \(decision.number) has no registered phone"))
-            }
-        case .trunk:
-            return .failure(
-                Refusal(status: 503, phrase: "Service Unavailable", reason: "calls to the call manager over the trunk are not carried by this edge yet"))
-        case .pstn(let group):
-            return .failure(Refusal(status: 503, phrase: "Service Unavailable", reason: "PSTN group \(group) has no port"))
-        case .refuse(let status, let reason):
-            return .failure(Refusal(status: status, phrase: Self.phrase(for: status), reason: reason))
+        let destination: Result<Destination, Refusal> =
+            fromCallManager ? fromCallManagerDestination(invite.uri, dialled: dialled) : phoneDestination(dialled, mode: mode)
+        let target: Destination
+        switch destination {
+        case .success(let found): target = found
+        case .failure(let refusal): return .failure(refusal)
         }
 
         let recordID = SIPIdentifiers.callID()
-        let forks = bindings.enumerated().map { offset, binding in
-            let device = inventory.device(named: binding.device)
-            return CalleeFork(
-                binding: binding, device: device, relayLeg: offset + 1, security: device.map { LegMediaSecurity($0.security) } ?? .srtpRequired)
+        let forks: [CalleeFork]
+        if target.bindings.isEmpty, let trunk = settings.trunk {
+            forks = [CalleeFork(destination: .callManager, device: nil, relayLeg: 1, security: trunk.mediaSecurity)]
+        } else {
+            forks = target.bindings.enumerated().map { offset, binding in
+                let device = inventory.device(named: binding.device)
+                return CalleeFork(
+                    destination: .phone(binding), device: device, relayLeg: offset + 1,
+                    security: device.map { LegMediaSecurity($0.security) } ?? .srtpRequired)
+            }
         }
+        let decision = target.decision
         let session: any MediaSession
         do { session = try await media.allocate(callID: recordID, legs: 1 + forks.count) } catch {
             return .failure(Refusal(status: 503, phrase: "Service Unavailable", reason: "no media ports: \(error)"))
         }
         let from = try? headers.from()
-        let callerLine = caller.device.lines.first { $0.number == caller.line }
+        let callerLine = caller.device?.lines.first { $0.number == caller.line }
         let calleeDevice = forks.first?.device
+        let calleeLine = calleeDevice?.lines.first { $0.number == decision.number }?.number ?? calleeDevice?.lines.first?.number
         let record = CallRecord(
             id: recordID, callID: callID,
             caller: CallParty(
-                device: caller.device.name, line: caller.line, number: caller.line,
-                displayName: from?.displayName ?? callerLine?.displayName ?? caller.device.displayName),
+                device: caller.device?.name ?? CalleeFork.callManagerName, line: caller.device == nil ? nil : caller.line, number: caller.line,
+                displayName: from?.displayName ?? callerLine?.displayName ?? caller.device?.displayName),
             callee: CallParty(
-                device: calleeDevice?.name, line: decision.number, number: decision.number,
-                displayName: calleeDevice?.lines.first { $0.number == decision.number }?.displayName ?? calleeDevice?.displayName),
-            dialled: dialled, route: decision.rule ?? "default", mode: mode.rawValue, setupAt: wallClock(),
-            security: origin.flow.transport == .tls && security != .plain ? .secure : .nonSecure)
+                device: forks.first?.isCallManager ?? false ? CalleeFork.callManagerName : calleeDevice?.name, line: calleeLine,
+                number: calleeLine ?? decision.number,
+                displayName: calleeDevice?.lines.first { $0.number == calleeLine }?.displayName ?? calleeDevice?.displayName),
+            dialled: dialled, route: decision.rule ?? (fromCallManager ? CalleeFork.callManagerName : "default"), mode: mode.rawValue,
+            setupAt: wallClock(),
+            security: (origin.flow.transport == .tls || (fromCallManager && settings.trunk?.signallingProtected == true)) && security != .plain
+                ? .secure : .nonSecure)
         let leg = CallerLeg(
             invite: invite, origin: origin, device: caller.device, line: caller.line, reply: reply, offer: offer, audioIndex: audioIndex,
             security: security, localTag: SIPIdentifiers.tag())
         let forkCallIDs = forks.map { _ in SIPIdentifiers.callID() }
+        let registrar = self.registrar
         let environment = CallEnvironment(
             settings: settings, signalling: signalling, records: records, wallClock: wallClock, logger: logger,
-            ended: { [weak self] call in self?.remove(call) })
+            ended: { [weak self] call in self?.remove(call) },
+            callManagerReachable: { registrar.mode != .survivable },
+            offeredToCallManager: { [weak self] call, key in self?.tables.withLock { $0.offeredToCallManager[key] = call } })
         let call = B2BCall(
             recordID: recordID, caller: leg, forks: forks, forkCallIDs: forkCallIDs, media: session, record: record, environment: environment)
-        tables.withLock { tables in
+        let otherHalf = tables.withLock { tables -> B2BCall? in
             tables.calls[recordID] = call
             tables.byCallID[callID] = call
             tables.byInvite[callID + "\u{0}" + branch] = call
             for forkCallID in forkCallIDs { tables.byCallID[forkCallID] = call }
+            guard fromCallManager, let key = LegMedia.mediaKey(of: offer) else { return nil }
+            return tables.offeredToCallManager[key]
+        }
+        if let otherHalf {
+            await call.link(otherHalf)
+            await otherHalf.link(call)
+            logger.info("call is the second half of a call through the call manager", metadata: ["call": "\(recordID)", "first": "\(otherHalf.recordID)"])
         }
         do { try await records.write(record) } catch {
             logger.error("call record not written at setup", metadata: ["error": "\(error)"])
@@ -261,8 +288,66 @@ public final class CallRouter: Sendable {
             tables.byCallID[call.callerCallID] = nil
             tables.byInvite[call.callerCallID + "\u{0}" + call.callerBranch] = nil
             for forkCallID in call.forkCallIDs { tables.byCallID[forkCallID] = nil }
+            tables.offeredToCallManager = tables.offeredToCallManager.filter { $0.value !== call }
         }
         statistics.count(.ended)
+    }
+
+    /// Where a call goes: the phones to ring (none: the call manager) and the dial plan's decision.
+    private struct Destination {
+        var bindings: [Binding]
+        var decision: DialPlanDecision
+    }
+
+    /// A branch phone's call, by the dial plan.
+    private func phoneDestination(_ dialled: String, mode: RegistrarMode) -> Result<Destination, Refusal> {
+        let inventory = registrar.inventory
+        let decision = dialPlan.withLock { plan in plan.route(dialled, mode: mode, isLocalLine: { inventory.device(line: $0) != nil }) }
+        switch decision.target {
+        case .local:
+            let bindings = registrar.bindings(for: decision.number)
+            guard !bindings.isEmpty else {
+                if inventory.device(line: decision.number) == nil {
+                    return .failure(Refusal(status: 404, phrase: "Not Found", reason: "no phone has line \(decision.number)"))
+                }
+                return .failure(Refusal(status: 480, phrase: "Temporarily Unavailable", reason: "line \(decision.number) has no registered phone"))
+            }
+            return .success(Destination(bindings: bindings, decision: decision))
+        case .trunk:
+            guard settings.trunk != nil else {
+                return .failure(Refusal(status: 503, phrase: "Service Unavailable", reason: "\(decision.number) needs the call manager and no trunk is configured"))
+            }
+            guard mode != .survivable else {
+                return .failure(
+                    Refusal(status: 503, phrase: "Service Unavailable", reason: "the call manager is unreachable (the edge is survivable)"))
+            }
+            return .success(Destination(bindings: [], decision: decision))
+        case .pstn(let group):
+            return .failure(Refusal(status: 503, phrase: "Service Unavailable", reason: "PSTN group \(group) has no port"))
+        case .refuse(let status, let reason):
+            return .failure(Refusal(status: status, phrase: Self.phrase(for: status), reason: reason))
+        }
+    }
+
+    /// A call the call manager sends a branch phone: its Request-URI is the Contact the phone
+    /// registered (the edge's Path brought it here), or an address of record of a branch line.
+    private func fromCallManagerDestination(_ uri: URI, dialled: String) -> Result<Destination, Refusal> {
+        let bindings = registrar.bindings()
+        let decision = DialPlanDecision(rule: nil, number: dialled, target: .local)
+        if let target = uri.sipURI {
+            let byContact = bindings.filter { binding in
+                guard let contact = (try? URI(parsing: binding.contact))?.sipURI else { return false }
+                return contact.host.lowercased() == target.host.lowercased() && (contact.port ?? 5060) == (target.port ?? 5060)
+                    && contact.user == target.user
+            }
+            if !byContact.isEmpty { return .success(Destination(bindings: byContact, decision: decision)) }
+        }
+        let byLine = registrar.bindings(for: dialled)
+        if !byLine.isEmpty { return .success(Destination(bindings: byLine, decision: decision)) }
+        if registrar.inventory.device(line: dialled) == nil {
+            return .failure(Refusal(status: 404, phrase: "Not Found", reason: "no branch phone has \(uri) or line \(dialled)"))
+        }
+        return .failure(Refusal(status: 480, phrase: "Temporarily Unavailable", reason: "line \(dialled) has no registered phone"))
     }
 
     /// The caller is the device its certificate names, or for a phone without one the device

@@ -14,16 +14,37 @@ public struct CallSettings: Sendable {
     /// The SRTP suite the edge offers on legs it originates (the peer's own suite is answered in kind).
     public var offeredSuite: CryptoSuite
     public var serverName: String
+    /// Calls to and from the call manager; nil without a trunk.
+    public var trunk: TrunkCallSettings?
 
     public init(
         mediaAddress: String? = nil, ringTimeout: Duration = .seconds(120), requestDeadline: Duration = .seconds(8), maximumCalls: Int = 2_000,
-        offeredSuite: CryptoSuite = .aesCM128HMACSHA1_80, serverName: String = "Outpost"
+        offeredSuite: CryptoSuite = .aesCM128HMACSHA1_80, serverName: String = "Outpost", trunk: TrunkCallSettings? = nil
     ) {
+        self.trunk = trunk
         self.mediaAddress = mediaAddress
         self.ringTimeout = ringTimeout
         self.requestDeadline = requestDeadline
         self.maximumCalls = maximumCalls
         self.offeredSuite = offeredSuite
         self.serverName = serverName
+    }
+}
+
+/// How the edge carries calls over the trunk.
+public struct TrunkCallSettings: Sendable {
+    /// The host of the Request-URI, From and To of the calls the edge sends the call manager.
+    public var domain: String
+    /// What the edge offers and accepts on the trunk's media: SRTP unless told otherwise, because
+    /// IPsec protects the trunk's signalling but not the media's path.
+    public var mediaSecurity: LegMediaSecurity
+    /// Whether the trunk's signalling is IPsec-protected, so that a leg over it counts as secure
+    /// signalling although it is not TLS.
+    public var signallingProtected: Bool
+
+    public init(domain: String, mediaSecurity: LegMediaSecurity = .srtpRequired, signallingProtected: Bool) {
+        self.domain = domain
+        self.mediaSecurity = mediaSecurity
+        self.signallingProtected = signallingProtected
     }
 }

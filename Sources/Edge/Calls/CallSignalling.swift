@@ -5,6 +5,11 @@ import SIP
 public protocol CallSignalling: Sendable {
     /// A live flow to a registered phone: the connection it registered on, or a new one.
     func flow(toward binding: Binding) async throws -> BindingFlow
+    /// A flow to a call manager over the trunk for a call's leg: the first that answers, and only
+    /// while the trunk's IPsec gate lets signalling through. Throws why not.
+    func callManagerFlow() async throws -> BindingFlow
+    /// Whether a request on this flow came from a call manager over the trunk.
+    func isCallManager(_ flow: BindingFlow) -> Bool
     /// The edge's own address on a flow, for its Contact and, when the relay listens on every
     /// address, for its SDP.
     func localAddress(of flow: BindingFlow) -> (host: String, port: Int)?

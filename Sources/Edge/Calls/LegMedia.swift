@@ -35,6 +35,15 @@ public enum LegMedia {
         description.media.firstIndex { $0.type == .audio && $0.port != 0 }
     }
 
+    /// How the relay address of one of the edge's own offers is known again when it comes back.
+    static func mediaKey(address: String, port: Int) -> String { "\(address) \(port)" }
+
+    /// The media key of a description's audio stream.
+    static func mediaKey(of description: SessionDescription) -> String? {
+        guard let index = audioIndex(of: description), let connection = description.connection(of: description.media[index]) else { return nil }
+        return mediaKey(address: connection.address, port: Int(description.media[index].port))
+    }
+
     /// The codecs of an offer, as the policy of the other leg: what the edge offers there is what
     /// the first leg can take, so the relay never has to transcode.
     public static func codecs(offeredIn description: SessionDescription) -> [Codec] {

@@ -48,10 +48,7 @@ final class TrunkConnection: Sendable {
     /// Sends `request` as a client transaction and waits up to `timeout` for its final response.
     /// `addPath` adds a Path naming this trunk's local address (for REGISTERs).
     func send(_ request: SIPRequest, timeout: Duration, addPath: Bool = false) async throws -> SIPResponse {
-        if let protection, await !protection.currentStatus().mayCarrySignalling(to: callManager.address) {
-            throw TrunkFailure.unprotected("IPsec to \(callManager.address) is not in place")
-        }
-        let source = try await connected()
+        let source = try await protectedSource()
         var outgoing = request
         if addPath, let local = source.local, let host = local.ipAddress, let port = local.port {
             let sentBy = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
@@ -65,6 +62,33 @@ final class TrunkConnection: Sendable {
             case .transport(let reason), .refused(let reason): throw TrunkFailure.transport(explained(reason))
             }
         }
+    }
+
+    /// The connection, opened if need be, once the IPsec gate lets signalling to the call manager
+    /// through; the call layer sends its INVITEs, BYEs and ACKs over it.
+    func protectedSource() async throws -> SIPSource {
+        if let protection, await !protection.currentStatus().mayCarrySignalling(to: callManager.address) {
+            throw TrunkFailure.unprotected("IPsec to \(callManager.address) is not in place")
+        }
+        return try await connected()
+    }
+
+    /// The connection as it is now, if open.
+    var openSource: SIPSource? {
+        state.withLock { state in state.open.flatMap { $0.channel.isActive ? $0.source : nil } }
+    }
+
+    /// Whether a request on `flow` comes from this call manager.
+    func isPeer(of flow: BindingFlow) -> Bool {
+        let transport: BindingFlow.Transport =
+            switch callManager.transport {
+            case .udp: .udp
+            case .tcp: .tcp
+            case .tls: .tls
+            }
+        guard flow.transport == transport else { return false }
+        if let open = openSource, flow.transport != .udp { return flow.liveConnection == open.connection.rawValue }
+        return flow.remoteAddress == callManager.address && flow.remotePort == callManager.port
     }
 
     /// A transport failure on a TLS trunk says why the handshake failed, not only that the

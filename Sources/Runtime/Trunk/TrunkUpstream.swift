@@ -52,6 +52,26 @@ final class TrunkUpstream: RegistrationUpstream, Sendable {
         throw TrunkFailure.transport(failures.joined(separator: "; "))
     }
 
+    /// A connection to a call manager for a call: the answering ones first, as for a REGISTER.
+    func callSource() async throws -> SIPSource {
+        var failures: [String] = []
+        for index in order() {
+            do { return try await connections[index].protectedSource() } catch {
+                failures.append("\(connections[index].remote): \(error)")
+            }
+        }
+        throw TrunkFailure.transport(failures.joined(separator: "; "))
+    }
+
+    func isCallManager(_ flow: BindingFlow) -> Bool {
+        connections.contains { $0.isPeer(of: flow) }
+    }
+
+    /// The open connection of the call manager a flow belongs to.
+    func openSource(for flow: BindingFlow) -> SIPSource? {
+        connections.first { $0.isPeer(of: flow) }?.openSource
+    }
+
     /// Answering call managers first, each group in configured order.
     private func order() -> [Int] {
         let answering = self.answering.withLock { $0 }
