@@ -20,13 +20,14 @@ import Testing
 
     /// The INVITE a call manager sends a branch phone: to the Contact the phone registered, with
     /// the call manager's Via over the edge's own when the call started at the edge.
-    static func inviteFromCallManager(to contact: String, offer: [UInt8], edgeVia: Bool) -> SIPRequest {
+    static func inviteFromCallManager(to contact: String, offer: [UInt8], edgeVia: Bool, relaying first: SIPRequest? = nil) -> SIPRequest {
         var headers: SIPHeaders = [(.via, "SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bK\(SIPIdentifiers.tag())")]
         if edgeVia { headers.append(.via, "SIP/2.0/UDP 192.0.2.1:5060;branch=\(SIPIdentifiers.branch())") }
         headers.append(.maxForwards, "68")
-        headers.append(.from, "\"Reception\" <sip:2001@cucm.example>;tag=cm1")
+        // A proxy keeps the Call-ID and the From tag of what it relays.
+        headers.append(.from, first?.headers[.from] ?? "\"Reception\" <sip:2001@cucm.example>;tag=cm1")
         headers.append(.to, "<sip:2002@cucm.example>")
-        headers.append(.callID, SIPIdentifiers.callID())
+        headers.append(.callID, first?.headers[.callID] ?? SIPIdentifiers.callID())
         headers.append(.cseq, "1 INVITE")
         headers.append(.contact, "<sip:2001@198.51.100.10:5060>")
         headers.append(.contentType, "application/sdp")
@@ -95,7 +96,8 @@ import Testing
     @Test func theCallManagersCallForAnUnknownContactIs404() async throws {
         let harness = Fixtures.harness(answers: [:], trunk: Self.reachableTrunk())
         let replies = Replies()
-        let invite = Self.inviteFromCallManager(to: "sip:9999@192.0.2.99:5060", offer: Fixtures.offer(), edgeVia: false)
+        var invite = Self.inviteFromCallManager(to: "sip:9999@192.0.2.99:5060", offer: Fixtures.offer(), edgeVia: false)
+        invite.headers.set(.to, "<sip:9999@cucm.example>")
         harness.router.handle(invite, from: Self.fromCallManager, reply: replies.reply)
         #expect(try await replies.waitFinal().statusCode == 404)
     }
@@ -116,6 +118,8 @@ import Testing
         let trunk: SurvivabilityController
         let callerInvite: SIPRequest
         let callerOK: SIPResponse
+        let secondInvite: SIPRequest
+        let secondOK: SIPResponse
     }
 
     static func hairpin() async throws -> Hairpin {
@@ -130,14 +134,17 @@ import Testing
         try await Fixtures.waitUntil("the INVITE to the call manager") { harness.signalling.sent.withLock { $0.invites.count } == 1 }
         let towardCallManager = try #require(harness.signalling.sent.withLock { $0.invites.first })
         #expect(towardCallManager.uri.description == "sip:2002@cucm.example")
-        let second = inviteFromCallManager(to: "sip:bob-desk@192.0.2.12:40000;transport=tls", offer: towardCallManager.body, edgeVia: true)
+        let second = inviteFromCallManager(
+            to: "sip:bob-desk@192.0.2.12:40000;transport=tls", offer: towardCallManager.body, edgeVia: true, relaying: towardCallManager)
         let secondReplies = Replies()
         harness.router.handle(second, from: fromCallManager, reply: secondReplies.reply)
-        #expect(try await secondReplies.waitFinal().statusCode == 200)
+        let secondOK = try await secondReplies.waitFinal()
+        #expect(secondOK.statusCode == 200)
         let callerOK = try await callerReplies.waitFinal()
         #expect(callerOK.statusCode == 200)
         #expect(harness.router.activeCallCount == 2)
-        return Hairpin(harness: harness, trunk: trunk, callerInvite: callerInvite, callerOK: callerOK)
+        return Hairpin(
+            harness: harness, trunk: trunk, callerInvite: callerInvite, callerOK: callerOK, secondInvite: second, secondOK: secondOK)
     }
 
     static func bye(from hairpin: Hairpin) throws -> SIPRequest {
@@ -197,5 +204,17 @@ import Testing
         #expect(harness.router.activeCallCount == 1, "the call manager carries the BYE to the second half")
         let flows = harness.signalling.sent.withLock { zip($0.requests, $0.requestFlows).filter { $0.0.method == .bye }.map(\.1.remoteAddress) }
         #expect(flows == [Self.callManager])
+
+        // The call manager relays the BYE to the second half, whose dialog shares the first's
+        // Call-ID: it is found by the edge's own tag in it.
+        var bye = hairpin.secondInvite
+        bye.method = .bye
+        bye.body = []
+        bye.headers.set(.to, "<sip:2002@cucm.example>;tag=\(try #require(try hairpin.secondOK.headers.to().tag))")
+        bye.headers.set(.cseq, "2 BYE")
+        let secondByeReplies = Replies()
+        harness.router.handle(bye, from: Self.fromCallManager, reply: secondByeReplies.reply)
+        #expect(try await secondByeReplies.waitFinal().statusCode == 200)
+        try await Fixtures.waitUntil("the second half to end") { harness.router.activeCallCount == 0 }
     }
 }

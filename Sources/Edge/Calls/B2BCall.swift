@@ -30,9 +30,9 @@ actor B2BCall {
     }
 
     nonisolated let recordID: String
-    nonisolated let callerCallID: String
+    nonisolated let callerDialog: DialogKey
     nonisolated let callerBranch: String
-    nonisolated let forkCallIDs: [String]
+    nonisolated let forkDialogs: [DialogKey]
     private let environment: CallEnvironment
     private let media: any MediaSession
     private var caller: CallerLeg
@@ -52,15 +52,15 @@ actor B2BCall {
     private weak var peer: B2BCall?
 
     init(
-        recordID: String, caller: CallerLeg, forks: [CalleeFork], forkCallIDs: [String], media: any MediaSession, record: CallRecord,
+        recordID: String, caller: CallerLeg, forks: [CalleeFork], forkDialogs: [DialogKey], media: any MediaSession, record: CallRecord,
         environment: CallEnvironment
     ) {
         self.recordID = recordID
         self.caller = caller
-        self.callerCallID = (try? caller.invite.headers.callID()) ?? ""
+        self.callerDialog = DialogKey(callID: (try? caller.invite.headers.callID()) ?? "", localTag: caller.localTag)
         self.callerBranch = (try? caller.invite.headers.topVia().branch) ?? nil ?? ""
         self.forks = forks
-        self.forkCallIDs = forkCallIDs
+        self.forkDialogs = forkDialogs
         self.media = media
         self.record = record
         self.environment = environment
@@ -183,10 +183,10 @@ actor B2BCall {
         headers.append(.maxForwards, "\(max(0, maxForwards))")
         let callerIdentity = NameAddress(
             displayName: record.caller.displayName, uri: URI.sip(SIPURI(user: caller.line, host: partyHost)),
-            parameters: [GenericParameter("tag", SIPIdentifiers.tag())])
+            parameters: [GenericParameter("tag", forkDialogs[index].localTag)])
         headers.append(.from, callerIdentity.description)
         headers.append(.to, "<sip:\(record.callee.number)@\(partyHost)>")
-        headers.append(.callID, forkCallIDs[index])
+        headers.append(.callID, forkDialogs[index].callID)
         headers.append(.cseq, "1 INVITE")
         for hop in route { headers.append(.route, hop) }
         headers.append(.contact, ourContact.description)
@@ -416,13 +416,6 @@ actor B2BCall {
         environment.signalling.ack(ack, over: flow)
     }
 
-    /// Which side of the call a request with this Call-ID comes from.
-    nonisolated func side(ofCallID callID: String) -> CallSide? {
-        if callID == callerCallID { return .caller }
-        if forkCallIDs.contains(callID) { return .callee }
-        return nil
-    }
-
     /// A request inside one of the call's dialogs.
     func inDialog(_ request: SIPRequest, from side: CallSide, reply: @escaping @Sendable (SIPResponse) -> Void) async {
         let forkIndex = side == .callee ? forkIndex(ofCallID: (try? request.headers.callID()) ?? "") : nil
@@ -450,7 +443,7 @@ actor B2BCall {
     }
 
     private func forkIndex(ofCallID callID: String) -> Int? {
-        forkCallIDs.firstIndex(of: callID)
+        forkDialogs.firstIndex { $0.callID == callID }
     }
 
     private func bye(_ request: SIPRequest, from side: CallSide, reply: @escaping @Sendable (SIPResponse) -> Void) async {

@@ -96,3 +96,9 @@ enum CallSide: Sendable, Equatable {
     case caller
     case callee
 }
+
+/// A dialog of one of the call's legs as the edge knows it: its Call-ID and the edge's own tag.
+struct DialogKey: Sendable, Hashable {
+    let callID: String
+    let localTag: String
+}

@@ -9,7 +9,9 @@ import Synchronization
 /// belongs to and refuses, with a reason, what no call can take.
 public final class CallRouter: Sendable {
     private struct Tables {
-        var byCallID: [String: B2BCall] = [:]
+        /// Each leg's dialog by Call-ID and the edge's own tag in it: the two halves of a call the
+        /// call manager routed back share a Call-ID and differ in which tag is the edge's.
+        var byDialog: [DialogKey: (call: B2BCall, side: CallSide)] = [:]
         /// The caller's INVITE by Call-ID and top Via branch, which is how its CANCEL names it.
         var byInvite: [String: B2BCall] = [:]
         var calls: [String: B2BCall] = [:]
@@ -89,7 +91,7 @@ public final class CallRouter: Sendable {
         case .invite where toTag == nil:
             Task { await self.place(request, from: origin, reply: reply) }
         default:
-            guard toTag != nil, let call = tables.withLock({ $0.byCallID[callID] }), let side = call.side(ofCallID: callID) else {
+            guard let toTag, let (call, side) = tables.withLock({ $0.byDialog[DialogKey(callID: callID, localTag: toTag)] }) else {
                 statistics.count(.unknownDialog)
                 reply(Self.answer(request, 481, "Call/Transaction Does Not Exist"))
                 return
@@ -100,16 +102,16 @@ public final class CallRouter: Sendable {
 
     /// An ACK, which is answered by nothing.
     public func handleACK(_ ack: SIPRequest) {
-        let callID = (try? ack.headers.callID()) ?? ""
-        guard let call = tables.withLock({ $0.byCallID[callID] }), call.side(ofCallID: callID) == .caller else { return }
+        let key = DialogKey(callID: (try? ack.headers.callID()) ?? "", localTag: ((try? ack.headers.to().tag) ?? nil) ?? "")
+        guard let (call, side) = tables.withLock({ $0.byDialog[key] }), side == .caller else { return }
         Task { await call.ack(ack) }
     }
 
     /// A 2xx to one of the edge's INVITEs seen again: its ACK was lost.
     public func handleRetransmittedSuccess(_ response: SIPResponse) {
         guard (try? response.headers.cseq().method) == .invite else { return }
-        let callID = (try? response.headers.callID()) ?? ""
-        guard let call = tables.withLock({ $0.byCallID[callID] }), call.side(ofCallID: callID) == .callee else { return }
+        let key = DialogKey(callID: (try? response.headers.callID()) ?? "", localTag: ((try? response.headers.from().tag) ?? nil) ?? "")
+        guard let (call, side) = tables.withLock({ $0.byDialog[key] }), side == .callee else { return }
         Task { await call.acknowledgeAgain(response) }
     }
 
@@ -201,7 +203,9 @@ public final class CallRouter: Sendable {
             return .failure(Refusal(status: 488, phrase: "Not Acceptable Here", reason: error.reason, warning: error.warningCode))
         }
 
-        guard let dialled = Self.dialled(invite.uri) else {
+        // The call manager addresses a phone's Contact; the number it called is in To.
+        let calledURI = fromCallManager ? ((try? headers.to())?.uri ?? invite.uri) : invite.uri
+        guard let dialled = Self.dialled(calledURI) ?? Self.dialled(invite.uri) else {
             return .failure(Refusal(status: 484, phrase: "Address Incomplete", reason: "the Request-URI names no number"))
         }
         let inventory = registrar.inventory
@@ -251,7 +255,7 @@ public final class CallRouter: Sendable {
         let leg = CallerLeg(
             invite: invite, origin: origin, device: caller.device, line: caller.line, reply: reply, offer: offer, audioIndex: audioIndex,
             security: security, localTag: SIPIdentifiers.tag())
-        let forkCallIDs = forks.map { _ in SIPIdentifiers.callID() }
+        let forkDialogs = forks.map { _ in DialogKey(callID: SIPIdentifiers.callID(), localTag: SIPIdentifiers.tag()) }
         let registrar = self.registrar
         let environment = CallEnvironment(
             settings: settings, signalling: signalling, records: records, wallClock: wallClock, logger: logger,
@@ -259,12 +263,12 @@ public final class CallRouter: Sendable {
             callManagerReachable: { registrar.mode != .survivable },
             offeredToCallManager: { [weak self] call, key in self?.tables.withLock { $0.offeredToCallManager[key] = call } })
         let call = B2BCall(
-            recordID: recordID, caller: leg, forks: forks, forkCallIDs: forkCallIDs, media: session, record: record, environment: environment)
+            recordID: recordID, caller: leg, forks: forks, forkDialogs: forkDialogs, media: session, record: record, environment: environment)
         let otherHalf = tables.withLock { tables -> B2BCall? in
             tables.calls[recordID] = call
-            tables.byCallID[callID] = call
+            tables.byDialog[call.callerDialog] = (call, .caller)
             tables.byInvite[callID + "\u{0}" + branch] = call
-            for forkCallID in forkCallIDs { tables.byCallID[forkCallID] = call }
+            for key in forkDialogs { tables.byDialog[key] = (call, .callee) }
             guard fromCallManager, let key = LegMedia.mediaKey(of: offer) else { return nil }
             return tables.offeredToCallManager[key]
         }
@@ -285,9 +289,9 @@ public final class CallRouter: Sendable {
     private func remove(_ call: B2BCall) {
         tables.withLock { tables in
             tables.calls[call.recordID] = nil
-            tables.byCallID[call.callerCallID] = nil
-            tables.byInvite[call.callerCallID + "\u{0}" + call.callerBranch] = nil
-            for forkCallID in call.forkCallIDs { tables.byCallID[forkCallID] = nil }
+            tables.byDialog[call.callerDialog] = nil
+            tables.byInvite[call.callerDialog.callID + "\u{0}" + call.callerBranch] = nil
+            for key in call.forkDialogs { tables.byDialog[key] = nil }
             tables.offeredToCallManager = tables.offeredToCallManager.filter { $0.value !== call }
         }
         statistics.count(.ended)

@@ -1,0 +1,88 @@
+import Edge
+import Foundation
+import Runtime
+import SIP
+import SIPTransport
+import Testing
+import TestRequirementSupport
+
+/// Calls through Kamailio as the call manager in normal mode: two real baresip phones register
+/// over TLS through the edge (which relays their REGISTERs with its Path), and the dial plan
+/// sends 2XXX to the call manager, which routes the call back through the edge to the other
+/// phone. The edge carries two calls, one per half, with the media of both on its relay.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct TrunkCallInteropTests {
+    static let throughCallManager = DialPlan(rules: [
+        DialPlanRule(name: "through-cm", pattern: try! DialPattern("2XXX"), target: .trunk, survivableTarget: .local)
+    ])
+
+    @Test func twoBranchPhonesTalkThroughKamailioWithTheirMediaOnTheEdge() async throws {
+        if let reason = BaresipPhone.missingRequirement {
+            TestRequirement.unmet(reason)
+            return
+        }
+        let kamailio = try await KamailioUnderTest.start()
+        defer { kamailio.stop() }
+        let manager = OutpostConfiguration.Trunk.CallManager(transport: .udp, address: kamailio.address, port: kamailio.port)
+        let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS()) { configuration in
+            BaresipCallTests.inventory(&configuration)
+            configuration.trunk = OutpostConfiguration.Trunk(
+                callManagers: [manager], domain: "edge.test", optionsInterval: 1, failoverMisses: 3, failbackSuccesses: 1, holdDown: 0)
+            configuration.dialPlan = Self.throughCallManager
+        }
+        do {
+            let a = try BaresipCallTests.phone(line: "2001", certificate: "phone", tone: BaresipCallTests.toneOfA, edge: edge)
+            let b = try BaresipCallTests.phone(line: "2002", certificate: "phone-b", tone: BaresipCallTests.toneOfB, edge: edge)
+            defer {
+                a.stop()
+                b.stop()
+            }
+            try await a.start()
+            try await b.start()
+            try await a.waitRegistered()
+            try await b.waitRegistered()
+            let upstream = try kamailio.bindings()
+            #expect(Set(upstream.map(\.aor)) == ["2001", "2002"], "the call manager knows both phones: \(upstream)")
+
+            try await BaresipCallTests.ring(a, b)
+            let ringing = try BaresipCallTests.showCalls(edge)
+            #expect(ringing.contains("2 calls up"), "one call per half: \(ringing)")
+            try await b.answer()
+            try await a.waitEvent(.established)
+            try await b.waitEvent(.established)
+            try await a.waitEvent(.rtpEstablished)
+            try await b.waitEvent(.rtpEstablished)
+            try await Task.sleep(for: .seconds(3))
+            try await a.hangup()
+            #expect(try await a.waitClosed() == "Connection reset by user")
+            #expect(try await b.waitClosed() == "Connection reset by peer", "the BYE crossed Kamailio to the second half")
+
+            for (listener, expected) in [(a, BaresipCallTests.toneOfB), (b, BaresipCallTests.toneOfA)] {
+                let heard = try #require(
+                    ToneAnalysis(listener.receivedAudio(), candidates: [BaresipCallTests.toneOfA, BaresipCallTests.toneOfB]), "\(listener.diagnostics)")
+                #expect(heard.dominantFrequency == expected, "\(listener.name) heard \(heard)")
+                #expect(heard.dominantShare > 0.9, "\(listener.name) heard \(heard)")
+                #expect(heard.nonSilentFraction > 0.8, "\(listener.name) heard \(heard)")
+            }
+            try await BackgroundEdge.waitFor("both records closed", timeout: .seconds(10)) {
+                let records = try BaresipCallTests.records(edge)
+                return records.count == 2 && records.allSatisfy { $0.endedAt != nil }
+            }
+            let records = try BaresipCallTests.records(edge)
+            let first = try #require(records.first { $0.caller.device == "SEP001122334455" }, "\(records)")
+            let second = try #require(records.first { $0.caller.device == "call-manager" }, "\(records)")
+            #expect(first.callee.device == "call-manager" && first.callee.number == "2002" && first.route == "through-cm")
+            #expect(first.endedBy == .caller && first.endStatus == 200)
+            #expect(second.callee.device == "SEP00AABBCCDD02" && second.callee.number == "2002" && second.caller.number == "2001")
+            #expect(second.endedBy == .caller, "the BYE came to the second half from the call manager")
+            #expect(first.legs.map(\.transport) == ["TLS", "UDP"] && second.legs.map(\.transport) == ["UDP", "TLS"])
+            // Without IPsec on this trunk its signalling is in clear: neither half is secure.
+            #expect(first.security == .nonSecure && second.security == .nonSecure)
+            for record in [first, second] {
+                #expect(record.legs.allSatisfy { $0.suite == "AES_CM_128_HMAC_SHA1_80" && ($0.quality?.packetsReceived ?? 0) > 100 }, "\(record.legs)")
+            }
+        } catch {
+            Issue.record(error)
+        }
+        await edge.stop()
+    }
+}
