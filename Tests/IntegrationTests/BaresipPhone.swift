@@ -35,6 +35,20 @@ final class BaresipPhone {
         case srtpOptional = "srtp"
     }
 
+    /// Where a phone runs: this process's network on 127.0.0.1, or a namespace of a lab on one of
+    /// its addresses (the control port is then reached from a thread inside the namespace).
+    struct Network: @unchecked Sendable {
+        var address: String
+        var launcher: [String]
+        var connect: @Sendable (@escaping @Sendable () throws -> BaresipControl) throws -> BaresipControl
+
+        static let loopback = Network(address: "127.0.0.1", launcher: [], connect: { try $0() })
+
+        static func inside(_ lab: NetworkNamespaceLab, _ namespace: NetworkNamespaceLab.Namespace, address: String) -> Network {
+            Network(address: address, launcher: lab.launcher(namespace), connect: { make in try lab.onThread(in: namespace, make) })
+        }
+    }
+
     /// An account in baresip's `accounts` line syntax.
     struct Account {
         /// The address of record, e.g. `sip:2001@edge.test`.
@@ -83,6 +97,7 @@ final class BaresipPhone {
     private let tls: TLSOptions?
     private let requestedSIPPort: Int?
     private let lifetime: Duration
+    private let network: Network
     private var process: BackgroundTool?
     private var control: BaresipControl?
     /// The SIP port (UDP and TCP; TLS is one above), known once started.
@@ -95,8 +110,9 @@ final class BaresipPhone {
     ///   - lifetime: after which baresip is killed whatever the test does.
     init(
         name: String, account: Account, toneFrequency: Double, tls: TLSOptions? = nil, sipPort: Int? = nil,
-        lifetime: Duration = .seconds(90)
+        lifetime: Duration = .seconds(90), network: Network = .loopback
     ) throws {
+        self.network = network
         self.name = name
         self.account = account
         self.toneFrequency = toneFrequency
@@ -116,8 +132,8 @@ final class BaresipPhone {
 
     deinit { stop() }
 
-    /// `sip:<user>@127.0.0.1:<port>`, where another phone reaches this one without a registrar.
-    func directURI(user: String) -> String { "sip:\(user)@127.0.0.1:\(sipPort)" }
+    /// `sip:<user>@<address>:<port>`, where another phone reaches this one without a registrar.
+    func directURI(user: String) -> String { "sip:\(user)@\(network.address):\(sipPort)" }
 
     /// Launches baresip, connects to its control port once it reports itself ready, and only then
     /// creates the account (`uanew`): ctrl_tcp sends events only to a connected client, and an
@@ -131,7 +147,7 @@ final class BaresipPhone {
             let controlPort = try FreePort.pick()
             try configuration(controlPort: controlPort).write(toFile: "\(home)/config", atomically: true, encoding: .utf8)
             // -s: the SIP trace goes to the log, whose tail every failure message carries.
-            let process = try BackgroundTool([baresip, "-f", home, "-s"], timeout: lifetime)
+            let process = try BackgroundTool(network.launcher + [baresip, "-f", home, "-s"], timeout: lifetime)
             self.process = process
             let deadline = ContinuousClock.now + timeout
             while !process.output.contains("baresip is ready.") {
@@ -147,7 +163,7 @@ final class BaresipPhone {
                 continue
             }
             do {
-                control = try BaresipControl(port: controlPort)
+                control = try network.connect { try BaresipControl(port: controlPort) }
             } catch {
                 throw failure("cannot connect to ctrl_tcp on 127.0.0.1:\(controlPort): \(error)")
             }
@@ -159,11 +175,11 @@ final class BaresipPhone {
 
     private func configuration(controlPort: Int) -> String {
         var lines = [
-            "sip_listen 127.0.0.1:\(sipPort)",
+            "sip_listen \(network.address):\(sipPort)",
             "ctrl_tcp_listen 127.0.0.1:\(controlPort)",
             // An address, not `lo`: 1.0.0 looks interfaces up by a name lookup that fails for lo.
-            // It also makes 127.0.0.1 the address in SDP.
-            "net_interface 127.0.0.1",
+            // It also makes the address the one in SDP.
+            "net_interface \(network.address)",
             "audio_source aufile,\(home)/tone.wav",
             "snd_path \(home)/recordings",
             "module_path \(Self.moduleDirectory)",
@@ -437,7 +453,7 @@ struct Netstring {
 
 /// The TCP connection to ctrl_tcp: a thread reads and sorts messages into events and responses,
 /// which the phone's async waits poll.
-private final class BaresipControl: @unchecked Sendable {
+final class BaresipControl: @unchecked Sendable {
     private let lock = NSLock()
     /// Closed in its deinit, once the reader has let go of this control.
     private let socket: LoopbackSocket

@@ -1,0 +1,183 @@
+import Edge
+import Foundation
+import Runtime
+import Testing
+import TestRequirementSupport
+
+/// The issue's WAN drill for calls, in namespaces: two baresip phones in `phones`, the real
+/// `outpost` binary in `edge`, Kamailio as the call manager in `hq`. Phone 2001 calls 2002
+/// through the call manager (the dial plan sends 2XXX there in normal mode); the WAN link goes
+/// down during the call; the call must go on with no gap in its audio (its media never crossed
+/// the WAN), and a hang-up on the far half must end the near one although the call manager can no
+/// longer carry the BYE. A call placed during the outage is carried by the edge alone.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct WANOutageCallTests {
+    static let toneOfA = 440.0
+    static let toneOfB = 1000.0
+
+    @Test func aCallThroughTheCallManagerOutlivesTheWAN() async throws {
+        guard NetworkNamespaceLab.available else {
+            TestRequirement.unmet("network namespaces need root and iproute2")
+            return
+        }
+        if let reason = BaresipPhone.missingRequirement {
+            TestRequirement.unmet(reason)
+            return
+        }
+        let tshark = try #require(ExternalTool.path("tshark"), "tshark is installed by appliance/install-deps")
+        let lab = try NetworkNamespaceLab.create()
+        defer { lab.destroy() }
+        let kamailio = try await KamailioUnderTest.start(address: lab.hqAddress, port: 5060, tlsPort: 5061, in: (lab, .hq))
+        defer { kamailio.stop() }
+        let state = NSTemporaryDirectory() + "outpost-wan-call-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let config = state + "/outpost.yaml"
+        try """
+            sip:
+              listen:
+                - {transport: tls, address: \(lab.edgePhonesAddress), port: 5061}
+              tls:
+                certificate: \(IntegrationPKI.path("server.pem"))
+                key: \(IntegrationPKI.path("server.key"))
+                trust_roots: \(IntegrationPKI.path("trusted.pem"))
+                crls: [\(IntegrationPKI.path("crl.pem"))]
+            trunk:
+              call_managers:
+                - {transport: udp, address: \(lab.hqAddress), port: 5060}
+              domain: edge.test
+              options_interval: 1
+              failover_misses: 3
+              failback_successes: 1
+              hold_down: 3
+            registrar:
+              digest_algorithms: [MD5]
+            devices:
+              - {name: SEP001122334455, lines: ["2001"], security: encrypted}
+              - {name: SEP00AABBCCDD02, lines: ["2002"], security: encrypted}
+            dial_plan:
+              - {name: through-cm, pattern: "2XXX", target: trunk, survivable: local}
+            tftp: {enabled: false}
+            state_directory: \(state)
+            log: {level: info}
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let edge = try BackgroundEdge(launcher: lab.launcher(.edge), config: config, log: state + "/edge.log")
+        defer { edge.kill() }
+        try await BackgroundEdge.waitFor("normal mode", timeout: .seconds(20)) { try Self.mode(config) == "normal" }
+
+        let network = BaresipPhone.Network.inside(lab, .phones, address: lab.phonesAddress)
+        func phone(_ line: String, _ certificate: String, _ tone: Double) throws -> BaresipPhone {
+            try BaresipPhone(
+                name: line,
+                account: .init(
+                    aor: "sip:\(line)@edge.test", transport: .tls, outboundProxy: "sip:\(lab.edgePhonesAddress):5061;transport=tls",
+                    registrationInterval: 600, mediaEncryption: .srtpMandatory),
+                toneFrequency: tone,
+                tls: .init(certificate: IntegrationPKI.path("\(certificate).pem"), key: IntegrationPKI.path("\(certificate).key"), caFile: IntegrationPKI.path("ca.pem")),
+                network: network)
+        }
+        let a = try phone("2001", "phone", Self.toneOfA)
+        let b = try phone("2002", "phone-b", Self.toneOfB)
+        defer {
+            a.stop()
+            b.stop()
+        }
+        do {
+            try await a.start()
+            try await b.start()
+            try await a.waitRegistered()
+            try await b.waitRegistered()
+            #expect(Set(try kamailio.bindings().map(\.aor)) == ["2001", "2002"])
+
+            // Every packet the phones receive, with its time and the phone's port.
+            let capture = try BackgroundTool(
+                lab.launcher(.phones) + [tshark, "-i", "to-edge", "-l", "-n", "-f", "udp and dst host \(lab.phonesAddress)", "-T", "fields",
+                    "-e", "frame.time_epoch", "-e", "udp.dstport"], timeout: .seconds(120))
+            defer { capture.stop() }
+            try await BackgroundEdge.waitFor("tshark to capture", timeout: .seconds(15)) { capture.output.contains("Capturing on") }
+
+            try await a.dial("sip:2002@edge.test")
+            _ = try await b.waitEvent(.incoming)
+            try await a.waitEvent(.ringing)
+            try await b.answer()
+            try await a.waitEvent(.established)
+            try await b.waitEvent(.established)
+            try await a.waitEvent(.rtpEstablished)
+            try await b.waitEvent(.rtpEstablished)
+            try await Task.sleep(for: .seconds(2))
+
+            let cut = Date().timeIntervalSince1970
+            try lab.setWAN(up: false)
+            try await BackgroundEdge.waitFor("survivable mode", timeout: .seconds(10)) { try Self.mode(config) == "survivable" }
+            try await Task.sleep(for: .seconds(2))
+            let packets = Self.arrivals(capture.output)
+            // RTP, not the RTCP port beside it: a packet every 20 ms.
+            let ports = Set(packets.map(\.port)).filter { port in packets.filter { $0.port == port }.count > 100 }
+            #expect(ports.count == 2, "media reached both phones: \(ports)")
+            for port in ports {
+                let times = packets.filter { $0.port == port }.map(\.time).filter { $0 > cut - 1 }
+                let gap = zip(times, times.dropFirst()).map { $1 - $0 }.max() ?? .infinity
+                let after = times.filter { $0 > cut }.count
+                print("WAN cut during a call: port \(port) received \(after) packets in the \(String(format: "%.1f", (times.last ?? cut) - cut)) s after the cut, longest gap \(String(format: "%.0f", gap * 1000)) ms")
+                #expect(after > 100, "media went on after the cut on port \(port)")
+                #expect(gap < 0.2, "the longest gap on port \(port) was \(gap) s")
+            }
+
+            // The far half hangs up: its BYE cannot cross the call manager, and the edge ends
+            // the near half itself.
+            let hangUp = ContinuousClock.now
+            try await b.hangup()
+            #expect(try await b.waitClosed() == "Connection reset by user")
+            #expect(try await a.waitClosed() == "Connection reset by peer")
+            let ended = hangUp.duration(to: .now)
+            print("WAN cut during a call: the other phone's call ended \(ended) after the hang-up")
+            #expect(ended < .seconds(3))
+            for (listener, expected) in [(a, Self.toneOfB), (b, Self.toneOfA)] {
+                let heard = try #require(ToneAnalysis(listener.receivedAudio(), candidates: [Self.toneOfA, Self.toneOfB]), "\(listener.diagnostics)")
+                #expect(heard.dominantFrequency == expected, "\(listener.name) heard \(heard)")
+                #expect(heard.nonSilentFraction > 0.8, "\(listener.name) heard \(heard)")
+            }
+            try await BackgroundEdge.waitFor("both records closed", timeout: .seconds(10)) {
+                let records = try Self.records(state)
+                return records.count == 2 && records.allSatisfy { $0.endedAt != nil }
+            }
+            let records = try Self.records(state)
+            let near = try #require(records.first { $0.caller.device == "SEP001122334455" }, "\(records)")
+            let far = try #require(records.first { $0.caller.device == "call-manager" }, "\(records)")
+            #expect(far.endedBy == .callee && far.endStatus == 200)
+            #expect(near.endedBy == .edge && near.endReason?.contains("call manager was unreachable") == true, "\(near)")
+            #expect(near.mode == "normal", "the call was placed before the outage")
+
+            // During the outage 2XXX is served by the edge alone.
+            try await a.dial("sip:2002@edge.test")
+            _ = try await b.waitEvent(.incoming)
+            try await b.answer()
+            try await a.waitEvent(.established)
+            try await Task.sleep(for: .seconds(1))
+            try await a.hangup()
+            #expect(try await b.waitClosed() == "Connection reset by peer")
+            try await BackgroundEdge.waitFor("the local call's record", timeout: .seconds(10)) { try Self.records(state).count == 3 }
+            let local = try #require(try Self.records(state).first { $0.mode == "survivable" })
+            #expect(local.callee.device == "SEP00AABBCCDD02" && local.caller.device == "SEP001122334455" && local.route == "through-cm")
+            #expect(local.security == .secure)
+        } catch {
+            Issue.record(error)
+            Issue.record("edge log: \((try? String(contentsOfFile: state + "/edge.log", encoding: .utf8))?.suffix(4000) ?? "")")
+        }
+    }
+
+    static func mode(_ config: String) throws -> String? {
+        try BackgroundEdge.show("trunk", config: config)?["mode"] as? String
+    }
+
+    static func records(_ state: String) throws -> [CallRecord] {
+        try SQLiteCallRecords.openExisting(stateDirectory: state).records()
+    }
+
+    static func arrivals(_ output: String) -> [(time: Double, port: Int)] {
+        output.split(whereSeparator: \.isNewline).compactMap { line in
+            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            guard fields.count == 2, let time = Double(fields[0]), let port = Int(fields[1]) else { return nil }
+            return (time, port)
+        }
+    }
+}
