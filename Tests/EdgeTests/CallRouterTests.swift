@@ -233,7 +233,6 @@ import Testing
             (RequestOrigin(flow: BindingFlow(transport: .udp, remoteAddress: "198.51.100.9", remotePort: 5060)), Self.invite(), 403),
             (Self.callerOrigin, Self.invite(body: Self.offer(extraMedia: 400)), 400),
             (Self.callerOrigin, Self.invite(body: Array("v=0\r\nm=audio x\r\n".utf8)), 400),
-            (Self.callerOrigin, Self.invite(body: []), 488),
             (
                 Self.callerOrigin,
                 Self.invite(body: Array(String(decoding: Self.offer(), as: UTF8.self).replacingOccurrences(of: "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz", with: "inline:!!").utf8)),

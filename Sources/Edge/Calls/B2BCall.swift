@@ -170,7 +170,7 @@ actor B2BCall {
                 srtp: fork.security == .plain ? nil : MediaLegDescription.SRTP(suite: environment.settings.offeredSuite, peerKeySalt: nil)))
         let relayKey = relay.keySalt ?? []
         let policy = LegMedia.policy(
-            codecs: LegMedia.codecs(offeredIn: caller.offer), security: fork.security, suites: [environment.settings.offeredSuite], address: address,
+            codecs: caller.offer.map(LegMedia.codecs(offeredIn:)) ?? LegMedia.delayedOfferCodecs, security: fork.security, suites: [environment.settings.offeredSuite], address: address,
             keyGenerator: { count in Array(relayKey.prefix(count)) })
         let offer = try SessionDescription.makeOffer(
             policy: policy, localPort: UInt16(relay.port), origin: Origin(sessionID: randomSessionID(), sessionVersion: 1, address: address))
@@ -211,7 +211,14 @@ actor B2BCall {
         guard phase == .proceeding, forks[index].isPending, response.statusCode > 100 else { return }
         forks[index].state = .early
         if record.ringingAt == nil { record.ringingAt = environment.wallClock() }
-        if !response.body.isEmpty, earlyMediaFork == nil {
+        // Early media needs the caller's offer: a delayed-offer caller hears ringing, since an
+        // offer in a 183 would need PRACK; the callee's answer is kept for its 2xx.
+        if !response.body.isEmpty, caller.offer == nil, forks[index].stream == nil {
+            do { try await acceptCalleeAnswer(index, body: response.body) } catch {
+                logger.warning("the callee's early answer is unusable", metadata: ["error": "\(error)"])
+            }
+        }
+        if !response.body.isEmpty, earlyMediaFork == nil, caller.offer != nil {
             earlyMediaFork = index
             do {
                 try await acceptCalleeAnswer(index, body: response.body)
@@ -270,8 +277,8 @@ actor B2BCall {
             guard forks[index].stream != nil else {
                 throw CallLegFailure(status: 488, "the callee's 2xx carried no usable answer")
             }
-            let answer = try await answerCaller(from: index)
-            guard let answer else { throw CallLegFailure(status: 500, "no answer for the caller") }
+            let description = caller.offer == nil ? try await offerCaller(from: index) : try await answerCaller(from: index)
+            guard let description else { throw CallLegFailure(status: 500, "no session description for the caller") }
             guard phase == .proceeding else {
                 // The caller cancelled while the answer was being put together.
                 await hangUp(fork: index, CallTermination.normalClearing("the caller cancelled"))
@@ -279,7 +286,7 @@ actor B2BCall {
             }
             await cancelLosingForks()
             var ok = dialogResponse(200, "OK")
-            attach(answer, to: &ok)
+            attach(description, to: &ok)
             caller.dialog = try Dialog(asUASFor: caller.invite, sending: ok)
             phase = .answered
             caller.reply(ok)
@@ -321,12 +328,13 @@ actor B2BCall {
     /// the answer a 183 carried.
     private func answerCaller(from index: Int) async throws -> SessionDescription? {
         if let answer = caller.answer { return answer }
+        guard let callerOffer = caller.offer else { return nil }
         guard let calleeStream = forks[index].stream else { return nil }
         let address = mediaAddress(on: caller.origin.flow)
         let policy = LegMedia.policy(codecs: [calleeStream.codec], security: caller.security, address: address)
-        var ports = [UInt16](repeating: 0, count: caller.offer.media.count)
+        var ports = [UInt16](repeating: 0, count: callerOffer.media.count)
         ports[caller.audioIndex] = UInt16(media.ports[0])
-        let negotiated = try caller.offer.makeAnswer(
+        let negotiated = try callerOffer.makeAnswer(
             policy: policy, localPorts: ports, origin: Origin(sessionID: randomSessionID(), sessionVersion: caller.sdpVersion, address: address))
         guard let stream = negotiated.streams.first(where: { $0.index == caller.audioIndex }) else {
             throw CallLegFailure(status: 488, "the caller's audio stream cannot be answered")
@@ -334,12 +342,62 @@ actor B2BCall {
         let relay = try await media.update(
             leg: 0,
             LegMedia.relayDescription(
-                of: stream, peerFormats: LegMedia.formats(of: caller.offer, stream: stream.index), latchesPlainRTP: caller.security == .plain))
+                of: stream, peerFormats: LegMedia.formats(of: callerOffer, stream: stream.index), latchesPlainRTP: caller.security == .plain))
         let answer = LegMedia.withRelayKey(negotiated.answer, stream: stream.index, key: relay.keySalt)
         caller.stream = stream
         caller.answer = answer
         noteSecurity()
         return answer
+    }
+
+    /// The edge's offer to a caller that sent none, in its 2xx: the codec the callee chose and the
+    /// relay's key for the caller's leg. Made once; the ACK carries the answer.
+    private func offerCaller(from index: Int) async throws -> SessionDescription? {
+        if let pending = caller.pendingOffer { return pending.description }
+        guard let calleeStream = forks[index].stream else { return nil }
+        let address = mediaAddress(on: caller.origin.flow)
+        let suite = environment.settings.offeredSuite
+        let relay = try await media.update(
+            leg: 0,
+            MediaLegDescription(
+                address: nil, port: 0, payloadFormats: [],
+                srtp: caller.security == .plain ? nil : MediaLegDescription.SRTP(suite: suite, peerKeySalt: nil)))
+        let relayKey = relay.keySalt ?? []
+        let policy = LegMedia.policy(
+            codecs: [calleeStream.codec], security: caller.security, suites: [suite], address: address,
+            keyGenerator: { count in Array(relayKey.prefix(count)) })
+        let offer = try SessionDescription.makeOffer(
+            policy: policy, localPort: UInt16(relay.port),
+            origin: Origin(sessionID: randomSessionID(), sessionVersion: caller.sdpVersion, address: address))
+        caller.pendingOffer = (offer, policy)
+        return offer
+    }
+
+    /// The caller's answer in its ACK to the edge's offer; without a usable one the call cannot
+    /// carry media and ends with why.
+    private func acceptCallerAnswer(_ ack: SIPRequest, to pending: (description: SessionDescription, policy: MediaPolicy)) async {
+        do {
+            guard !ack.body.isEmpty else { throw CallLegFailure(status: 488, "the ACK carried no answer to the edge's offer") }
+            let answer = try SessionDescription(parsing: ack.body)
+            let streams = try pending.description.negotiatedStreams(answer: answer, policy: pending.policy)
+            guard let stream = streams.first(where: { $0.mediaType == .audio }) else {
+                throw CallLegFailure(status: 488, "the caller's answer accepted no audio stream")
+            }
+            _ = try await media.update(
+                leg: 0,
+                LegMedia.relayDescription(
+                    of: stream, peerFormats: LegMedia.formats(of: answer, stream: stream.index), latchesPlainRTP: caller.security == .plain))
+            caller.stream = stream
+            caller.answer = pending.description
+            noteSecurity()
+        } catch {
+            let reason = (error as? NegotiationError)?.reason ?? "\(error)"
+            logger.warning("the caller's answer in its ACK is unusable", metadata: ["error": "\(reason)"])
+            let termination = CallTermination(status: 488, q850Cause: 88, text: "unusable answer in the ACK: \(reason)")
+            await end(status: 488, reason: termination.text, by: .edge, answerCaller: nil, cause: 88)
+            if let winner { await hangUp(fork: winner, termination) }
+            await hangUpCaller(termination)
+        }
     }
 
     private func cancelLosingForks() async {
@@ -399,12 +457,16 @@ actor B2BCall {
 
     /// An ACK from the caller: for the 2xx (the call is up) or for a failure, which the
     /// transaction layer already absorbed.
-    func ack(_ request: SIPRequest) {
+    func ack(_ request: SIPRequest) async {
         guard phase == .answered, var dialog = caller.dialog, case .accepted = dialog.receive(request) else { return }
         caller.dialog = dialog
         successRetransmission?.cancel()
         successRetransmission = nil
         phase = .confirmed
+        if let pending = caller.pendingOffer {
+            caller.pendingOffer = nil
+            await acceptCallerAnswer(request, to: pending)
+        }
     }
 
     /// Resends the ACK of a fork whose 2xx came again.

@@ -15,8 +15,12 @@ struct CallerLeg: Sendable {
     var deviceName: String { device?.name ?? CalleeFork.callManagerName }
     /// Sends a response on the INVITE's server transaction (1xx, the final, and 2xx retransmissions).
     let reply: @Sendable (SIPResponse) -> Void
-    let offer: SessionDescription
+    /// Nil for a delayed offer (RFC 3261 §13.2.1): the edge then offers in its 2xx and the
+    /// caller answers in the ACK.
+    let offer: SessionDescription?
     let audioIndex: Int
+    /// The offer the edge made in its 2xx to a delayed-offer INVITE, until the ACK answers it.
+    var pendingOffer: (description: SessionDescription, policy: MediaPolicy)?
     let security: LegMediaSecurity
     let localTag: String
     var dialog: Dialog?

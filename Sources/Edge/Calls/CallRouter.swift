@@ -181,26 +181,28 @@ public final class CallRouter: Sendable {
             }
         }
 
-        guard !invite.body.isEmpty else {
-            return .failure(
-                Refusal(status: 488, phrase: "Not Acceptable Here", reason: "an INVITE without an SDP offer is not supported", warning: 399))
-        }
-        let offer: SessionDescription
-        do { offer = try SessionDescription(parsing: invite.body) } catch {
-            return .failure(Refusal(status: 400, phrase: "Bad Request", reason: "the SDP offer does not parse: \(error)"))
-        }
-        guard let audioIndex = LegMedia.audioIndex(of: offer) else {
-            return .failure(Refusal(status: 488, phrase: "Not Acceptable Here", reason: "the offer has no audio stream", warning: 304))
-        }
-        // The caller's offer is checked against its own leg's rules before any phone rings.
-        do {
-            var ports = [UInt16](repeating: 0, count: offer.media.count)
-            ports[audioIndex] = 9
-            _ = try offer.makeAnswer(
-                policy: LegMedia.policy(codecs: LegMedia.codecs(offeredIn: offer), security: security, address: "0.0.0.0"), localPorts: ports,
-                origin: Origin(sessionID: 1, sessionVersion: 1, address: "0.0.0.0"))
-        } catch {
-            return .failure(Refusal(status: 488, phrase: "Not Acceptable Here", reason: error.reason, warning: error.warningCode))
+        var offer: SessionDescription?
+        var audioIndex = 0
+        if !invite.body.isEmpty {
+            let parsed: SessionDescription
+            do { parsed = try SessionDescription(parsing: invite.body) } catch {
+                return .failure(Refusal(status: 400, phrase: "Bad Request", reason: "the SDP offer does not parse: \(error)"))
+            }
+            guard let index = LegMedia.audioIndex(of: parsed) else {
+                return .failure(Refusal(status: 488, phrase: "Not Acceptable Here", reason: "the offer has no audio stream", warning: 304))
+            }
+            // The caller's offer is checked against its own leg's rules before any phone rings.
+            do {
+                var ports = [UInt16](repeating: 0, count: parsed.media.count)
+                ports[index] = 9
+                _ = try parsed.makeAnswer(
+                    policy: LegMedia.policy(codecs: LegMedia.codecs(offeredIn: parsed), security: security, address: "0.0.0.0"), localPorts: ports,
+                    origin: Origin(sessionID: 1, sessionVersion: 1, address: "0.0.0.0"))
+            } catch {
+                return .failure(Refusal(status: 488, phrase: "Not Acceptable Here", reason: error.reason, warning: error.warningCode))
+            }
+            offer = parsed
+            audioIndex = index
         }
 
         // The call manager addresses a phone's Contact; the number it called is in To.
@@ -269,7 +271,7 @@ public final class CallRouter: Sendable {
             tables.byDialog[call.callerDialog] = (call, .caller)
             tables.byInvite[callID + "\u{0}" + branch] = call
             for key in forkDialogs { tables.byDialog[key] = (call, .callee) }
-            guard fromCallManager, let key = LegMedia.mediaKey(of: offer) else { return nil }
+            guard fromCallManager, let offer, let key = LegMedia.mediaKey(of: offer) else { return nil }
             return tables.offeredToCallManager[key]
         }
         if let otherHalf {

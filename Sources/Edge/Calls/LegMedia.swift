@@ -35,6 +35,10 @@ public enum LegMedia {
         description.media.firstIndex { $0.type == .audio && $0.port != 0 }
     }
 
+    /// What the edge offers a callee when the caller sent no offer: the relay does not
+    /// transcode, so these are what the caller is then offered, in the callee's choice.
+    static let delayedOfferCodecs: [Codec] = [.pcmu, .pcma, .g722]
+
     /// How the relay address of one of the edge's own offers is known again when it comes back.
     static func mediaKey(address: String, port: Int) -> String { "\(address) \(port)" }
 
