@@ -36,7 +36,7 @@ import Testing
     /// With `trunk`, the edge has a call manager, reachable while `controller` says so.
     static func harness(
         answers: [String: ScriptedSignalling.Answer], dialPlan: DialPlan = DialPlan(), maximumCalls: Int = 100,
-        trunk: SurvivabilityController? = nil
+        trunk: SurvivabilityController? = nil, configure: (inout CallSettings) -> Void = { _ in }
     ) -> Harness {
         let registrar = Registrar(
             settings: RegistrarSettings(minimumExpires: 60, maximumExpires: 3600, defaultExpires: 600, maximumBindingsPerAddress: 3),
@@ -51,10 +51,12 @@ import Testing
         let signalling = ScriptedSignalling(answers: answers)
         let media = RecordingMedia()
         let records = MemoryCallRecords()
+        var settings = CallSettings(
+            ringTimeout: .seconds(10), maximumCalls: maximumCalls,
+            trunk: trunk.map { _ in TrunkCallSettings(domain: "cucm.example", signallingProtected: true) })
+        configure(&settings)
         let router = CallRouter(
-            settings: CallSettings(
-                ringTimeout: .seconds(10), maximumCalls: maximumCalls,
-                trunk: trunk.map { _ in TrunkCallSettings(domain: "cucm.example", signallingProtected: true) }),
+            settings: settings,
             registrar: registrar, signalling: signalling,
             media: media, records: records, dialPlan: dialPlan, wallClock: { now * 1000 }, logger: .quiet)
         return Harness(router: router, signalling: signalling, media: media, records: records)

@@ -45,6 +45,8 @@ actor B2BCall {
     private var offerInProgress: Set<Int> = []
     private var successRetransmission: Task<Void, Never>?
     private var ringTimer: Task<Void, Never>?
+    /// RFC 4028 per leg (by relay leg): the edge's next refresh, or the deadline of the peer's.
+    private var sessionTimers: [Int: Task<Void, Never>] = [:]
     private var securityLevel: CallSecurity
     /// The other half of a call between two branch phones that went through the call manager:
     /// when the WAN fails, a hang-up on one half ends the other here, since the call manager
@@ -93,18 +95,28 @@ actor B2BCall {
         let fork = forks[index]
         do {
             let flow = try await flow(toward: fork.destination)
-            let invite = try await makeInvite(for: index, over: flow)
-            guard phase == .proceeding, forks[index].isPending else { return }
             forks[index].flow = flow
-            let box = forks[index].sent
-            let final = try await environment.signalling.invite(
-                invite, over: flow,
-                sent: { sent in
-                    box.record(sent)
-                    Task { await self.forkSent(index) }
-                },
-                provisional: { response in Task { await self.forkProvisional(index, response) } })
-            await forkFinal(index, final)
+            while true {
+                let invite = try await makeInvite(for: index, over: flow)
+                guard phase == .proceeding, forks[index].isPending else { return }
+                let box = forks[index].sent
+                let final = try await environment.signalling.invite(
+                    invite, over: flow,
+                    sent: { sent in
+                        box.record(sent)
+                        Task { await self.forkSent(index) }
+                    },
+                    provisional: { response in Task { await self.forkProvisional(index, response) } })
+                // RFC 4028 §7.3: once more with the callee's Min-SE.
+                let asked = forks[index].askedInterval ?? environment.settings.sessionExpires
+                if forks[index].inviteSequence == 1, let longer = SessionTimer.retryInterval(after: final, asked: asked), phase == .proceeding {
+                    forks[index].askedInterval = longer
+                    forks[index].inviteSequence += 1
+                    continue
+                }
+                await forkFinal(index, final)
+                return
+            }
         } catch {
             logger.notice("call leg failed", metadata: ["device": "\(fork.deviceName)", "error": "\(error)"])
             let status = error is CallLegFailure ? (error as! CallLegFailure).status : 480
@@ -187,10 +199,13 @@ actor B2BCall {
         headers.append(.from, callerIdentity.description)
         headers.append(.to, "<sip:\(record.callee.number)@\(partyHost)>")
         headers.append(.callID, forkDialogs[index].callID)
-        headers.append(.cseq, "1 INVITE")
+        headers.append(.cseq, "\(fork.inviteSequence) INVITE")
         for hop in route { headers.append(.route, hop) }
         headers.append(.contact, ourContact.description)
         headers.append(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO")
+        headers.append(.supported, "timer")
+        headers.append(.sessionExpires, "\(fork.askedInterval ?? environment.settings.sessionExpires)")
+        headers.append(.minSE, "\(environment.settings.minimumSessionExpires)")
         headers.append(.userAgent, environment.settings.serverName)
         headers.append(.contentType, "application/sdp")
         let body = offer.serialized()
@@ -254,7 +269,7 @@ actor B2BCall {
         var dialog: Dialog
         do {
             dialog = try Dialog(asUACFor: invite, response: final)
-            environment.signalling.ack(try dialog.makeAck(forInviteSequence: 1), over: flow)
+            environment.signalling.ack(try dialog.makeAck(forInviteSequence: forks[index].inviteSequence), over: flow)
         } catch {
             logger.warning("unusable 2xx from callee", metadata: ["error": "\(error)"])
             forks[index].state = .finished(status: 502)
@@ -270,6 +285,7 @@ actor B2BCall {
         }
         forks[index].state = .answered
         forks[index].dialog = dialog
+        forks[index].sessionTimer = SessionTimer.answered(final)
         winner = index
         ringTimer?.cancel()
         do {
@@ -286,11 +302,14 @@ actor B2BCall {
             }
             await cancelLosingForks()
             var ok = dialogResponse(200, "OK")
+            addSessionTimer(caller.sessionTimer, to: &ok)
             attach(description, to: &ok)
             caller.dialog = try Dialog(asUASFor: caller.invite, sending: ok)
             phase = .answered
             caller.reply(ok)
             retransmitSuccess(ok)
+            armSessionTimer(leg: 0)
+            armSessionTimer(leg: forks[index].relayLeg)
             record.answeredAt = environment.wallClock()
             record.legs = legRecords()
             record.security = securityLevel
@@ -473,7 +492,8 @@ actor B2BCall {
     func acknowledgeAgain(_ response: SIPResponse) {
         let callID = (try? response.headers.callID()) ?? ""
         guard let index = forkIndex(ofCallID: callID), let dialog = forks[index].dialog, let flow = forks[index].flow,
-            (try? response.headers.to().tag) == dialog.id.remoteTag, let ack = try? dialog.makeAck(forInviteSequence: 1)
+            (try? response.headers.to().tag) == dialog.id.remoteTag,
+            let ack = try? dialog.makeAck(forInviteSequence: forks[index].inviteSequence)
         else { return }
         environment.signalling.ack(ack, over: flow)
     }
@@ -567,8 +587,10 @@ actor B2BCall {
             // which keeps the session as it is.
             var ok = response(to: request, 200, "OK", tagged: false)
             if let contact = contact(on: flow, secure: request.uri.sipURI?.isSecure ?? false) { ok.headers.append(.contact, contact.description) }
-            if side == .caller, let answer = caller.answer { attach(answer, to: &ok) }
+            if request.method == .invite, side == .caller, let answer = caller.answer { attach(answer, to: &ok) }
+            addSessionTimer(sessionTimer(ofLeg: leg), to: &ok)
             reply(ok)
+            armSessionTimer(leg: leg)
             return
         }
         do {
@@ -605,8 +627,10 @@ actor B2BCall {
             noteSecurity()
             var ok = response(to: request, 200, "OK", tagged: false)
             if let contact = contact(on: flow, secure: request.uri.sipURI?.isSecure ?? false) { ok.headers.append(.contact, contact.description) }
+            addSessionTimer(sessionTimer(ofLeg: leg), to: &ok)
             attach(answer, to: &ok)
             reply(ok)
+            armSessionTimer(leg: leg)
             if request.method == .invite, flow.transport == .udp { retransmitSuccess(ok, reply: reply) }
             logger.info("leg renegotiated", metadata: ["leg": "\(leg)", "direction": "\(stream.direction.reversed)"])
         } catch let error as NegotiationError {
@@ -651,6 +675,95 @@ actor B2BCall {
         }
     }
 
+    // MARK: Session timers (RFC 4028)
+
+    private func sessionTimer(ofLeg leg: Int) -> SessionTimer? {
+        leg == 0 ? caller.sessionTimer : forks.first { $0.relayLeg == leg }?.sessionTimer
+    }
+
+    private func addSessionTimer(_ timer: SessionTimer?, to message: inout SIPResponse) {
+        guard let timer else { return }
+        message.headers.append(.sessionExpires, timer.headerValue)
+        if timer.refresher == .uac { message.headers.append(.require, "timer") }
+    }
+
+    /// Starts the leg's timer again from now: a refresh was sent or taken.
+    private func armSessionTimer(leg: Int) {
+        sessionTimers[leg]?.cancel()
+        guard phase == .answered || phase == .confirmed, let timer = sessionTimer(ofLeg: leg) else { return }
+        let wait = timer.edgeRefreshes ? timer.refreshAfter : timer.expiresAfter
+        sessionTimers[leg] = Task {
+            try? await Task.sleep(for: wait)
+            guard !Task.isCancelled else { return }
+            await self.sessionTimerFired(leg: leg)
+        }
+    }
+
+    private func sessionTimerFired(leg: Int) async {
+        guard phase == .answered || phase == .confirmed, let timer = sessionTimer(ofLeg: leg) else { return }
+        if timer.edgeRefreshes {
+            if await refreshSession(leg: leg, timer) {
+                armSessionTimer(leg: leg)
+                return
+            }
+            await endForSessionTimer("the session refresh to leg \(leg) went unanswered")
+        } else {
+            await endForSessionTimer("no session refresh on leg \(leg) within its \(timer.interval) s interval")
+        }
+    }
+
+    /// An UPDATE without a body where the peer allows it, else a re-INVITE repeating the edge's
+    /// session description. Only a timeout, `408` or `481` ends the session (§10).
+    private func refreshSession(leg: Int, _ timer: SessionTimer) async -> Bool {
+        let forkIndex = leg == 0 ? nil : forks.firstIndex { $0.relayLeg == leg }
+        guard var dialog = leg == 0 ? caller.dialog : forkIndex.flatMap({ forks[$0].dialog }),
+            let flow = leg == 0 ? caller.origin.flow : forkIndex.flatMap({ forks[$0].flow })
+        else { return false }
+        let peerAllows = (leg == 0 ? caller.invite.headers : forkIndex.flatMap { forks[$0].finalResponse?.headers } ?? SIPHeaders()).tokens(.allow)
+        var headers: [(SIPHeaderName, String)] = [(.sessionExpires, timer.headerValue), (.supported, "timer")]
+        if timer.refresher == .uac { headers.append((.require, "timer")) }
+        let signalling = environment.signalling
+        let deadline = environment.settings.requestDeadline
+        do {
+            let final: SIPResponse
+            if peerAllows.contains(where: { $0.uppercased() == "UPDATE" }) {
+                let update = try dialog.makeRequest(.update, headers: headers)
+                store(dialog, leg: leg, forkIndex: forkIndex)
+                final = try await signalling.request(update, over: flow, deadline: deadline)
+            } else {
+                guard var description = leg == 0 ? caller.answer : forkIndex.flatMap({ forks[$0].offer }) else { return false }
+                description.origin = description.origin.incrementingVersion()
+                if leg == 0 { caller.answer = description } else if let forkIndex { forks[forkIndex].offer = description }
+                headers += [(.contentType, "application/sdp")]
+                let reInvite = try dialog.makeRequest(.invite, headers: headers, body: description.serialized())
+                store(dialog, leg: leg, forkIndex: forkIndex)
+                final = try await signalling.invite(reInvite, over: flow, sent: { _ in }, provisional: { _ in })
+                if final.isSuccess, let sequence = try? reInvite.headers.cseq().sequence,
+                    let ack = try? dialog.makeAck(forInviteSequence: sequence)
+                {
+                    signalling.ack(ack, over: flow)
+                }
+                if final.isSuccess, !final.body.isEmpty, let forkIndex { try? await acceptCalleeAnswer(forkIndex, body: final.body) }
+            }
+            return ![408, 481].contains(final.statusCode)
+        } catch {
+            logger.notice("session refresh failed", metadata: ["leg": "\(leg)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    private func store(_ dialog: Dialog, leg: Int, forkIndex: Int?) {
+        if leg == 0 { caller.dialog = dialog } else if let forkIndex { forks[forkIndex].dialog = dialog }
+    }
+
+    private func endForSessionTimer(_ text: String) async {
+        let termination = CallTermination(status: 200, q850Cause: 102, text: "session timer: \(text)")
+        logger.notice("session timer expired", metadata: ["reason": "\(text)"])
+        await end(status: 200, reason: termination.text, by: .edge, answerCaller: nil, cause: 102)
+        if let winner { await hangUp(fork: winner, termination) }
+        await hangUpCaller(termination)
+    }
+
     // MARK: Ending
 
     private func end(
@@ -670,6 +783,8 @@ actor B2BCall {
         phase = .ended
         ringTimer?.cancel()
         successRetransmission?.cancel()
+        for task in sessionTimers.values { task.cancel() }
+        sessionTimers = [:]
         record.legs = await measuredLegRecords()
         record.endedAt = environment.wallClock()
         record.endedBy = by

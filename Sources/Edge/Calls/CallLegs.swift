@@ -28,6 +28,8 @@ struct CallerLeg: Sendable {
     var stream: NegotiatedStream?
     var answer: SessionDescription?
     var sdpVersion: UInt64 = 1
+    /// RFC 4028, as agreed in the edge's 2xx.
+    var sessionTimer: SessionTimer?
 }
 
 /// One branch of a call toward a binding of the dialled line, or toward the call manager; a line
@@ -68,6 +70,12 @@ struct CalleeFork: Sendable {
     var dialog: Dialog?
     var stream: NegotiatedStream?
     var finalResponse: SIPResponse?
+    /// The CSeq of the INVITE that went out last: a `422` sends it again with a longer interval.
+    var inviteSequence: UInt32 = 1
+    /// The `Session-Expires` the edge's INVITE asks for; nil: the configured one.
+    var askedInterval: Int?
+    /// RFC 4028, as the callee's 2xx agreed it.
+    var sessionTimer: SessionTimer?
 
     var isCallManager: Bool {
         if case .callManager = destination { return true }

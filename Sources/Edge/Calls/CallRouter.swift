@@ -129,6 +129,7 @@ public final class CallRouter: Sendable {
             answer.headers.append(.reason, CallTermination.failure(refusal.status, refusal.reason).reasonHeader)
             if let warning = refusal.warning { answer.headers.append(.warning, "\(warning) outpost \"\(Self.quoted(refusal.reason))\"") }
             if refusal.status == 503 { answer.headers.append(.retryAfter, "30") }
+            for (name, value) in refusal.headers { answer.headers.append(name, value) }
             reply(answer)
         }
     }
@@ -138,6 +139,7 @@ public final class CallRouter: Sendable {
         var phrase: String
         var reason: String
         var warning: Int?
+        var headers: [(SIPHeaderName, String)] = []
     }
 
     private func prepare(
@@ -160,6 +162,16 @@ public final class CallRouter: Sendable {
             let branch = (try? headers.topVia().branch) ?? nil
         else {
             return .failure(Refusal(status: 400, phrase: "Bad Request", reason: "the INVITE lacks a From tag, a Call-ID or a Via branch"))
+        }
+        let sessionTimer: SessionTimer?
+        switch SessionTimer.answering(invite, minimum: settings.minimumSessionExpires, preferred: settings.sessionExpires) {
+        case .tooSmall(let minimum):
+            return .failure(
+                Refusal(
+                    status: 422, phrase: "Session Interval Too Small", reason: "the session interval is below the edge's minimum of \(minimum) s",
+                    headers: [(.minSE, "\(minimum)")]))
+        case .agreed(let agreed):
+            sessionTimer = agreed
         }
         if tables.withLock({ $0.calls.count }) >= settings.maximumCalls {
             return .failure(Refusal(status: 503, phrase: "Service Unavailable", reason: "the edge carries its maximum of \(settings.maximumCalls) calls"))
@@ -256,7 +268,7 @@ public final class CallRouter: Sendable {
                 ? .secure : .nonSecure)
         let leg = CallerLeg(
             invite: invite, origin: origin, device: caller.device, line: caller.line, reply: reply, offer: offer, audioIndex: audioIndex,
-            security: security, localTag: SIPIdentifiers.tag())
+            security: security, localTag: SIPIdentifiers.tag(), sessionTimer: sessionTimer)
         let forkDialogs = forks.map { _ in DialogKey(callID: SIPIdentifiers.callID(), localTag: SIPIdentifiers.tag()) }
         let registrar = self.registrar
         let environment = CallEnvironment(

@@ -16,11 +16,18 @@ public struct CallSettings: Sendable {
     public var serverName: String
     /// Calls to and from the call manager; nil without a trunk.
     public var trunk: TrunkCallSettings?
+    /// RFC 4028: the shortest session interval the edge accepts (`Min-SE`; 90 s is the RFC's
+    /// floor) and the one it asks for on the legs it places.
+    public var minimumSessionExpires: Int
+    public var sessionExpires: Int
 
     public init(
         mediaAddress: String? = nil, ringTimeout: Duration = .seconds(120), requestDeadline: Duration = .seconds(8), maximumCalls: Int = 2_000,
-        offeredSuite: CryptoSuite = .aesCM128HMACSHA1_80, serverName: String = "Outpost", trunk: TrunkCallSettings? = nil
+        offeredSuite: CryptoSuite = .aesCM128HMACSHA1_80, serverName: String = "Outpost", trunk: TrunkCallSettings? = nil,
+        minimumSessionExpires: Int = 90, sessionExpires: Int = 1800
     ) {
+        self.minimumSessionExpires = minimumSessionExpires
+        self.sessionExpires = sessionExpires
         self.trunk = trunk
         self.mediaAddress = mediaAddress
         self.ringTimeout = ringTimeout
