@@ -45,7 +45,7 @@ public struct EdgeCore: Sendable {
             case .register where registrar != nil:
                 registrar!.handle(request, origin: origin, reply: reply)
                 return .answerLater
-            case .invite, .bye, .cancel, .update, .info:
+            case .invite, .bye, .cancel, .update, .info, .prack:
                 guard let calls else { fallthrough }
                 calls.handle(request, from: origin, reply: reply)
                 return .answerLater

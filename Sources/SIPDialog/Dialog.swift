@@ -112,6 +112,25 @@ public struct Dialog: Hashable, Sendable {
         return response.isSuccess ? .confirmed : .terminated
     }
 
+    /// A UAC's early dialog answered by its final response (§13.2.2.4): a 2xx confirms it with
+    /// the remote target and route set the 2xx gives, keeping the CSeq the early dialog reached
+    /// (a PRACK or UPDATE in it counted); a failure ends it.
+    public mutating func received(finalResponse response: SIPResponse) throws(DialogError) -> DialogChange {
+        guard role == .uac, state == .early, response.statusCode >= 200 else { return .none }
+        guard response.isSuccess else {
+            state = .terminated
+            return .terminated
+        }
+        guard (try? response.headers.to().tag) == id.remoteTag else { throw .notInDialog }
+        guard let target = try Dialog.target(in: response.headers, secure: isSecure) else {
+            throw .malformed(SIPParseError(element: "Contact", reason: "missing in a 2xx that creates a dialog"))
+        }
+        remoteTarget = target
+        routeSet = try Dialog.routeSet(in: response.headers).reversed()
+        state = .confirmed
+        return .confirmed
+    }
+
     /// The TU ends the dialog on its own account: after a BYE for a fork it does not want, or when
     /// the INVITE transaction ends with early dialogs still unanswered (§13.2.2.4).
     public mutating func terminate() {

@@ -13,6 +13,9 @@ final class ScriptedSignalling: CallSignalling {
         case refuse(Int, String, delay: Duration)
         /// Rings and waits for a CANCEL (then 487).
         case ringForever
+        /// Rings reliably (RFC 3262: Require: 100rel, RSeq 1), sends that 180 again as an
+        /// unacknowledged UAS would, then answers.
+        case ringReliablyThenAnswer(delay: Duration)
     }
 
     struct Sent: Sendable {
@@ -57,9 +60,17 @@ final class ScriptedSignalling: CallSignalling {
         let user = request.uri.sipURI?.user ?? ""
         let callID = (try? request.headers.callID()) ?? ""
         let tag = SIPIdentifiers.tag()
-        switch answers[user] ?? .ringForever {
-        case .ringThenAnswer(let delay):
-            provisional(SIPResponse(respondingTo: outgoing, statusCode: 180, reasonPhrase: "Ringing", toTag: tag))
+        let answer = answers[user] ?? .ringForever
+        switch answer {
+        case .ringThenAnswer(let delay), .ringReliablyThenAnswer(let delay):
+            var ringing = SIPResponse(respondingTo: outgoing, statusCode: 180, reasonPhrase: "Ringing", toTag: tag)
+            if case .ringReliablyThenAnswer = answer {
+                ringing.headers.append(.require, "100rel")
+                ringing.headers.append(.rseq, "1")
+                ringing.headers.append(.contact, "<sip:\(user)@\(flow.remoteAddress):\(flow.remotePort);transport=tls>")
+                provisional(ringing)
+            }
+            provisional(ringing)
             try await Task.sleep(for: delay)
             if cancelled.withLock({ $0.contains(callID) }) { return SIPResponse(respondingTo: outgoing, statusCode: 487, toTag: tag) }
             var ok = SIPResponse(respondingTo: outgoing, statusCode: 200, reasonPhrase: "OK", toTag: tag)

@@ -24,6 +24,21 @@ import Testing
         #expect(dialog.routeSet.map(\.description) == ["<sip:p1.example.com;lr>", "<sip:p2.domain.com;lr>"])
     }
 
+    /// RFC 3262: a PRACK in the early dialog uses a CSeq the confirmed dialog must keep counting.
+    @Test func anEarlyDialogConfirmedByIts2xxKeepsItsSequenceAndTakesThe2xxsTargetAndRoutes() throws {
+        var dialog = try Dialog(asUACFor: Fixture.invite(), response: Fixture.answer("180 Ringing", contact: nil))
+        let prack = try dialog.makeRequest(.prack, headers: [(.rack, "1 314159 INVITE")])
+        #expect(prack.headers[.cseq] == "314160 PRACK")
+        let ok = Fixture.answer("200 OK", contact: "<sip:bob@192.0.2.9>", extra: "Record-Route: <sip:p1.example.com;lr>\n")
+        #expect(try dialog.received(finalResponse: ok) == .confirmed)
+        #expect(dialog.state == .confirmed && dialog.remoteTarget.description == "sip:bob@192.0.2.9")
+        #expect(dialog.routeSet.map(\.description) == ["<sip:p1.example.com;lr>"])
+        #expect(try dialog.makeRequest(.bye).headers[.cseq] == "314161 BYE")
+        var other = try Dialog(asUACFor: Fixture.invite(), response: Fixture.answer("180 Ringing"))
+        #expect(throws: DialogError.self) { try other.received(finalResponse: Fixture.answer("200 OK", toTag: "elsewhere")) }
+        #expect(try other.received(finalResponse: Fixture.answer("486 Busy Here")) == .terminated)
+    }
+
     @Test func anEarly1xxWithoutContactTargetsTheRequestURIUntilThe2xx() throws {
         let dialog = try Dialog(asUACFor: Fixture.invite(), response: Fixture.answer("183 Session Progress", contact: nil))
         #expect(dialog.remoteTarget.description == "sip:bob@biloxi.example.com")

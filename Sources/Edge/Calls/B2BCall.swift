@@ -202,8 +202,8 @@ actor B2BCall {
         headers.append(.cseq, "\(fork.inviteSequence) INVITE")
         for hop in route { headers.append(.route, hop) }
         headers.append(.contact, ourContact.description)
-        headers.append(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO")
-        headers.append(.supported, "timer")
+        headers.append(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, PRACK")
+        headers.append(.supported, "timer, 100rel")
         headers.append(.sessionExpires, "\(fork.askedInterval ?? environment.settings.sessionExpires)")
         headers.append(.minSE, "\(environment.settings.minimumSessionExpires)")
         headers.append(.userAgent, environment.settings.serverName)
@@ -224,6 +224,9 @@ actor B2BCall {
 
     private func forkProvisional(_ index: Int, _ response: SIPResponse) async {
         guard phase == .proceeding, forks[index].isPending, response.statusCode > 100 else { return }
+        if response.headers.tokens(.require).contains(where: { $0.lowercased() == "100rel" }) {
+            guard acknowledgeReliably(index, response) else { return }
+        }
         forks[index].state = .early
         if record.ringingAt == nil { record.ringingAt = environment.wallClock() }
         // Early media needs the caller's offer: a delayed-offer caller hears ringing, since an
@@ -240,7 +243,7 @@ actor B2BCall {
                 guard phase == .proceeding, let answer = try await answerCaller(from: index) else { return }
                 var progress = dialogResponse(183, "Session Progress")
                 attach(answer, to: &progress)
-                caller.reply(progress)
+                sendProvisional(progress)
                 return
             } catch {
                 logger.warning("early media refused", metadata: ["error": "\(error)"])
@@ -249,7 +252,7 @@ actor B2BCall {
         }
         if !sentRinging, earlyMediaFork == nil {
             sentRinging = true
-            caller.reply(dialogResponse(180, "Ringing"))
+            sendProvisional(dialogResponse(180, "Ringing"))
         }
     }
 
@@ -268,7 +271,13 @@ actor B2BCall {
         guard let invite = forks[index].sentInvite, let flow = forks[index].flow else { return }
         var dialog: Dialog
         do {
-            dialog = try Dialog(asUACFor: invite, response: final)
+            if var early = forks[index].earlyDialog, (try? final.headers.to().tag) == early.id.remoteTag {
+                // The PRACKs counted in its CSeq.
+                _ = try early.received(finalResponse: final)
+                dialog = early
+            } else {
+                dialog = try Dialog(asUACFor: invite, response: final)
+            }
             environment.signalling.ack(try dialog.makeAck(forInviteSequence: forks[index].inviteSequence), over: flow)
         } catch {
             logger.warning("unusable 2xx from callee", metadata: ["error": "\(error)"])
@@ -305,6 +314,8 @@ actor B2BCall {
             addSessionTimer(caller.sessionTimer, to: &ok)
             attach(description, to: &ok)
             caller.dialog = try Dialog(asUASFor: caller.invite, sending: ok)
+            await waitForPRACKOfEarlyAnswer()
+            guard phase == .proceeding else { return }
             phase = .answered
             caller.reply(ok)
             retransmitSuccess(ok)
@@ -501,6 +512,10 @@ actor B2BCall {
     /// A request inside one of the call's dialogs.
     func inDialog(_ request: SIPRequest, from side: CallSide, reply: @escaping @Sendable (SIPResponse) -> Void) async {
         let forkIndex = side == .callee ? forkIndex(ofCallID: (try? request.headers.callID()) ?? "") : nil
+        if request.method == .prack, side == .caller {
+            prack(request, reply: reply)
+            return
+        }
         guard var dialog = side == .caller ? caller.dialog : forkIndex.flatMap({ forks[$0].dialog }) else {
             reply(response(to: request, 481, "Call/Transaction Does Not Exist", tagged: true))
             return
@@ -672,6 +687,95 @@ actor B2BCall {
             await hangUpCaller(termination)
         case .ended:
             break
+        }
+    }
+
+    // MARK: Reliable provisional responses (RFC 3262)
+
+    /// A callee's reliable provisional: PRACKed once per RSeq in its early dialog. Returns
+    /// whether it is new (a retransmission is not passed on again).
+    private func acknowledgeReliably(_ index: Int, _ response: SIPResponse) -> Bool {
+        guard let text = response.headers[.rseq], let rseq = UInt32(text.trimmingWhitespace), let invite = forks[index].sentInvite,
+            let flow = forks[index].flow
+        else {
+            logger.notice("a reliable provisional without a usable RSeq is ignored", metadata: ["status": "\(response.statusCode)"])
+            return false
+        }
+        guard rseq > forks[index].lastRSeq else { return false }
+        forks[index].lastRSeq = rseq
+        do {
+            var early = forks[index].earlyDialog
+            if early == nil || early?.id.remoteTag != ((try? response.headers.to().tag) ?? nil) {
+                early = try Dialog(asUACFor: invite, response: response)
+            }
+            guard var dialog = early else { return false }
+            let prack = try dialog.makeRequest(.prack, headers: [(.rack, "\(rseq) \(forks[index].inviteSequence) INVITE")])
+            forks[index].earlyDialog = dialog
+            let signalling = environment.signalling
+            let deadline = environment.settings.requestDeadline
+            let logger = self.logger
+            Task {
+                do {
+                    let answer = try await signalling.request(prack, over: flow, deadline: deadline)
+                    if !answer.isSuccess { logger.notice("PRACK refused", metadata: ["status": "\(answer.statusCode)"]) }
+                } catch {
+                    logger.notice("PRACK not answered", metadata: ["error": "\(error)"])
+                }
+            }
+        } catch {
+            logger.warning("cannot PRACK the callee's provisional", metadata: ["error": "\(error)"])
+        }
+        return true
+    }
+
+    /// A provisional to the caller: reliable (RSeq, retransmitted until PRACKed, §3) when the
+    /// caller requires it, otherwise as is; never forced on a caller that does not ask.
+    private func sendProvisional(_ provisional: SIPResponse) {
+        guard caller.requiresReliableProvisionals else {
+            caller.reply(provisional)
+            return
+        }
+        var reliable = provisional
+        caller.lastRSeq += 1
+        let rseq = caller.lastRSeq
+        reliable.headers.append(.require, "100rel")
+        reliable.headers.append(.rseq, "\(rseq)")
+        caller.unacknowledged[rseq] = reliable
+        caller.reply(reliable)
+        let send = caller.reply
+        let message = reliable
+        Task {
+            var interval = Duration.milliseconds(500)
+            var waited = Duration.zero
+            while waited < .seconds(32) {
+                try? await Task.sleep(for: interval)
+                guard self.isUnacknowledged(rseq) else { return }
+                send(message)
+                waited += interval
+                interval = min(interval * 2, .seconds(4))
+            }
+        }
+    }
+
+    private func isUnacknowledged(_ rseq: UInt32) -> Bool {
+        phase == .proceeding && caller.unacknowledged[rseq] != nil
+    }
+
+    /// The caller's PRACK: it names an RSeq the edge sent reliably, or it gets 481.
+    private func prack(_ request: SIPRequest, reply: @escaping @Sendable (SIPResponse) -> Void) {
+        let fields = (request.headers[.rack] ?? "").split(separator: " ")
+        guard fields.count == 3, let rseq = UInt32(fields[0]), caller.unacknowledged.removeValue(forKey: rseq) != nil else {
+            reply(response(to: request, 481, "Call/Transaction Does Not Exist", tagged: false))
+            return
+        }
+        reply(response(to: request, 200, "OK", tagged: false))
+    }
+
+    /// §3: a 2xx waits for the PRACK of a reliable provisional that carried the answer.
+    private func waitForPRACKOfEarlyAnswer() async {
+        let deadline = ContinuousClock.now + .seconds(8)
+        while phase == .proceeding, caller.unacknowledged.values.contains(where: { !$0.body.isEmpty }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -900,7 +1004,7 @@ actor B2BCall {
         var message = SIPResponse(
             creatingDialogFor: caller.invite, statusCode: status, reasonPhrase: phrase, localTag: caller.localTag,
             contact: contact ?? NameAddress(uri: caller.invite.uri))
-        message.headers.append(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO")
+        message.headers.append(.allow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, PRACK")
         message.headers.append(.server, environment.settings.serverName)
         return message
     }

@@ -30,6 +30,11 @@ struct CallerLeg: Sendable {
     var sdpVersion: UInt64 = 1
     /// RFC 4028, as agreed in the edge's 2xx.
     var sessionTimer: SessionTimer?
+    /// RFC 3262: the caller requires its provisional responses sent reliably.
+    var requiresReliableProvisionals: Bool { invite.headers.tokens(.require).contains { $0.lowercased() == "100rel" } }
+    var lastRSeq: UInt32 = 0
+    /// Reliable provisionals not yet acknowledged by a PRACK, by RSeq.
+    var unacknowledged: [UInt32: SIPResponse] = [:]
 }
 
 /// One branch of a call toward a binding of the dialled line, or toward the call manager; a line
@@ -76,6 +81,10 @@ struct CalleeFork: Sendable {
     var askedInterval: Int?
     /// RFC 4028, as the callee's 2xx agreed it.
     var sessionTimer: SessionTimer?
+    /// RFC 3262: the early dialog of the callee's reliable provisionals, in which the edge sends
+    /// its PRACKs, and the last RSeq acknowledged.
+    var earlyDialog: Dialog?
+    var lastRSeq: UInt32 = 0
 
     var isCallManager: Bool {
         if case .callManager = destination { return true }
