@@ -12,7 +12,12 @@ import TestRequirementSupport
     static let toneOfA = 440.0
     static let toneOfB = 1000.0
 
+    /// The relay's ports in this suite, which its captures watch.
+    static let mediaPorts = PacketCapture.mediaPortWindow()
+
     static func inventory(_ configuration: inout OutpostConfiguration) {
+        configuration.media.portMin = mediaPorts.lowerBound
+        configuration.media.portMax = mediaPorts.upperBound
         configuration.devices = [
             Device(name: "SEP001122334455", lines: [DeviceLine(number: "2001", displayName: "Reception")], security: .encrypted),
             Device(name: "SEP00AABBCCDD02", lines: [DeviceLine(number: "2002")], security: .encrypted),
@@ -82,6 +87,9 @@ import TestRequirementSupport
 
     @Test func twoEncryptedPhonesTalkOverSRTPOnBothLegsAndTheCallIsRecorded() async throws {
         try await Self.withPhones { a, b, edge in
+            let capture = try await PacketCapture(
+                interface: "lo", filter: "udp portrange \(Self.mediaPorts.lowerBound)-\(Self.mediaPorts.upperBound)", fields: PacketCapture.mediaFields)
+            defer { capture.stop() }
             try await Self.ring(a, b)
             try await b.answer()
             try await a.waitEvent(.established)
@@ -101,6 +109,9 @@ import TestRequirementSupport
                 #expect(heard.dominantShare > 0.9, "\(listener.name) heard \(heard)")
                 #expect(heard.nonSilentFraction > 0.8, "\(listener.name) heard \(heard)")
             }
+            // On the wire: four streams (each phone both ways), all SRTP, none in clear.
+            let streams = capture.mediaStreams()
+            #expect(streams.count == 4 && streams.values.allSatisfy { $0 == [190] }, "\(streams)")
             // Each leg was keyed on its own: both phones ran SRTP, and neither saw the other's key.
             for phone in [a, b] {
                 let suites = phone.events.filter { $0.type == BaresipEvent.Kind.mediaEncryption.rawValue }.map(\.parameter)

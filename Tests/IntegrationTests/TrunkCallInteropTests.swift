@@ -11,6 +11,7 @@ import TestRequirementSupport
 /// sends 2XXX to the call manager, which routes the call back through the edge to the other
 /// phone. The edge carries two calls, one per half, with the media of both on its relay.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct TrunkCallInteropTests {
+    static let mediaPorts = PacketCapture.mediaPortWindow()
     static let throughCallManager = DialPlan(rules: [
         DialPlanRule(name: "through-cm", pattern: try! DialPattern("2XXX"), target: .trunk, survivableTarget: .local)
     ])
@@ -25,6 +26,8 @@ import TestRequirementSupport
         let manager = OutpostConfiguration.Trunk.CallManager(transport: .udp, address: kamailio.address, port: kamailio.port)
         let edge = try await EdgeUnderTest.start(tls: IntegrationPKI.edgeTLS()) { configuration in
             BaresipCallTests.inventory(&configuration)
+            configuration.media.portMin = Self.mediaPorts.lowerBound
+            configuration.media.portMax = Self.mediaPorts.upperBound
             configuration.trunk = OutpostConfiguration.Trunk(
                 callManagers: [manager], domain: "edge.test", optionsInterval: 1, failoverMisses: 3, failbackSuccesses: 1, holdDown: 0)
             configuration.dialPlan = Self.throughCallManager
@@ -43,6 +46,11 @@ import TestRequirementSupport
             let upstream = try kamailio.bindings()
             #expect(Set(upstream.map(\.aor)) == ["2001", "2002"], "the call manager knows both phones: \(upstream)")
 
+            // Every UDP datagram on loopback but SIP: the media of all four legs.
+            let capture = try await PacketCapture(
+                interface: "lo", filter: "udp portrange \(Self.mediaPorts.lowerBound)-\(Self.mediaPorts.upperBound)", fields: PacketCapture.mediaFields)
+            defer { capture.stop() }
+
             try await BaresipCallTests.ring(a, b)
             let ringing = try BaresipCallTests.showCalls(edge)
             #expect(ringing.contains("2 calls up"), "one call per half: \(ringing)")
@@ -55,6 +63,13 @@ import TestRequirementSupport
             try await a.hangup()
             #expect(try await a.waitClosed() == "Connection reset by user")
             #expect(try await b.waitClosed() == "Connection reset by peer", "the BYE crossed Kamailio to the second half")
+
+            // Six streams (phone A both ways, the two halves to each other both ways, phone B
+            // both ways), each SRTP and none in clear.
+            let streams = capture.mediaStreams()
+            print("media legs on the wire (UDP lengths): \(streams.map { "\($0.key) \($0.value.sorted())" }.sorted().joined(separator: ", "))")
+            #expect(streams.count == 6, "\(streams)")
+            #expect(streams.values.allSatisfy { $0 == [190] }, "plain RTP (180) or something else on a leg: \(streams)")
 
             for (listener, expected) in [(a, BaresipCallTests.toneOfB), (b, BaresipCallTests.toneOfA)] {
                 let heard = try #require(

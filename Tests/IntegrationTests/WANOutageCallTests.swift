@@ -23,7 +23,6 @@ import TestRequirementSupport
             TestRequirement.unmet(reason)
             return
         }
-        let tshark = try #require(ExternalTool.path("tshark"), "tshark is installed by appliance/install-deps")
         let lab = try NetworkNamespaceLab.create()
         defer { lab.destroy() }
         let kamailio = try await KamailioUnderTest.start(address: lab.hqAddress, port: 5060, tlsPort: 5061, in: (lab, .hq))
@@ -89,11 +88,10 @@ import TestRequirementSupport
             #expect(Set(try kamailio.bindings().map(\.aor)) == ["2001", "2002"])
 
             // Every packet the phones receive, with its time and the phone's port.
-            let capture = try BackgroundTool(
-                lab.launcher(.phones) + [tshark, "-i", "to-edge", "-l", "-n", "-f", "udp and dst host \(lab.phonesAddress)", "-T", "fields",
-                    "-e", "frame.time_epoch", "-e", "udp.dstport"], timeout: .seconds(120))
+            let capture = try await PacketCapture(
+                launcher: lab.launcher(.phones), interface: "to-edge", filter: "udp and dst host \(lab.phonesAddress)",
+                fields: ["frame.time_epoch", "udp.dstport"])
             defer { capture.stop() }
-            try await BackgroundEdge.waitFor("tshark to capture", timeout: .seconds(15)) { capture.output.contains("Capturing on") }
 
             try await a.dial("sip:2002@edge.test")
             _ = try await b.waitEvent(.incoming)
@@ -109,7 +107,10 @@ import TestRequirementSupport
             try lab.setWAN(up: false)
             try await BackgroundEdge.waitFor("survivable mode", timeout: .seconds(10)) { try Self.mode(config) == "survivable" }
             try await Task.sleep(for: .seconds(2))
-            let packets = Self.arrivals(capture.output)
+            let packets = capture.packets.compactMap { fields -> (time: Double, port: Int)? in
+                guard fields.count == 2, let time = Double(fields[0]), let port = Int(fields[1]) else { return nil }
+                return (time, port)
+            }
             // RTP, not the RTCP port beside it: a packet every 20 ms.
             let ports = Set(packets.map(\.port)).filter { port in packets.filter { $0.port == port }.count > 100 }
             #expect(ports.count == 2, "media reached both phones: \(ports)")
@@ -171,13 +172,5 @@ import TestRequirementSupport
 
     static func records(_ state: String) throws -> [CallRecord] {
         try SQLiteCallRecords.openExisting(stateDirectory: state).records()
-    }
-
-    static func arrivals(_ output: String) -> [(time: Double, port: Int)] {
-        output.split(whereSeparator: \.isNewline).compactMap { line in
-            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
-            guard fields.count == 2, let time = Double(fields[0]), let port = Int(fields[1]) else { return nil }
-            return (time, port)
-        }
     }
 }
