@@ -115,10 +115,12 @@ public struct OutpostRuntime: Sendable {
             ReachabilityTopic(registrar: registration.registrar, phones: phones, serverName: configuration.sip.serverName))
         let callRecords = try SQLiteCallRecords.open(stateDirectory: configuration.stateDirectory, logger: logger)
         let calls = CallRouter(
-            settings: CallSettings(
+            settings: configuration.calls.settings(
                 mediaAddress: configuration.media.address, serverName: configuration.sip.serverName,
                 trunk: configuration.trunk.map {
-                    TrunkCallSettings(domain: $0.domain ?? $0.callManagers[0].address, signallingProtected: trunkService != nil)
+                    TrunkCallSettings(
+                        domain: $0.domain ?? $0.callManagers[0].address, mediaSecurity: configuration.calls.trunkMedia,
+                        signallingProtected: trunkService != nil)
                 }),
             registrar: registration.registrar,
             signalling: StackCallSignalling(stack: stack, phones: phones, connections: connections, trunk: registration.upstream),

@@ -141,6 +141,34 @@ import Media
         #expect(summary.contains("media relay 192.0.2.1 ports 20000-20999 on 2 threads, RTP timeout 30 s (held 600 s)"))
     }
 
+    @Test func theCallsSectionIsReadIntoTheCallLayersSettings() throws {
+        let yaml = """
+            calls:
+              ring_timeout: 45
+              max_calls: 300
+              session_expires: 600
+              min_session_expires: 120
+              trunk_media: srtp-optional
+            """
+        let calls = try ConfigurationLoader.load(yaml: yaml, file: "x.yaml").calls
+        #expect(calls.trunkMedia == .srtpOptional)
+        let settings = calls.settings(mediaAddress: "0.0.0.0", serverName: "Outpost", trunk: nil)
+        #expect(settings.ringTimeout == .seconds(45) && settings.maximumCalls == 300)
+        #expect(settings.sessionExpires == 600 && settings.minimumSessionExpires == 120)
+        for (bad, why) in [
+            ("calls:\n  min_session_expires: 30\n", "calls.min_session_expires"),
+            ("calls:\n  session_expires: 100\n  min_session_expires: 200\n", "below min_session_expires"),
+            ("calls:\n  trunk_media: clear\n", "is not srtp, srtp-optional or rtp"),
+            ("calls:\n  rings: 3\n", "rings"),
+        ] {
+            #expect {
+                try ConfigurationLoader.load(yaml: bad, file: "x.yaml")
+            } throws: { error in
+                "\(error)".contains(why)
+            }
+        }
+    }
+
     /// Under sip.tls.fips_mode the registrar offers SHA-256 only unless told otherwise (and it
     /// cannot be told MD5: see faultsNameFileLineKeyAndReason).
     @Test func fipsModeDefaultsTheDigestAlgorithmsToSHA256() throws {

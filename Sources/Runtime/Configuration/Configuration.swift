@@ -116,6 +116,7 @@ public struct OutpostConfiguration: Sendable, Equatable {
     public var tftp: TFTP
     public var provisioning: Provisioning
     public var media: Media
+    public var calls = Calls()
     /// Where calls go (`dial_plan:`); empty means the edge's defaults only.
     public var dialPlan = DialPlan()
     public var stateDirectory: String

@@ -173,6 +173,22 @@ public enum DefaultConfiguration {
           # Packets in each inbound SRTP replay window.
           replay_window: 1024
 
+        # The call layer: the edge is a back-to-back user agent, every call a leg per phone (or call
+        # manager) with its own dialog and keys.
+        calls:
+          # Seconds a callee may ring before the caller hears 480.
+          ring_timeout: 120
+          # Calls up at once; more get 503 with Retry-After.
+          max_calls: 2000
+          # RFC 4028 session timers: the interval the edge asks for on the legs it places, and the
+          # shortest it accepts (Min-SE, never below the RFC's 90); a refresh that does not come
+          # ends the call with a BYE on every leg.
+          session_expires: 1800
+          min_session_expires: 90
+          # Media on the trunk to the call manager: srtp (required), srtp-optional, or rtp. IPsec
+          # protects the trunk's signalling, not the media's path.
+          trunk_media: srtp
+
         # Registrations, call records and the PKI live here (created 0700 if missing).
         state_directory: /var/lib/outpost
 
