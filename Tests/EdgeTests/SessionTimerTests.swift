@@ -51,8 +51,12 @@ import Testing
         #expect(harness.signalling.sent.withLock { $0.invites.isEmpty })
     }
 
-    static func answeredCall(_ headers: [(SIPHeaderName, String)]) async throws -> (CallRouterTests.Harness, SIPResponse) {
-        let harness = Fixtures.harness(answers: ["bob-desk": .ringThenAnswer(delay: .milliseconds(10)), "bob-dect": .refuse(486, "Busy", delay: .zero)]) {
+    static func answeredCall(
+        _ headers: [(SIPHeaderName, String)], caller: ScriptedSignalling.Answer? = nil
+    ) async throws -> (CallRouterTests.Harness, SIPResponse) {
+        var answers: [String: ScriptedSignalling.Answer] = ["bob-desk": .ringThenAnswer(delay: .milliseconds(10)), "bob-dect": .refuse(486, "Busy", delay: .zero)]
+        answers["2001"] = caller
+        let harness = Fixtures.harness(answers: answers) {
             $0.minimumSessionExpires = 1
         }
         let replies = Replies()
@@ -84,6 +88,28 @@ import Testing
         let update = try #require(harness.signalling.sent.withLock { $0.requests.first { $0.method == .update } })
         #expect(update.headers[.sessionExpires] == "2;refresher=uas" && update.body.isEmpty)
         #expect(harness.router.activeCallCount == 1, "answered refreshes keep the call")
+        await harness.router.shutDown(reason: "test over")
+    }
+
+    /// A caller that allows no UPDATE is refreshed with a re-INVITE; its own re-INVITE meanwhile
+    /// is glare and gets 491; a refresh refused with 500 does not end the session (§10).
+    @Test func aReInviteRefreshMeetsTheCallersOwnReInviteWith491() async throws {
+        let (harness, ok) = try await Self.answeredCall(
+            [(.sessionExpires, "2;refresher=uas"), (.allow, "INVITE, ACK, BYE, CANCEL")], caller: .refuse(500, "Busy Elsewhere", delay: .seconds(1)))
+        try await Fixtures.waitUntil("the refresh re-INVITE", timeout: .seconds(4)) {
+            harness.signalling.sent.withLock { $0.invites.contains { $0.uri.sipURI?.user == "2001" } }
+        }
+        let refresh = try #require(harness.signalling.sent.withLock { $0.invites.first { $0.uri.sipURI?.user == "2001" } })
+        #expect(refresh.headers[.sessionExpires] == "2;refresher=uas" && !refresh.body.isEmpty)
+        var reInvite = Fixtures.invite()
+        reInvite.headers.set(.to, "<sip:2002@edge.test>;tag=\(try #require(try ok.headers.to().tag))")
+        reInvite.headers.set(.callID, try ok.headers.callID())
+        reInvite.headers.set(.cseq, "2 INVITE")
+        let glare = Replies()
+        harness.router.handle(reInvite, from: Fixtures.callerOrigin, reply: glare.reply)
+        #expect(try await glare.waitFinal().statusCode == 491)
+        try await Task.sleep(for: .milliseconds(1_500))
+        #expect(harness.router.activeCallCount == 1, "a 500 to a refresh keeps the session")
         await harness.router.shutDown(reason: "test over")
     }
 }

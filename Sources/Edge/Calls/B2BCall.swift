@@ -836,6 +836,9 @@ actor B2BCall {
                 final = try await signalling.request(update, over: flow, deadline: deadline)
             } else {
                 guard var description = leg == 0 ? caller.answer : forkIndex.flatMap({ forks[$0].offer }) else { return false }
+                // The peer's own re-INVITE meanwhile gets 491 (glare, RFC 3261 §14.1).
+                offerInProgress.insert(leg)
+                defer { offerInProgress.remove(leg) }
                 description.origin = description.origin.incrementingVersion()
                 if leg == 0 { caller.answer = description } else if let forkIndex { forks[forkIndex].offer = description }
                 headers += [(.contentType, "application/sdp")]
