@@ -14,7 +14,29 @@ import TestRequirementSupport
     static let toneOfA = 440.0
     static let toneOfB = 1000.0
 
-    @Test func aCallThroughTheCallManagerOutlivesTheWAN() async throws {
+    /// Kamailio in hq, the real binary in edge with `extraYAML` added to its configuration;
+    /// returns once the edge is in normal mode. `run` gets the drill and stops nothing itself.
+    struct Drill {
+        let lab: NetworkNamespaceLab
+        let kamailio: KamailioUnderTest
+        let config: String
+        let state: String
+
+        func phone(_ line: String, _ certificate: String, _ tone: Double) throws -> BaresipPhone {
+            try BaresipPhone(
+                name: line,
+                account: .init(
+                    aor: "sip:\(line)@edge.test", transport: .tls, outboundProxy: "sip:\(lab.edgePhonesAddress):5061;transport=tls",
+                    registrationInterval: 600, mediaEncryption: .srtpMandatory),
+                toneFrequency: tone,
+                tls: .init(certificate: IntegrationPKI.path("\(certificate).pem"), key: IntegrationPKI.path("\(certificate).key"), caFile: IntegrationPKI.path("ca.pem")),
+                network: .inside(lab, .phones, address: lab.phonesAddress))
+        }
+
+        var edgeLog: String { (try? String(contentsOfFile: state + "/edge.log", encoding: .utf8))?.suffix(4000).description ?? "" }
+    }
+
+    static func withDrill(extraYAML: String = "", _ run: (Drill) async throws -> Void) async throws {
         guard NetworkNamespaceLab.available else {
             TestRequirement.unmet("network namespaces need root and iproute2")
             return
@@ -58,29 +80,27 @@ import TestRequirementSupport
             tftp: {enabled: false}
             state_directory: \(state)
             log: {level: info}
+            \(extraYAML)
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let edge = try BackgroundEdge(launcher: lab.launcher(.edge), config: config, log: state + "/edge.log")
         defer { edge.kill() }
         try await BackgroundEdge.waitFor("normal mode", timeout: .seconds(20)) { try Self.mode(config) == "normal" }
+        let drill = Drill(lab: lab, kamailio: kamailio, config: config, state: state)
+        do { try await run(drill) } catch {
+            Issue.record(error)
+            Issue.record("edge log: \(drill.edgeLog)")
+        }
+    }
 
-        let network = BaresipPhone.Network.inside(lab, .phones, address: lab.phonesAddress)
-        func phone(_ line: String, _ certificate: String, _ tone: Double) throws -> BaresipPhone {
-            try BaresipPhone(
-                name: line,
-                account: .init(
-                    aor: "sip:\(line)@edge.test", transport: .tls, outboundProxy: "sip:\(lab.edgePhonesAddress):5061;transport=tls",
-                    registrationInterval: 600, mediaEncryption: .srtpMandatory),
-                toneFrequency: tone,
-                tls: .init(certificate: IntegrationPKI.path("\(certificate).pem"), key: IntegrationPKI.path("\(certificate).key"), caFile: IntegrationPKI.path("ca.pem")),
-                network: network)
-        }
-        let a = try phone("2001", "phone", Self.toneOfA)
-        let b = try phone("2002", "phone-b", Self.toneOfB)
-        defer {
-            a.stop()
-            b.stop()
-        }
-        do {
+    @Test func aCallThroughTheCallManagerOutlivesTheWAN() async throws {
+        try await Self.withDrill { drill in
+            let (lab, kamailio, config, state) = (drill.lab, drill.kamailio, drill.config, drill.state)
+            let a = try drill.phone("2001", "phone", Self.toneOfA)
+            let b = try drill.phone("2002", "phone-b", Self.toneOfB)
+            defer {
+                a.stop()
+                b.stop()
+            }
             try await a.start()
             try await b.start()
             try await a.waitRegistered()
@@ -160,9 +180,49 @@ import TestRequirementSupport
             let local = try #require(try Self.records(state).first { $0.mode == "survivable" })
             #expect(local.callee.device == "SEP00AABBCCDD02" && local.caller.device == "SEP001122334455" && local.route == "through-cm")
             #expect(local.security == .secure)
-        } catch {
-            Issue.record(error)
-            Issue.record("edge log: \((try? String(contentsOfFile: state + "/edge.log", encoding: .utf8))?.suffix(4000) ?? "")")
+        }
+    }
+
+    /// A call to a phone registered at the call manager across the WAN: when the WAN fails its
+    /// media is gone, and the edge ends the call with a Reason once `media.rtp_timeout` passes.
+    @Test func aCallAcrossTheWANEndsWithAReasonOnceItsMediaIsGone() async throws {
+        try await Self.withDrill(extraYAML: "media: {rtp_timeout: 3}") { drill in
+            let lab = drill.lab
+            let a = try drill.phone("2001", "phone", Self.toneOfA)
+            let far = try BaresipPhone(
+                name: "5001",
+                account: .init(
+                    aor: "sip:5001@\(lab.hqAddress)", transport: .udp, outboundProxy: "sip:\(lab.hqAddress):5060", registrationInterval: 600,
+                    mediaEncryption: .srtpMandatory),
+                toneFrequency: Self.toneOfB, network: .inside(lab, .hq, address: lab.hqAddress))
+            defer {
+                a.stop()
+                far.stop()
+            }
+            try await a.start()
+            try await far.start()
+            try await a.waitRegistered()
+            try await far.waitRegistered()
+            try await a.dial("sip:5001@edge.test")
+            _ = try await far.waitEvent(.incoming)
+            try await far.answer()
+            try await a.waitEvent(.established)
+            try await a.waitEvent(.rtpEstablished)
+            try await Task.sleep(for: .seconds(1))
+
+            let cut = ContinuousClock.now
+            try lab.setWAN(up: false)
+            #expect(try await a.waitClosed(timeout: .seconds(15)) == "Connection reset by peer")
+            let ended = cut.duration(to: .now)
+            print("WAN cut during a call across it: the branch phone's call ended \(ended) after the cut (media.rtp_timeout 3 s)")
+            #expect(ended >= .seconds(2), "not before the media timeout")
+            #expect(a.output.contains("Reason: Q.850;cause=41"), "\(a.diagnostics)")
+            try await BackgroundEdge.waitFor("the record closed", timeout: .seconds(10)) {
+                try Self.records(drill.state).first?.endedAt != nil
+            }
+            let record = try #require(try Self.records(drill.state).first)
+            #expect(record.endedBy == .edge && record.q850Cause == 41 && record.endReason?.contains("media timeout") == true, "\(record)")
+            #expect(record.callee.device == "call-manager" && record.callee.number == "5001")
         }
     }
 
