@@ -19,14 +19,14 @@ import Glibc
         private let group: ServiceGroup
         private let task: Task<Void, any Error>
 
-        init() async throws {
+        init(extraTopics: [any ControlTopic] = []) async throws {
             try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: false)
             let topics = ControlTopicRegistry([
                 DevicesTopic(devices: [
                     Device(name: "SEP001122334455", lines: [DeviceLine(number: "2001")], security: .authenticated),
                     Device(name: "fax", lines: [DeviceLine(number: "2099")], security: .nonSecure, digest: DigestAccount(username: "fax", password: "s3cret")),
                 ])
-            ])
+            ] + extraTopics)
             let listening = AsyncStream<Void>.makeStream()
             let logger = Logger(label: "control-test")
             service = ControlSocketService(
@@ -102,6 +102,25 @@ import Glibc
             try await edge.client.show("registrations")
         }
         #expect(edge.service.statistics.refused == 1)
+        try await edge.stop()
+    }
+
+    /// A topic that cannot answer in time: the client hears so rather than a silent close.
+    struct StuckTopic: ControlTopic {
+        let name = "stuck"
+        let argumentName: String? = nil
+        func render(json: Bool) async -> String {
+            try? await Task.sleep(for: .seconds(9))
+            return "late\n"
+        }
+    }
+
+    @Test func aTopicTooSlowToAnswerIsReportedAsSuch() async throws {
+        let edge = try await RunningControlSocket(extraTopics: [StuckTopic()])
+        await #expect(throws: ControlClientError.refused("the edge did not put the answer together within 8 s")) {
+            try await edge.client.show("stuck")
+        }
+        #expect(try await edge.client.show("devices").contains("SEP001122334455"), "still serving")
         try await edge.stop()
     }
 

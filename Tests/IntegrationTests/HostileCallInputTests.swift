@@ -75,8 +75,8 @@ import Testing
             #expect(answer.contains(shows), "\(what): \(answer.prefix(800))")
         }
         let control = ControlClient(stateDirectory: edge.stateDirectory)
-        #expect(try control.show("calls").hasPrefix("0 calls up"))
-        let media = try control.show("media")
+        #expect(try await control.showOffThePool("calls").hasPrefix("0 calls up"))
+        let media = try await control.showOffThePool("media")
         #expect(media.contains(": 0 of "), "no relay port is held: \(media.prefix(300))")
         await edge.stop()
     }

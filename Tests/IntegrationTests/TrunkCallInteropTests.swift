@@ -39,10 +39,7 @@ import TestRequirementSupport
                 a.stop()
                 b.stop()
             }
-            try await a.start()
-            try await b.start()
-            try await a.waitRegistered()
-            try await b.waitRegistered()
+            try await BaresipPhone.startAndRegister(a, b)
             let upstream = try kamailio.bindings()
             #expect(Set(upstream.map(\.aor)) == ["2001", "2002"], "the call manager knows both phones: \(upstream)")
 
@@ -52,7 +49,7 @@ import TestRequirementSupport
             defer { capture.stop() }
 
             try await BaresipCallTests.ring(a, b)
-            let ringing = try BaresipCallTests.showCalls(edge)
+            let ringing = try await BaresipCallTests.showCalls(edge)
             #expect(ringing.contains("2 calls up"), "one call per half: \(ringing)")
             try await b.answer()
             try await a.waitEvent(.established)
@@ -71,20 +68,8 @@ import TestRequirementSupport
             #expect(streams.count == 6, "\(streams)")
             #expect(streams.values.allSatisfy { $0 == [190] }, "plain RTP (180) or something else on a leg: \(streams)")
 
-            for (listener, expected) in [(a, BaresipCallTests.toneOfB), (b, BaresipCallTests.toneOfA)] {
-                let heard = try #require(
-                    ToneAnalysis(listener.receivedAudio(), candidates: [BaresipCallTests.toneOfA, BaresipCallTests.toneOfB]), "\(listener.diagnostics)")
-                #expect(heard.dominantFrequency == expected, "\(listener.name) heard \(heard)")
-                #expect(heard.dominantShare > 0.9, "\(listener.name) heard \(heard)")
-                #expect(heard.nonSilentFraction > 0.8, "\(listener.name) heard \(heard)")
-            }
-            try await BackgroundEdge.waitFor("both records closed", timeout: .seconds(10)) {
-                let records = try BaresipCallTests.records(edge)
-                return records.count == 2 && records.allSatisfy { $0.endedAt != nil }
-            }
-            let records = try BaresipCallTests.records(edge)
-            let first = try #require(records.first { $0.caller.device == "SEP001122334455" }, "\(records)")
-            let second = try #require(records.first { $0.caller.device == "call-manager" }, "\(records)")
+            try CallExpectations.expectHeard([(a, BaresipCallTests.toneOfB), (b, BaresipCallTests.toneOfA)])
+            let (first, second) = try await CallExpectations.closedHalves { try BaresipCallTests.records(edge) }
             #expect(first.callee.device == "call-manager" && first.callee.number == "2002" && first.route == "through-cm")
             #expect(first.endedBy == .caller && first.endStatus == 200)
             #expect(second.callee.device == "SEP00AABBCCDD02" && second.callee.number == "2002" && second.caller.number == "2001")

@@ -7,6 +7,9 @@ final class ControlRequestHandler: ChannelInboundHandler {
 
     /// A client that connects and says nothing does not keep its connection.
     static let requestTimeout = TimeAmount.seconds(5)
+    /// How long a topic may take to answer (a loaded edge asks every call for its figures);
+    /// within the client's own 10 s, so it hears why.
+    static let answerTimeout = TimeAmount.seconds(8)
 
     private let topics: ControlTopicRegistry
     private let statistics: ControlSocketStatistics
@@ -74,9 +77,21 @@ final class ControlRequestHandler: ChannelInboundHandler {
         done = true
         statistics.countAnswered()
         let channel = context.channel
+        // The request is in: the client is owed an answer, or a line that says why none came.
+        timeout?.cancel()
+        let reply = OneReply()
+        let loop = context.eventLoop
+        loop.scheduleTask(in: Self.answerTimeout) {
+            guard reply.take() else { return }
+            let line = ControlSocketService.errorPrefix + "the edge did not put the answer together within \(Self.answerTimeout.nanoseconds / 1_000_000_000) s\n"
+            channel.writeAndFlush(ByteBuffer(string: line)).whenComplete { _ in channel.close(promise: nil) }
+        }
         Task {
             let answer = if let argument = request.argument { await topic.render(json: request.json, argument: argument) } else { await topic.render(json: request.json) }
-            channel.writeAndFlush(ByteBuffer(string: answer)).whenComplete { _ in channel.close(promise: nil) }
+            loop.execute {
+                guard reply.take() else { return }
+                channel.writeAndFlush(ByteBuffer(string: answer)).whenComplete { _ in channel.close(promise: nil) }
+            }
         }
     }
 
@@ -93,5 +108,14 @@ extension String {
     /// A refusal is one line, whatever a hostile request put in the topic name.
     fileprivate var replacingNewlines: String {
         String(unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : Character($0) })
+    }
+}
+
+/// Whichever comes first, the answer or its deadline, writes; touched on one event loop only.
+private final class OneReply: @unchecked Sendable {
+    private var taken = false
+    func take() -> Bool {
+        defer { taken = true }
+        return !taken
     }
 }
