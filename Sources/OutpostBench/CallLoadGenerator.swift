@@ -422,6 +422,11 @@ final class CallLoadDriver: @unchecked Sendable {
     private var registerFailed = 0
     private var registerCSeq: [Int] = []
     private var registerChallenged: [Bool] = []
+    /// Each phone's REGISTER in flight and when it went, resent after a second without a final
+    /// response (UDP); at most `registerWindow` in flight, so no burst overruns the registrar's socket.
+    private var registerInFlight: [Int: (request: String, sentAt: UInt64)] = [:]
+    private var registerQueue: [Int] = []
+    private let registerWindow = 100
     private(set) var lastRegisterFailure = ""
 
     // Calls.
@@ -509,27 +514,42 @@ final class CallLoadDriver: @unchecked Sendable {
         registerPending = 2 * pairs
         registerCSeq = Array(repeating: 0, count: 2 * pairs)
         registerChallenged = Array(repeating: false, count: 2 * pairs)
-        for phone in 0..<(2 * pairs) { sendRegister(phone, authorization: nil) }
+        registerQueue = Array((0..<(2 * pairs)).reversed())
+        for _ in 0..<registerWindow { registerNext() }
         flush()
+    }
+
+    private func registerNext() {
+        guard let phone = registerQueue.popLast() else { return }
+        sendRegister(phone, authorization: nil)
+    }
+
+    private func resendRegisters(_ now: UInt64) {
+        for (phone, flight) in registerInFlight where now > flight.sentAt + 1_000_000_000 {
+            registerInFlight[phone] = (flight.request, now)
+            send(flight.request, phone: phone)
+        }
     }
 
     private func sendRegister(_ phone: Int, authorization: String?) {
         registerCSeq[phone] += 1
         let user = user(ofPhone: phone)
         let domain = CallLoadGenerator.domain
-        send(
+        let request =
             "REGISTER sip:\(domain) SIP/2.0\r\n"
                 + "Via: SIP/2.0/\(viaTransport) \(host(ofPhone: phone));branch=z9hG4bK\(nextTag());rport\r\n"
                 + "Max-Forwards: 70\r\nFrom: <sip:\(user)@\(domain)>;tag=\(runTag)r\(phone)\r\nTo: <sip:\(user)@\(domain)>\r\n"
                 + "Call-ID: \(runTag)-register-\(phone)\r\nCSeq: \(registerCSeq[phone]) REGISTER\r\nContact: \(contact(ofPhone: phone))\r\n"
-                + "Expires: 3600\r\n" + (authorization.map { "Authorization: \($0)\r\n" } ?? "") + "Content-Length: 0\r\n\r\n",
-            phone: phone)
+                + "Expires: 3600\r\n" + (authorization.map { "Authorization: \($0)\r\n" } ?? "") + "Content-Length: 0\r\n\r\n"
+        registerInFlight[phone] = (request, Self.now())
+        send(request, phone: phone)
     }
 
     private func registerResponse(_ message: BenchSIPText) {
         guard let phone = Int(message.callID.split(separator: "-").last ?? ""), phone < 2 * pairs,
-            message.cseq.number == registerCSeq[phone], message.status >= 200
+            message.cseq.number == registerCSeq[phone], message.status >= 200, registerInFlight[phone] != nil
         else { return }
+        registerInFlight[phone] = nil
         if message.status == 401, let password = digestPassword, !registerChallenged[phone],
             let header = message.first("www-authenticate"), let challenge = try? DigestChallenge(parsing: header),
             let answer = try? DigestCredentials.answering(
@@ -545,6 +565,7 @@ final class CallLoadDriver: @unchecked Sendable {
             lastRegisterFailure = message.startLine
         }
         registerPending -= 1
+        registerNext()
         if registerPending == 0 {
             registerPromise?.succeed(registerFailed)
             registerPromise = nil
@@ -836,6 +857,7 @@ final class CallLoadDriver: @unchecked Sendable {
     /// or hung up).
     private func expire() {
         let now = Self.now()
+        if transport == .udp { resendRegisters(now) }
         for case let call? in current where call.phase != .done && !(call.held && call.phase == .confirmed) {
             guard now > call.stepStartedAt + callTimeout else { continue }
             call.phase = .done

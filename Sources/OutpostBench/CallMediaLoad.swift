@@ -24,7 +24,14 @@ final class CallMediaLoad: @unchecked Sendable {
         /// Packets that failed authentication or replay checks, or came from no relay port a stream uses.
         var rejected = 0
         var unknownSource = 0
+        /// The measurement window's length, for the rate each stream was really sent at.
+        var windowSeconds = 0.0
         var lost: Int { max(0, sent - received) }
+        /// Packets per second each stream was sent at in the window (50 when the generator kept up).
+        var packetsPerStreamSecond: Double { streams > 0 && windowSeconds > 0 ? Double(sent) / Double(streams) / windowSeconds : 0 }
+        /// Whether the generator sent at least 95% of 50 packets/s per stream: a step it could not
+        /// pace measures the generator, not the relay.
+        var paced: Bool { packetsPerStreamSecond >= 47.5 }
         var whole: Bool { streams > 0 && lossyStreams == 0 && rejected == 0 && sent > 0 }
     }
 
@@ -175,7 +182,7 @@ final class CallMediaLoad: @unchecked Sendable {
             _ = poll(&polls, nfds_t(polls.count), min(wait, 5))
             for socket in 0..<descriptors.count { receiveAll(socket, packet) }
         }
-        var totals = Totals(streams: streams.count, rejected: rejected, unknownSource: unknownSource)
+        var totals = Totals(streams: streams.count, rejected: rejected, unknownSource: unknownSource, windowSeconds: window / .seconds(1))
         for stream in streams {
             guard let first = stream.firstInWindow, let last = stream.lastInWindow, last &+ 1 >= first else { continue }
             let sent = Int(last &+ 1 &- first)

@@ -185,7 +185,7 @@ public struct CallBenchmark: Sendable {
                 let totals = await media.run(warmUp: mediaWarmUp, window: mediaWindow)
                 let hungUp = try await generator.hangUpHeld(timeout: .seconds(20))
                 contender.steps.append((calls, totals, hungUp.completed))
-                if !totals.whole { break }
+                if !totals.whole || !totals.paced { break }
             }
         } catch {
             contender.stepError = "\(error)"
@@ -226,10 +226,14 @@ public struct CallBenchmark: Sendable {
         var best: [Int] = []
         for contender in contenders {
             let label = BenchmarkFormat.padded(contender.label, width)
-            let whole = contender.steps.filter { $0.totals.whole }.map(\.calls).max() ?? 0
+            let whole = contender.steps.filter { $0.totals.whole && $0.totals.paced }.map(\.calls).max() ?? 0
             best.append(whole)
             var line = "    \(label)  \(whole > 0 ? "\(BenchmarkFormat.rate(Double(whole))) concurrent calls with zero loss" : "no step without loss")"
-            if let last = contender.steps.last, !last.totals.whole {
+            if let last = contender.steps.last, last.totals.whole, !last.totals.paced {
+                line += String(
+                    format: "; at %d the generator sent only %.1f packets/s per stream without loss: its limit, not the relay's", last.calls,
+                    last.totals.packetsPerStreamSecond)
+            } else if let last = contender.steps.last, !last.totals.whole {
                 let t = last.totals
                 line += "; at \(last.calls): \(t.lost) of \(t.sent) packets lost in \(t.lossyStreams) of \(t.streams) streams"
                     + (t.rejected > 0 ? ", \(t.rejected) rejected (authentication or replay)" : "")
@@ -250,17 +254,9 @@ public struct CallBenchmark: Sendable {
     }
 
     static func rtpengineVersion() -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: RtpengineDaemon.executable)
-        process.arguments = ["--version"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        guard (try? process.run()) != nil else { return "(unknown version)" }
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
         // "Version: 10.5.3.5-1+deb12u1"
-        return text.split(separator: "\n").first { $0.hasPrefix("Version:") }.map { $0.dropFirst(8).trimmingCharacters(in: .whitespaces) } ?? ""
+        KamailioBaseline.versionLine(RtpengineDaemon.executable, "--version", prefix: "Version:")?.dropFirst(8)
+            .trimmingCharacters(in: .whitespaces) ?? "(unknown version)"
     }
 }
 
