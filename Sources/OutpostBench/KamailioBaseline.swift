@@ -293,17 +293,24 @@ public struct KamailioBaseline: Sendable {
         """
 
     static func version() -> String {
+        // "version: kamailio 5.6.3 (x86_64/linux)"
+        guard let line = versionLine(KamailioProcess.executable, "-v", prefix: "version:") else { return "" }
+        return line.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
+    }
+
+    /// The first line of `executable argument`'s output that starts with `prefix`, for a
+    /// baseline's version in the bench's header; nil when it does not run or says no such line.
+    static func versionLine(_ executable: String, _ argument: String, prefix: String) -> String? {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: KamailioProcess.executable)
-        process.arguments = ["-v"]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [argument]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        guard (try? process.run()) != nil else { return "(unknown version)" }
+        guard (try? process.run()) != nil else { return nil }
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        // "version: kamailio 5.6.3 (x86_64/linux)"
-        return text.split(separator: "\n").first { $0.hasPrefix("version:") }.map { $0.split(separator: " ").dropFirst(2).first.map(String.init) ?? "" } ?? ""
+        return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.map(String.init)
     }
 }
 

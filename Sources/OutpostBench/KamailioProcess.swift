@@ -41,7 +41,8 @@ public final class KamailioProcess: @unchecked Sendable {
         processIdentifier = try Self.spawn(launcher + [Self.executable] + arguments, output: "\(workDirectory)/kamailio.log")
     }
 
-    private static func spawn(_ command: [String], output: String) throws -> pid_t {
+    /// Also starts the calls bench's rtpengine, which likewise must not be reaped by Foundation.
+    static func spawn(_ command: [String], output: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

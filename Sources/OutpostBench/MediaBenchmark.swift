@@ -366,7 +366,7 @@ public struct MediaBenchmark {
         }
     }
 
-    private static func raiseDescriptorLimit(to needed: Int) throws {
+    static func raiseDescriptorLimit(to needed: Int) throws {
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         guard limit.rlim_cur < rlim_t(needed) else { return }

@@ -4,7 +4,7 @@ import OutpostBench
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure a hot path next to its baseline, both in this run (use a release build).",
-        subcommands: [SIPParseBench.self, TLSBench.self, TFTPBench.self, RegisterBench.self, JournalBench.self, MediaBench.self])
+        subcommands: [SIPParseBench.self, TLSBench.self, TFTPBench.self, RegisterBench.self, JournalBench.self, MediaBench.self, CallsBench.self])
 }
 
 struct SIPParseBench: ParsableCommand {
