@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import PKI
 @testable import OutpostBench
 import Testing
 
