@@ -175,18 +175,21 @@ import TestRequirementSupport
         }
     }
 
-    @Test func holdAndResumeAreAnsweredOnTheirLegAndTheCallGoesOn() async throws {
+    @Test func holdAndResumeAreAnsweredOnTheirLegAndPassedToTheOther() async throws {
         try await Self.withPhones { a, b, edge in
             try await Self.ring(a, b)
             try await b.answer()
             try await a.waitEvent(.established)
             try await b.waitEvent(.established)
+            #expect(try await b.waitEvent(.remoteSDP).parameter == "offer", "the INVITE's own offer")
             try await a.hold()
-            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await b.waitEvent(.remoteSDP).parameter == "offer", "the hold offered to B: \(b.diagnostics)")
+            #expect(b.output.contains("a=sendonly"), "\(b.diagnostics)")
             try await a.resume()
-            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await b.waitEvent(.remoteSDP).parameter == "offer", "the resume offered to B: \(b.diagnostics)")
             #expect(a.output.contains("a=sendonly"), "\(a.diagnostics)")
             #expect(a.output.contains("a=recvonly"), "the edge answered the hold: \(a.diagnostics)")
+            #expect(b.output.contains("a=recvonly"), "B answered the hold it was offered: \(b.diagnostics)")
             try await a.hangup()
             #expect(try await b.waitClosed() == "Connection reset by peer")
         }

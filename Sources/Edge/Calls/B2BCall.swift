@@ -408,18 +408,7 @@ actor B2BCall {
     private func acceptCallerAnswer(_ ack: SIPRequest, to pending: (description: SessionDescription, policy: MediaPolicy)) async {
         do {
             guard !ack.body.isEmpty else { throw CallLegFailure(status: 488, "the ACK carried no answer to the edge's offer") }
-            let answer = try SessionDescription(parsing: ack.body)
-            let streams = try pending.description.negotiatedStreams(answer: answer, policy: pending.policy)
-            guard let stream = streams.first(where: { $0.mediaType == .audio }) else {
-                throw CallLegFailure(status: 488, "the caller's answer accepted no audio stream")
-            }
-            _ = try await media.update(
-                leg: 0,
-                LegMedia.relayDescription(
-                    of: stream, peerFormats: LegMedia.formats(of: answer, stream: stream.index), latchesPlainRTP: caller.security == .plain))
-            caller.stream = stream
-            caller.answer = pending.description
-            noteSecurity()
+            try await applyCallerAnswer(ack.body, to: pending.description, policy: pending.policy)
         } catch {
             let reason = (error as? NegotiationError)?.reason ?? "\(error)"
             logger.warning("the caller's answer in its ACK is unusable", metadata: ["error": "\(reason)"])
@@ -428,6 +417,22 @@ actor B2BCall {
             if let winner { await hangUp(fork: winner, termination) }
             await hangUpCaller(termination)
         }
+    }
+
+    /// The caller's answer to an offer of the edge's, put into the relay.
+    private func applyCallerAnswer(_ body: [UInt8], to offer: SessionDescription, policy: MediaPolicy) async throws {
+        let answer = try SessionDescription(parsing: body)
+        let streams = try offer.negotiatedStreams(answer: answer, policy: policy)
+        guard let stream = streams.first(where: { $0.mediaType == .audio }) else {
+            throw CallLegFailure(status: 488, "the caller's answer accepted no audio stream")
+        }
+        _ = try await media.update(
+            leg: 0,
+            LegMedia.relayDescription(
+                of: stream, peerFormats: LegMedia.formats(of: answer, stream: stream.index), latchesPlainRTP: caller.security == .plain))
+        caller.stream = stream
+        caller.answer = offer
+        noteSecurity()
     }
 
     private func cancelLosingForks() async {
@@ -648,6 +653,10 @@ actor B2BCall {
             armSessionTimer(leg: leg)
             if request.method == .invite, flow.transport == .udp { retransmitSuccess(ok, reply: reply) }
             logger.info("leg renegotiated", metadata: ["leg": "\(leg)", "direction": "\(stream.direction.reversed)"])
+            let held = LegMedia.peerDirection(of: stream)
+            if held != LegMedia.peerDirection(of: previous) {
+                Task { await self.forwardDirection(held, from: side) }
+            }
         } catch let error as NegotiationError {
             var refusal = response(to: request, 488, "Not Acceptable Here", tagged: false)
             refusal.headers.append(.warning, "\(error.warningCode) outpost \"\(error.reason)\"")
@@ -687,6 +696,55 @@ actor B2BCall {
             await hangUpCaller(termination)
         case .ended:
             break
+        }
+    }
+
+    // MARK: Hold and resume across the call
+
+    /// A hold or resume on one leg offered to the other, as one user agent to the next: the
+    /// edge sends that phone what the holding phone now does (sendonly, inactive, sendrecv), so
+    /// it shows the hold and the relay's directions follow its answer. A failure leaves the call
+    /// as it is (the relay already forwards only what the holding leg allows).
+    private func forwardDirection(_ direction: MediaDirection, from side: CallSide) async {
+        guard phase == .answered || phase == .confirmed, let winner else { return }
+        let toCaller = side == .callee
+        let leg = toCaller ? 0 : forks[winner].relayLeg
+        guard !offerInProgress.contains(leg),
+            var dialog = toCaller ? caller.dialog : forks[winner].dialog,
+            let flow = toCaller ? caller.origin.flow : forks[winner].flow,
+            let base = toCaller ? caller.answer : forks[winner].offer,
+            let current = toCaller ? caller.stream : forks[winner].stream
+        else { return }
+        offerInProgress.insert(leg)
+        defer { offerInProgress.remove(leg) }
+        var offer = LegMedia.withDirection(base, direction)
+        offer.origin = offer.origin.incrementingVersion()
+        if toCaller { caller.answer = offer } else { forks[winner].offer = offer }
+        var headers: [(SIPHeaderName, String)] = [(.contentType, "application/sdp")]
+        if let contact = contact(on: flow, secure: dialog.isSecure) { headers.insert((.contact, contact.description), at: 0) }
+        do {
+            let reInvite = try dialog.makeRequest(.invite, headers: headers, body: offer.serialized())
+            store(dialog, leg: leg, forkIndex: toCaller ? nil : winner)
+            let final = try await environment.signalling.invite(reInvite, over: flow, sent: { _ in }, provisional: { _ in })
+            guard final.isSuccess else {
+                logger.notice("the other leg refused the hold or resume", metadata: ["leg": "\(leg)", "status": "\(final.statusCode)"])
+                return
+            }
+            if let sequence = try? reInvite.headers.cseq().sequence, let ack = try? dialog.makeAck(forInviteSequence: sequence) {
+                environment.signalling.ack(ack, over: flow)
+            }
+            guard phase == .answered || phase == .confirmed else { return }
+            if toCaller {
+                let policy = LegMedia.policy(
+                    codecs: [current.codec], security: caller.security, suites: current.srtp.map { [$0.suite] } ?? CryptoSuite.supported,
+                    address: mediaAddress(on: flow))
+                try await applyCallerAnswer(final.body, to: offer, policy: policy)
+            } else {
+                try await acceptCalleeAnswer(winner, body: final.body)
+            }
+            logger.info("hold or resume passed on", metadata: ["leg": "\(leg)", "direction": "\(direction)"])
+        } catch {
+            logger.notice("the hold or resume could not be passed on", metadata: ["leg": "\(leg)", "error": "\(error)"])
         }
     }
 

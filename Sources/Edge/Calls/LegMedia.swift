@@ -101,6 +101,25 @@ public enum LegMedia {
             latchesPlainRTP: latchesPlainRTP && stream.srtp == nil)
     }
 
+    /// What the peer of a negotiated stream does: `stream.direction` is the edge's side; a
+    /// peer at `c=0.0.0.0` (RFC 2543 hold) receives nothing.
+    static func peerDirection(of stream: NegotiatedStream) -> MediaDirection {
+        let direction = stream.direction.reversed
+        guard stream.remoteAddress == "0.0.0.0" || stream.remoteAddress == "::" else { return direction }
+        return direction.sends ? .sendonly : .inactive
+    }
+
+    /// `description` with its audio stream's direction set to `direction` (and no other
+    /// direction attribute left to contradict it).
+    static func withDirection(_ description: SessionDescription, _ direction: MediaDirection) -> SessionDescription {
+        var result = description
+        result.attributes.removeAll { $0.value == nil && MediaDirection(rawValue: $0.name) != nil }
+        guard let index = audioIndex(of: result) else { return result }
+        result.media[index].attributes.removeAll { $0.value == nil && MediaDirection(rawValue: $0.name) != nil }
+        result.media[index].attributes.append(SDPAttribute(direction.rawValue))
+        return result
+    }
+
     /// The rtpmaps a peer's stream lists, static payload types included.
     public static func formats(of description: SessionDescription, stream index: Int) -> [RTPMap] {
         guard index < description.media.count else { return [] }
