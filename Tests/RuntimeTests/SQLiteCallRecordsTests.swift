@@ -81,6 +81,32 @@ import Testing
         #expect(try records.record(id: "abcdef%") == nil, "a wildcard matches only itself")
     }
 
+    /// Writes that arrive together share a commit, and each call's own writes (setup, answer,
+    /// end) still land in the order they were made.
+    @Test func concurrentWritesAreGroupedAndEachCallsLastWriteWins() async throws {
+        let directory = try TemporaryDirectory()
+        let records = try SQLiteCallRecords.open(stateDirectory: directory.path, logger: Self.quiet)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for call in 0..<300 {
+                group.addTask {
+                    let id = String(format: "%016x", call)
+                    var record = Self.record(id: id, setupAt: 1_800_000_000_000 + Int64(call), ended: false)
+                    try await records.write(record)
+                    record.answeredAt = record.setupAt + 1_000
+                    try await records.write(record)
+                    record.endedAt = record.setupAt + 2_000
+                    record.endStatus = 200
+                    try await records.write(record)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let stored = try records.records()
+        #expect(stored.count == 300)
+        #expect(stored.allSatisfy { $0.endedAt == $0.setupAt + 2_000 && $0.answeredAt == $0.setupAt + 1_000 && $0.endStatus == 200 })
+        #expect(try records.closeOpenRecords(endedAt: 0, reason: "none should be open").isEmpty)
+    }
+
     @Test func aFileThatIsNotACallDatabaseIsRefusedByName() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path + "/" + SQLiteCallRecords.fileName

@@ -113,12 +113,15 @@ final class CallRecordTables {
     }
 
     /// Replaces the record with the same id, its legs included, in one transaction.
-    func upsert(_ record: CallRecord) throws {
+    /// Writes `records` in order in one transaction: one commit, one fsync, for all of them.
+    func upsert(_ records: [CallRecord]) throws {
         try database.transaction {
-            try upsertCall.run(Self.row(record))
-            try deleteLegs.run([.text(record.id)])
-            for (position, leg) in record.legs.enumerated() {
-                try insertLeg.run(Self.row(leg, call: record.id, position: position))
+            for record in records {
+                try upsertCall.run(Self.row(record))
+                try deleteLegs.run([.text(record.id)])
+                for (position, leg) in record.legs.enumerated() {
+                    try insertLeg.run(Self.row(leg, call: record.id, position: position))
+                }
             }
         }
     }

@@ -2,13 +2,14 @@ import Dispatch
 import Edge
 import Foundation
 import Logging
+import Synchronization
 
 /// The call detail records in `STATE_DIR/calls.sqlite`.
 ///
 /// Every statement runs on one serial queue, off the event loops and the cooperative pool: a
-/// commit waits for an fsync (synchronous=FULL), which must block neither. Unlike the binding
-/// journal there is no group commit: a branch sets up a few calls a second, not thousands of
-/// REGISTERs.
+/// commit waits for an fsync (synchronous=FULL), which must block neither. Writes that wait
+/// while one commits go in the next commit together (group commit): each call writes its record
+/// three times, and at hundreds of calls a second one fsync per write would be the limit.
 public final class SQLiteCallRecords: CallRecordStore {
     public static let fileName = "calls.sqlite"
     /// The end reason of a record the previous process left open.
@@ -18,6 +19,15 @@ public final class SQLiteCallRecords: CallRecordStore {
 
     public let path: String
     private let queue = DispatchQueue(label: "outpost.call-records")
+    private let pending = Mutex<PendingWrites>(PendingWrites())
+
+    private struct PendingWrites {
+        var writes: [(record: CallRecord, done: CheckedContinuation<Void, any Error>)] = []
+        var writerScheduled = false
+    }
+
+    /// The most records one commit takes, so reads queued behind a burst wait for one group only.
+    static let maximumGroupSize = 256
     /// Touched only on `queue`.
     private nonisolated(unsafe) let tables: CallRecordTables
 
@@ -49,8 +59,34 @@ public final class SQLiteCallRecords: CallRecordStore {
 
     public func write(_ record: CallRecord) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            queue.async { continuation.resume(with: Result { try self.tables.upsert(record) }) }
+            let schedule = pending.withLock { state in
+                state.writes.append((record, continuation))
+                defer { state.writerScheduled = true }
+                return !state.writerScheduled
+            }
+            if schedule { queue.async { self.writeOneGroup() } }
         }
+    }
+
+    /// On `queue`: the waiting writes in one transaction; when it fails, each alone, so one bad
+    /// record fails only its own write.
+    private func writeOneGroup() {
+        let group = pending.withLock { state in
+            let group = Array(state.writes.prefix(Self.maximumGroupSize))
+            state.writes.removeFirst(group.count)
+            return group
+        }
+        do {
+            try tables.upsert(group.map(\.record))
+            for write in group { write.done.resume() }
+        } catch {
+            for write in group { write.done.resume(with: Result { try tables.upsert([write.record]) }) }
+        }
+        let more = pending.withLock { state in
+            if state.writes.isEmpty { state.writerScheduled = false }
+            return state.writerScheduled
+        }
+        if more { queue.async { self.writeOneGroup() } }
     }
 
     public func closeOpenRecords(endedAt: Int64, reason: String) throws -> [String] {
