@@ -5,21 +5,24 @@ final class ControlRequestHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// A client that connects and says nothing does not keep its connection.
-    static let requestTimeout = TimeAmount.seconds(5)
-
     private let topics: ControlTopicRegistry
     private let statistics: ControlSocketStatistics
     private let maximumRequestLength: Int
+    /// How long a client may take to send its request; once it is read, the topic takes as long
+    /// as it takes (`show calls` on a loaded edge may need seconds).
+    private let requestTimeout: TimeAmount
     private let peerAllowed: Bool
     private var received: [UInt8] = []
     private var done = false
     private var timeout: Scheduled<Void>?
 
-    init(topics: ControlTopicRegistry, statistics: ControlSocketStatistics, maximumRequestLength: Int, peerAllowed: Bool) {
+    init(
+        topics: ControlTopicRegistry, statistics: ControlSocketStatistics, maximumRequestLength: Int, requestTimeout: TimeAmount, peerAllowed: Bool
+    ) {
         self.topics = topics
         self.statistics = statistics
         self.maximumRequestLength = maximumRequestLength
+        self.requestTimeout = requestTimeout
         self.peerAllowed = peerAllowed
     }
 
@@ -29,7 +32,7 @@ final class ControlRequestHandler: ChannelInboundHandler {
             return
         }
         let channel = context.channel
-        timeout = context.eventLoop.scheduleTask(in: Self.requestTimeout) { channel.close(promise: nil) }
+        timeout = context.eventLoop.scheduleTask(in: requestTimeout) { channel.close(promise: nil) }
         context.fireChannelActive()
     }
 
@@ -72,6 +75,7 @@ final class ControlRequestHandler: ChannelInboundHandler {
             break
         }
         done = true
+        timeout?.cancel()
         statistics.countAnswered()
         let channel = context.channel
         Task {
