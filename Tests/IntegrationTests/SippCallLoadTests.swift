@@ -74,9 +74,15 @@ import Glibc
             var peakPorts = 0
             var slowestMedia = Duration.zero
             var atFullLoad: (calls: Int, took: Duration)?
+            // Datagrams the kernel dropped for a full receive buffer, per socket: the relay's
+            // (which must be none) and the echoing sipp's one socket for every call.
+            var drops = UDPDrops()
             let deadline = started + timeout
-            while calling.process.isRunning, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .seconds(5))
+            for second in 1... {
+                guard calling.process.isRunning, ContinuousClock.now < deadline else { break }
+                try await Task.sleep(for: .seconds(1))
+                drops.sample(relayPorts: ports, echoPort: callee.mediaPort)
+                guard second % 5 == 0 else { continue }
                 let asked = ContinuousClock.now
                 let relay = try await Self.show("media", edge, waitingAtMost: 60)
                 slowestMedia = max(slowestMedia, asked.duration(to: .now))
@@ -89,6 +95,7 @@ import Glibc
                     atFullLoad = (calls["active"] as? Int ?? 0, asked.duration(to: .now))
                 }
             }
+            drops.sample(relayPorts: ports, echoPort: callee.mediaPort)
             try await SippPhone.waitExit(answering, within: .seconds(30))
             let elapsed = started.duration(to: .now)
             let placed = caller.statistics()
@@ -108,6 +115,8 @@ import Glibc
 
             let records = try SQLiteCallRecords.openExisting(stateDirectory: edge.stateDirectory).records()
             Self.report(records)
+            print("sipp soak: receive-buffer drops: relay sockets \(drops.relay), the callee sipp's echo socket \(drops.echo)")
+            #expect(drops.relay == 0, "the relay's sockets dropped \(drops.relay) datagrams")
             #expect(records.count == soak.total)
             #expect(Set(records.map(\.callID)).count == records.count, "one record a call")
             // A leg's peer sends 50 packets a second for the call's length; a little slack at both ends.
@@ -119,7 +128,9 @@ import Glibc
                     faults.append("\(record.callID): ended \(record.endedAt.map(String.init) ?? "never") by \(record.endedBy?.rawValue ?? "-") with \(record.endStatus.map(String.init) ?? "-") (\(record.endReason ?? ""))")
                 } else if record.legs.map(\.role) != [.caller, .callee] || qualities.count != 2 {
                     faults.append("\(record.callID): legs \(record.legs)")
-                } else if let leg = qualities.first(where: { $0.lost != 0 || $0.packetsReceived < expectedPackets || $0.wrongSource != 0 }) {
+                } else if qualities[0].lost != 0 || (drops.echo == 0 && qualities[1].lost != 0) {
+                    faults.append("\(record.callID): lost \(qualities.map(\.lost)) with the echo socket dropping \(drops.echo)")
+                } else if let leg = qualities.first(where: { $0.packetsReceived < expectedPackets || $0.wrongSource != 0 }) {
                     faults.append("\(record.callID): received \(leg.packetsReceived), lost \(leg.lost), wrong source \(leg.wrongSource)")
                 } else if qualities[0].packetsReceived != qualities[1].packetsSent || qualities[1].packetsReceived != qualities[0].packetsSent {
                     // What the relay took in on one leg it sent out on the other, every packet.
@@ -127,6 +138,10 @@ import Glibc
                 }
             }
             #expect(faults.isEmpty, "\(faults.count) calls: \(faults.prefix(10).joined(separator: "; "))")
+            // What the callee's legs lost is what never came back from sipp's echo, which the kernel
+            // dropped at its one socket for all calls when sipp fell behind: the peer's loss, not the edge's.
+            let echoLoss = records.flatMap(\.legs).filter { $0.role == .callee }.compactMap(\.quality).reduce(0) { $0 + $1.lost }
+            #expect(echoLoss <= drops.echo, "the callee legs lost \(echoLoss) packets, the echo socket dropped only \(drops.echo)")
 
             // Nothing is left behind: no call, no relay port pair (released ports wait in quarantine).
             var calls = try await Self.show("calls", edge)
@@ -294,6 +309,27 @@ extension SippCallLoadTests {
     }
 
     static func callID(_ message: String) -> String? { header("Call-ID", message) }
+}
+
+/// The `drops` column of /proc/net/udp: datagrams a socket's full receive buffer refused.
+struct UDPDrops {
+    /// The latest count of each relay socket seen, by inode (a closed socket leaves the table).
+    private var relaySockets: [String: Int] = [:]
+    private(set) var echo = 0
+
+    var relay: Int { relaySockets.values.reduce(0, +) }
+
+    mutating func sample(relayPorts: ClosedRange<Int>, echoPort: Int) {
+        let table = (try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8)) ?? ""
+        for line in table.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ")
+            guard fields.count >= 13, let drops = Int(fields[fields.count - 1]),
+                let port = fields[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) })
+            else { continue }
+            if port == echoPort { echo = max(echo, drops) }
+            if relayPorts.contains(port) { relaySockets[String(fields[9]), default: 0] = max(relaySockets[String(fields[9])] ?? 0, drops) }
+        }
+    }
 }
 
 /// One sipp standing in for a non-secure phone: its line, the UDP port it registers from and then
