@@ -5,10 +5,10 @@ import Runtime
 import Glibc
 #endif
 
-// `outpost show registrations|trunk|devices|tftp|sip`: each asks the running edge over the control
+// `outpost show registrations|trunk|devices|tftp|sip|reachability|calls|media`: each asks the running edge over the control
 // socket of its state directory; the edge renders, this only prints.
 
-let showTopicCommands: [any ParsableCommand.Type] = [ShowRegistrations.self, ShowTrunk.self, ShowDevices.self, ShowTFTP.self, ShowSIP.self, ShowReachability.self, ShowCalls.self]
+let showTopicCommands: [any ParsableCommand.Type] = [ShowRegistrations.self, ShowTrunk.self, ShowDevices.self, ShowTFTP.self, ShowSIP.self, ShowReachability.self, ShowCalls.self, ShowMedia.self]
 
 struct ShowTopicOptions: ParsableArguments {
     @Flag(help: "JSON instead of a table.")
@@ -42,6 +42,13 @@ struct ShowCalls: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "calls", abstract: "Calls up now: legs, duration, security, codec, suites, live counters.")
     @OptionGroup var options: ShowTopicOptions
     func run() throws { try options.show("calls") }
+}
+
+struct ShowMedia: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "media", abstract: "The media relay: its port pool, each relayed call's legs with their counters, recent events.")
+    @OptionGroup var options: ShowTopicOptions
+    func run() throws { try options.show("media") }
 }
 
 struct ShowTrunk: ParsableCommand {

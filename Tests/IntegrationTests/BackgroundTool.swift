@@ -7,12 +7,13 @@ final class BackgroundTool: @unchecked Sendable {
     let outputPath: String
     private let watchdog: DispatchWorkItem
 
-    init(_ command: [String], timeout: Duration = .seconds(60)) throws {
+    init(_ command: [String], timeout: Duration = .seconds(60), directory: String? = nil) throws {
         outputPath = NSTemporaryDirectory() + "tool-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice

@@ -66,4 +66,31 @@ import Glibc
             edge.waitUntilExit()
         }
     }
+
+    /// The README documents `outpost show media`; the edge serves the topic, and the command asks for it.
+    @Test func showMediaPrintsTheRelaysPortPool() async throws {
+        let state = NSTemporaryDirectory() + "outpost-show-media-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let config = state + "/outpost.yaml"
+        try """
+            sip:
+              listen:
+                - {transport: udp, address: 127.0.0.1, port: \(Int.random(in: 20_000...40_000))}
+            media: {address: 127.0.0.1, port_min: 50000, port_max: 50099}
+            tftp: {enabled: false}
+            state_directory: \(state)
+            log: {level: warning}
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let edge = try BackgroundEdge(launcher: [], config: config, log: state + "/edge.log")
+        defer { edge.kill() }
+        var media: [String: Any]?
+        try await BackgroundEdge.waitFor("show media", timeout: .seconds(20)) {
+            media = try BackgroundEdge.show("media", config: config)
+            return media != nil
+        }
+        #expect(media?["port_range"] as? String == "50000-50099" && media?["port_pairs"] as? Int == 50 && media?["allocated"] as? Int == 0, "\(media ?? [:])")
+        let table = try ExternalTool.run(BinaryTests.binary, ["show", "media", "--config", config], timeout: .seconds(10))
+        #expect(table.status == 0 && table.output.hasPrefix("ports 50000-50099: 0 of 50 pairs in use"), "\(table.output)")
+    }
 }

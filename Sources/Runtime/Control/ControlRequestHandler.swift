@@ -5,24 +5,24 @@ final class ControlRequestHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// A client that connects and says nothing does not keep its connection.
-    static let requestTimeout = TimeAmount.seconds(5)
-    /// How long a topic may take to answer (a loaded edge asks every call for its figures);
-    /// within the client's own 10 s, so it hears why.
-    static let answerTimeout = TimeAmount.seconds(8)
-
     private let topics: ControlTopicRegistry
     private let statistics: ControlSocketStatistics
     private let maximumRequestLength: Int
+    /// How long a client may take to send its request; once it is read, the topic takes as long
+    /// as it takes (`show calls` on a loaded edge may need seconds).
+    private let requestTimeout: TimeAmount
     private let peerAllowed: Bool
     private var received: [UInt8] = []
     private var done = false
     private var timeout: Scheduled<Void>?
 
-    init(topics: ControlTopicRegistry, statistics: ControlSocketStatistics, maximumRequestLength: Int, peerAllowed: Bool) {
+    init(
+        topics: ControlTopicRegistry, statistics: ControlSocketStatistics, maximumRequestLength: Int, requestTimeout: TimeAmount, peerAllowed: Bool
+    ) {
         self.topics = topics
         self.statistics = statistics
         self.maximumRequestLength = maximumRequestLength
+        self.requestTimeout = requestTimeout
         self.peerAllowed = peerAllowed
     }
 
@@ -32,7 +32,7 @@ final class ControlRequestHandler: ChannelInboundHandler {
             return
         }
         let channel = context.channel
-        timeout = context.eventLoop.scheduleTask(in: Self.requestTimeout) { channel.close(promise: nil) }
+        timeout = context.eventLoop.scheduleTask(in: requestTimeout) { channel.close(promise: nil) }
         context.fireChannelActive()
     }
 
@@ -75,23 +75,12 @@ final class ControlRequestHandler: ChannelInboundHandler {
             break
         }
         done = true
+        timeout?.cancel()
         statistics.countAnswered()
         let channel = context.channel
-        // The request is in: the client is owed an answer, or a line that says why none came.
-        timeout?.cancel()
-        let reply = OneReply()
-        let loop = context.eventLoop
-        loop.scheduleTask(in: Self.answerTimeout) {
-            guard reply.take() else { return }
-            let line = ControlSocketService.errorPrefix + "the edge did not put the answer together within \(Self.answerTimeout.nanoseconds / 1_000_000_000) s\n"
-            channel.writeAndFlush(ByteBuffer(string: line)).whenComplete { _ in channel.close(promise: nil) }
-        }
         Task {
             let answer = if let argument = request.argument { await topic.render(json: request.json, argument: argument) } else { await topic.render(json: request.json) }
-            loop.execute {
-                guard reply.take() else { return }
-                channel.writeAndFlush(ByteBuffer(string: answer)).whenComplete { _ in channel.close(promise: nil) }
-            }
+            channel.writeAndFlush(ByteBuffer(string: answer)).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
@@ -108,14 +97,5 @@ extension String {
     /// A refusal is one line, whatever a hostile request put in the topic name.
     fileprivate var replacingNewlines: String {
         String(unicodeScalars.map { $0 == "\n" || $0 == "\r" ? " " : Character($0) })
-    }
-}
-
-/// Whichever comes first, the answer or its deadline, writes; touched on one event loop only.
-private final class OneReply: @unchecked Sendable {
-    private var taken = false
-    func take() -> Bool {
-        defer { taken = true }
-        return !taken
     }
 }

@@ -18,6 +18,9 @@ public final class ControlSocketService: Service {
     /// The start of every refusal, so a client can tell an error from a rendering.
     public static let errorPrefix = "error: "
 
+    /// A client that connects and says nothing does not keep its connection longer than this.
+    public static let requestTimeout = TimeAmount.seconds(5)
+
     public static func socketPath(stateDirectory: String) -> String { stateDirectory + "/" + fileName }
 
     public let statistics = ControlSocketStatistics()
@@ -26,17 +29,20 @@ public final class ControlSocketService: Service {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let maximumRequestLength: Int
+    private let requestTimeout: TimeAmount
     private let onListening: @Sendable () -> Void
 
     public init(
         stateDirectory: String, topics: ControlTopicRegistry, group: any EventLoopGroup, logger: Logger,
-        maximumRequestLength: Int = 1024, onListening: @escaping @Sendable () -> Void = {}
+        maximumRequestLength: Int = 1024, requestTimeout: TimeAmount = ControlSocketService.requestTimeout,
+        onListening: @escaping @Sendable () -> Void = {}
     ) {
         self.path = Self.socketPath(stateDirectory: stateDirectory)
         self.topics = topics
         self.group = group
         self.logger = logger
         self.maximumRequestLength = maximumRequestLength
+        self.requestTimeout = requestTimeout
         self.onListening = onListening
     }
 
@@ -45,6 +51,7 @@ public final class ControlSocketService: Service {
         let topics = self.topics
         let statistics = self.statistics
         let maximumRequestLength = self.maximumRequestLength
+        let requestTimeout = self.requestTimeout
         let ownUID = getuid()
         let channel: any Channel
         do {
@@ -55,7 +62,8 @@ public final class ControlSocketService: Service {
                         let allowed = peerUID == 0 || peerUID == ownUID
                         try channel.pipeline.syncOperations.addHandler(
                             ControlRequestHandler(
-                                topics: topics, statistics: statistics, maximumRequestLength: maximumRequestLength, peerAllowed: allowed))
+                                topics: topics, statistics: statistics, maximumRequestLength: maximumRequestLength, requestTimeout: requestTimeout,
+                                peerAllowed: allowed))
                     }
                 }
                 .bind(unixDomainSocketPath: path).get()
