@@ -131,10 +131,11 @@ public final class RTPRelay: Sendable {
 
     /// Every call's statistics, for `show media` and metrics.
     public func statistics() async -> [MediaCallStatistics] {
-        let current = calls.withLock { Array($0.values) }
+        // Asked of every call at once: one by one, each waits its turn on a busy media loop.
+        let pending = calls.withLock { Array($0.values) }.map { $0.statisticsFuture() }
         var result: [MediaCallStatistics] = []
-        for call in current {
-            if let statistics = try? await call.statistics() { result.append(statistics) }
+        for future in pending {
+            if let statistics = try? await future.get() { result.append(statistics) }
         }
         return result.sorted { $0.callID < $1.callID }
     }
@@ -182,8 +183,12 @@ public final class RelayedCall: Sendable {
     }
 
     public func statistics() async throws -> MediaCallStatistics {
+        try await statisticsFuture().get()
+    }
+
+    func statisticsFuture() -> EventLoopFuture<MediaCallStatistics> {
         let state = self.state
-        return try await state.eventLoop.submit { state.value.statistics() }.get()
+        return state.eventLoop.submit { state.value.statistics() }
     }
 
     /// Closes the call's sockets and returns its ports to the pool (after the quarantine).

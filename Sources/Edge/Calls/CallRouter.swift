@@ -63,8 +63,11 @@ public final class CallRouter: Sendable {
 
     public func activeCalls() async -> [ActiveCall] {
         let calls = tables.withLock { Array($0.calls.values) }
-        var snapshots: [ActiveCall] = []
-        for call in calls { snapshots.append(await call.snapshot()) }
+        // Every call at once: each asks the relay, whose loop is busy carrying their media.
+        let snapshots = await withTaskGroup(of: ActiveCall.self) { group in
+            for call in calls { group.addTask { await call.snapshot() } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
         return snapshots.sorted { $0.setupAt < $1.setupAt }
     }
 
