@@ -33,20 +33,20 @@ actor B2BCall {
     nonisolated let callerDialog: DialogKey
     nonisolated let callerBranch: String
     nonisolated let forkDialogs: [DialogKey]
-    private let environment: CallEnvironment
-    private let media: any MediaSession
-    private var caller: CallerLeg
-    private var forks: [CalleeFork]
-    private var winner: Int?
+    let environment: CallEnvironment
+    let media: any MediaSession
+    var caller: CallerLeg
+    var forks: [CalleeFork]
+    var winner: Int?
     private(set) var phase: Phase = .proceeding
     private var record: CallRecord
     private var sentRinging = false
     private var earlyMediaFork: Int?
-    private var offerInProgress: Set<Int> = []
+    var offerInProgress: Set<Int> = []
     private var successRetransmission: Task<Void, Never>?
     private var ringTimer: Task<Void, Never>?
     /// RFC 4028 per leg (by relay leg): the edge's next refresh, or the deadline of the peer's.
-    private var sessionTimers: [Int: Task<Void, Never>] = [:]
+    var sessionTimers: [Int: Task<Void, Never>] = [:]
     private var securityLevel: CallSecurity
     /// The other half of a call between two branch phones that went through the call manager:
     /// when the WAN fails, a hang-up on one half ends the other here, since the call manager
@@ -69,7 +69,7 @@ actor B2BCall {
         self.securityLevel = record.security
     }
 
-    private var logger: Logger {
+    var logger: Logger {
         var logger = environment.logger
         logger[metadataKey: "call"] = "\(recordID)"
         return logger
@@ -338,7 +338,7 @@ actor B2BCall {
     }
 
     /// The callee's SDP answer, to the offer the edge made it, put into the relay.
-    private func acceptCalleeAnswer(_ index: Int, body: [UInt8]) async throws {
+    func acceptCalleeAnswer(_ index: Int, body: [UInt8]) async throws {
         guard let offer = forks[index].offer, let policy = forks[index].policy else { return }
         let answer = try SessionDescription(parsing: body)
         let streams = try offer.negotiatedStreams(answer: answer, policy: policy)
@@ -420,7 +420,7 @@ actor B2BCall {
     }
 
     /// The caller's answer to an offer of the edge's, put into the relay.
-    private func applyCallerAnswer(_ body: [UInt8], to offer: SessionDescription, policy: MediaPolicy) async throws {
+    func applyCallerAnswer(_ body: [UInt8], to offer: SessionDescription, policy: MediaPolicy) async throws {
         let answer = try SessionDescription(parsing: body)
         let streams = try offer.negotiatedStreams(answer: answer, policy: policy)
         guard let stream = streams.first(where: { $0.mediaType == .audio }) else {
@@ -699,239 +699,9 @@ actor B2BCall {
         }
     }
 
-    // MARK: Hold and resume across the call
-
-    /// A hold or resume on one leg offered to the other, as one user agent to the next: the
-    /// edge sends that phone what the holding phone now does (sendonly, inactive, sendrecv), so
-    /// it shows the hold and the relay's directions follow its answer. A failure leaves the call
-    /// as it is (the relay already forwards only what the holding leg allows).
-    private func forwardDirection(_ direction: MediaDirection, from side: CallSide) async {
-        guard phase == .answered || phase == .confirmed, let winner else { return }
-        let toCaller = side == .callee
-        let leg = toCaller ? 0 : forks[winner].relayLeg
-        guard !offerInProgress.contains(leg),
-            var dialog = toCaller ? caller.dialog : forks[winner].dialog,
-            let flow = toCaller ? caller.origin.flow : forks[winner].flow,
-            let base = toCaller ? caller.answer : forks[winner].offer,
-            let current = toCaller ? caller.stream : forks[winner].stream
-        else { return }
-        offerInProgress.insert(leg)
-        defer { offerInProgress.remove(leg) }
-        var offer = LegMedia.withDirection(base, direction)
-        offer.origin = offer.origin.incrementingVersion()
-        if toCaller { caller.answer = offer } else { forks[winner].offer = offer }
-        var headers: [(SIPHeaderName, String)] = [(.contentType, "application/sdp")]
-        if let contact = contact(on: flow, secure: dialog.isSecure) { headers.insert((.contact, contact.description), at: 0) }
-        do {
-            let reInvite = try dialog.makeRequest(.invite, headers: headers, body: offer.serialized())
-            store(dialog, leg: leg, forkIndex: toCaller ? nil : winner)
-            let final = try await environment.signalling.invite(reInvite, over: flow, sent: { _ in }, provisional: { _ in })
-            guard final.isSuccess else {
-                logger.notice("the other leg refused the hold or resume", metadata: ["leg": "\(leg)", "status": "\(final.statusCode)"])
-                return
-            }
-            if let sequence = try? reInvite.headers.cseq().sequence, let ack = try? dialog.makeAck(forInviteSequence: sequence) {
-                environment.signalling.ack(ack, over: flow)
-            }
-            guard phase == .answered || phase == .confirmed else { return }
-            if toCaller {
-                let policy = LegMedia.policy(
-                    codecs: [current.codec], security: caller.security, suites: current.srtp.map { [$0.suite] } ?? CryptoSuite.supported,
-                    address: mediaAddress(on: flow))
-                try await applyCallerAnswer(final.body, to: offer, policy: policy)
-            } else {
-                try await acceptCalleeAnswer(winner, body: final.body)
-            }
-            logger.info("hold or resume passed on", metadata: ["leg": "\(leg)", "direction": "\(direction)"])
-        } catch {
-            logger.notice("the hold or resume could not be passed on", metadata: ["leg": "\(leg)", "error": "\(error)"])
-        }
-    }
-
-    // MARK: Reliable provisional responses (RFC 3262)
-
-    /// A callee's reliable provisional: PRACKed once per RSeq in its early dialog. Returns
-    /// whether it is new (a retransmission is not passed on again).
-    private func acknowledgeReliably(_ index: Int, _ response: SIPResponse) -> Bool {
-        guard let text = response.headers[.rseq], let rseq = UInt32(text.trimmingWhitespace), let invite = forks[index].sentInvite,
-            let flow = forks[index].flow
-        else {
-            logger.notice("a reliable provisional without a usable RSeq is ignored", metadata: ["status": "\(response.statusCode)"])
-            return false
-        }
-        guard rseq > forks[index].lastRSeq else { return false }
-        forks[index].lastRSeq = rseq
-        do {
-            var early = forks[index].earlyDialog
-            if early == nil || early?.id.remoteTag != ((try? response.headers.to().tag) ?? nil) {
-                early = try Dialog(asUACFor: invite, response: response)
-            }
-            guard var dialog = early else { return false }
-            let prack = try dialog.makeRequest(.prack, headers: [(.rack, "\(rseq) \(forks[index].inviteSequence) INVITE")])
-            forks[index].earlyDialog = dialog
-            let signalling = environment.signalling
-            let deadline = environment.settings.requestDeadline
-            let logger = self.logger
-            Task {
-                do {
-                    let answer = try await signalling.request(prack, over: flow, deadline: deadline)
-                    if !answer.isSuccess { logger.notice("PRACK refused", metadata: ["status": "\(answer.statusCode)"]) }
-                } catch {
-                    logger.notice("PRACK not answered", metadata: ["error": "\(error)"])
-                }
-            }
-        } catch {
-            logger.warning("cannot PRACK the callee's provisional", metadata: ["error": "\(error)"])
-        }
-        return true
-    }
-
-    /// A provisional to the caller: reliable (RSeq, retransmitted until PRACKed, §3) when the
-    /// caller requires it, otherwise as is; never forced on a caller that does not ask.
-    private func sendProvisional(_ provisional: SIPResponse) {
-        guard caller.requiresReliableProvisionals else {
-            caller.reply(provisional)
-            return
-        }
-        var reliable = provisional
-        caller.lastRSeq += 1
-        let rseq = caller.lastRSeq
-        reliable.headers.append(.require, "100rel")
-        reliable.headers.append(.rseq, "\(rseq)")
-        caller.unacknowledged[rseq] = reliable
-        caller.reply(reliable)
-        let send = caller.reply
-        let message = reliable
-        Task {
-            var interval = Duration.milliseconds(500)
-            var waited = Duration.zero
-            while waited < .seconds(32) {
-                try? await Task.sleep(for: interval)
-                guard self.isUnacknowledged(rseq) else { return }
-                send(message)
-                waited += interval
-                interval = min(interval * 2, .seconds(4))
-            }
-        }
-    }
-
-    private func isUnacknowledged(_ rseq: UInt32) -> Bool {
-        phase == .proceeding && caller.unacknowledged[rseq] != nil
-    }
-
-    /// The caller's PRACK: it names an RSeq the edge sent reliably, or it gets 481.
-    private func prack(_ request: SIPRequest, reply: @escaping @Sendable (SIPResponse) -> Void) {
-        let fields = (request.headers[.rack] ?? "").split(separator: " ")
-        guard fields.count == 3, let rseq = UInt32(fields[0]), caller.unacknowledged.removeValue(forKey: rseq) != nil else {
-            reply(response(to: request, 481, "Call/Transaction Does Not Exist", tagged: false))
-            return
-        }
-        reply(response(to: request, 200, "OK", tagged: false))
-    }
-
-    /// §3: a 2xx waits for the PRACK of a reliable provisional that carried the answer.
-    private func waitForPRACKOfEarlyAnswer() async {
-        let deadline = ContinuousClock.now + .seconds(8)
-        while phase == .proceeding, caller.unacknowledged.values.contains(where: { !$0.body.isEmpty }), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    // MARK: Session timers (RFC 4028)
-
-    private func sessionTimer(ofLeg leg: Int) -> SessionTimer? {
-        leg == 0 ? caller.sessionTimer : forks.first { $0.relayLeg == leg }?.sessionTimer
-    }
-
-    private func addSessionTimer(_ timer: SessionTimer?, to message: inout SIPResponse) {
-        guard let timer else { return }
-        message.headers.append(.sessionExpires, timer.headerValue)
-        if timer.refresher == .uac { message.headers.append(.require, "timer") }
-    }
-
-    /// Starts the leg's timer again from now: a refresh was sent or taken.
-    private func armSessionTimer(leg: Int) {
-        sessionTimers[leg]?.cancel()
-        guard phase == .answered || phase == .confirmed, let timer = sessionTimer(ofLeg: leg) else { return }
-        let wait = timer.edgeRefreshes ? timer.refreshAfter : timer.expiresAfter
-        sessionTimers[leg] = Task {
-            try? await Task.sleep(for: wait)
-            guard !Task.isCancelled else { return }
-            await self.sessionTimerFired(leg: leg)
-        }
-    }
-
-    private func sessionTimerFired(leg: Int) async {
-        guard phase == .answered || phase == .confirmed, let timer = sessionTimer(ofLeg: leg) else { return }
-        if timer.edgeRefreshes {
-            if await refreshSession(leg: leg, timer) {
-                armSessionTimer(leg: leg)
-                return
-            }
-            await endForSessionTimer("the session refresh to leg \(leg) went unanswered")
-        } else {
-            await endForSessionTimer("no session refresh on leg \(leg) within its \(timer.interval) s interval")
-        }
-    }
-
-    /// An UPDATE without a body where the peer allows it, else a re-INVITE repeating the edge's
-    /// session description. Only a timeout, `408` or `481` ends the session (§10).
-    private func refreshSession(leg: Int, _ timer: SessionTimer) async -> Bool {
-        let forkIndex = leg == 0 ? nil : forks.firstIndex { $0.relayLeg == leg }
-        guard var dialog = leg == 0 ? caller.dialog : forkIndex.flatMap({ forks[$0].dialog }),
-            let flow = leg == 0 ? caller.origin.flow : forkIndex.flatMap({ forks[$0].flow })
-        else { return false }
-        let peerAllows = (leg == 0 ? caller.invite.headers : forkIndex.flatMap { forks[$0].finalResponse?.headers } ?? SIPHeaders()).tokens(.allow)
-        var headers: [(SIPHeaderName, String)] = [(.sessionExpires, timer.headerValue), (.supported, "timer")]
-        if timer.refresher == .uac { headers.append((.require, "timer")) }
-        let signalling = environment.signalling
-        let deadline = environment.settings.requestDeadline
-        do {
-            let final: SIPResponse
-            if peerAllows.contains(where: { $0.uppercased() == "UPDATE" }) {
-                let update = try dialog.makeRequest(.update, headers: headers)
-                store(dialog, leg: leg, forkIndex: forkIndex)
-                final = try await signalling.request(update, over: flow, deadline: deadline)
-            } else {
-                guard var description = leg == 0 ? caller.answer : forkIndex.flatMap({ forks[$0].offer }) else { return false }
-                // The peer's own re-INVITE meanwhile gets 491 (glare, RFC 3261 §14.1).
-                offerInProgress.insert(leg)
-                defer { offerInProgress.remove(leg) }
-                description.origin = description.origin.incrementingVersion()
-                if leg == 0 { caller.answer = description } else if let forkIndex { forks[forkIndex].offer = description }
-                headers += [(.contentType, "application/sdp")]
-                let reInvite = try dialog.makeRequest(.invite, headers: headers, body: description.serialized())
-                store(dialog, leg: leg, forkIndex: forkIndex)
-                final = try await signalling.invite(reInvite, over: flow, sent: { _ in }, provisional: { _ in })
-                if final.isSuccess, let sequence = try? reInvite.headers.cseq().sequence,
-                    let ack = try? dialog.makeAck(forInviteSequence: sequence)
-                {
-                    signalling.ack(ack, over: flow)
-                }
-                if final.isSuccess, !final.body.isEmpty, let forkIndex { try? await acceptCalleeAnswer(forkIndex, body: final.body) }
-            }
-            return ![408, 481].contains(final.statusCode)
-        } catch {
-            logger.notice("session refresh failed", metadata: ["leg": "\(leg)", "error": "\(error)"])
-            return false
-        }
-    }
-
-    private func store(_ dialog: Dialog, leg: Int, forkIndex: Int?) {
-        if leg == 0 { caller.dialog = dialog } else if let forkIndex { forks[forkIndex].dialog = dialog }
-    }
-
-    private func endForSessionTimer(_ text: String) async {
-        let termination = CallTermination(status: 200, q850Cause: 102, text: "session timer: \(text)")
-        logger.notice("session timer expired", metadata: ["reason": "\(text)"])
-        await end(status: 200, reason: termination.text, by: .edge, answerCaller: nil, cause: 102)
-        if let winner { await hangUp(fork: winner, termination) }
-        await hangUpCaller(termination)
-    }
-
     // MARK: Ending
 
-    private func end(
+    func end(
         status: Int, reason: String, by: CallEndedBy, answerCaller termination: CallTermination?, cause: Int? = nil,
         onceDurable: (@Sendable () -> Void)? = nil
     ) async {
@@ -968,7 +738,7 @@ actor B2BCall {
 
     /// Sends the fork its BYE; returns whether anything answered it.
     @discardableResult
-    private func hangUp(fork index: Int, _ termination: CallTermination) async -> Bool {
+    func hangUp(fork index: Int, _ termination: CallTermination) async -> Bool {
         guard var dialog = forks[index].dialog, let flow = forks[index].flow,
             let bye = try? dialog.makeRequest(.bye, headers: [(.reason, termination.reasonHeader)])
         else { return false }
@@ -978,7 +748,7 @@ actor B2BCall {
     }
 
     @discardableResult
-    private func hangUpCaller(_ termination: CallTermination) async -> Bool {
+    func hangUpCaller(_ termination: CallTermination) async -> Bool {
         guard var dialog = caller.dialog, let bye = try? dialog.makeRequest(.bye, headers: [(.reason, termination.reasonHeader)]) else {
             return false
         }
@@ -1070,7 +840,7 @@ actor B2BCall {
         return message
     }
 
-    private func response(to request: SIPRequest, _ status: Int, _ phrase: String, tagged: Bool) -> SIPResponse {
+    func response(to request: SIPRequest, _ status: Int, _ phrase: String, tagged: Bool) -> SIPResponse {
         var message = SIPResponse(respondingTo: request, statusCode: status, reasonPhrase: phrase, toTag: tagged ? caller.localTag : nil)
         message.headers.append(.server, environment.settings.serverName)
         return message
@@ -1100,7 +870,7 @@ actor B2BCall {
         if reply == nil { successRetransmission = task }
     }
 
-    private func contact(on flow: BindingFlow, secure: Bool) -> NameAddress? {
+    func contact(on flow: BindingFlow, secure: Bool) -> NameAddress? {
         guard let local = environment.signalling.localAddress(of: flow) else { return nil }
         let host = local.host.contains(":") ? "[\(local.host)]" : local.host
         var parameters: [URIParameter] = []
@@ -1113,7 +883,7 @@ actor B2BCall {
         return uri.port.map { "\(uri.host):\($0)" } ?? uri.host
     }
 
-    private func mediaAddress(on flow: BindingFlow) -> String {
+    func mediaAddress(on flow: BindingFlow) -> String {
         if let configured = environment.settings.mediaAddress, configured != "0.0.0.0", configured != "::" { return configured }
         return environment.signalling.localAddress(of: flow)?.host ?? "0.0.0.0"
     }
