@@ -45,3 +45,4 @@ enum BenchmarkFormat {
         text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
     }
 }
+

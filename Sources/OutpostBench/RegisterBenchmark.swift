@@ -119,24 +119,8 @@ public struct RegisterBenchmark: Sendable {
         var lines = [transport == .udp
             ? "  UDP, digest MD5 qop=auth on every REGISTER (credentials sent up front after the first challenge, nc growing):"
             : "  one TLS connection, client certificate verified, bindings only for its device, no digest:"]
-        let medians = contenders.map { contender in
-            contender.results.sorted { $0.perSecond < $1.perSecond }.dropFirst((contender.results.count - 1) / 2).first
-        }
-        let width = contenders.map(\.label.count).max() ?? 0
-        for (index, contender) in contenders.enumerated() {
-            let label = BenchmarkFormat.padded(contender.label, width)
-            guard let median = medians[index] else {
-                lines.append("    \(label)  not measured: \(contender.error ?? "no run")")
-                continue
-            }
-            var line = "    \(label)  \(median)"
-            if index > 0, let edge = medians[0], median.perSecond > 0 {
-                line += "; edge/Kamailio \(String(format: "%.2f", edge.perSecond / median.perSecond))×"
-            }
-            if contender.results.contains(where: { $0.failures > 0 }) { line += "  [FAILURES: this figure is not valid]" }
-            if let error = contender.error { line += "  [a later run failed: \(error)]" }
-            lines.append(line)
-        }
+        let (medianLines, medians) = BenchmarkFormat.medianLines(contenders.map { ($0.label, $0.results, $0.error) }, ratio: "edge/Kamailio")
+        lines += medianLines
         if transport == .tls, let edge = medians[0] {
             lines.append("    goal ≥ 25,000 REGISTER/s over one TLS connection: \(edge.perSecond >= 25_000 ? "met" : "NOT MET")")
         }

@@ -195,25 +195,7 @@ public struct CallBenchmark: Sendable {
     }
 
     private func reportRate(_ contenders: [Contender]) -> [String] {
-        var lines: [String] = []
-        let medians = contenders.map { contender in
-            contender.results.sorted { $0.perSecond < $1.perSecond }.dropFirst((contender.results.count - 1) / 2).first
-        }
-        let width = contenders.map(\.label.count).max() ?? 0
-        for (index, contender) in contenders.enumerated() {
-            let label = BenchmarkFormat.padded(contender.label, width)
-            guard let median = medians[index] else {
-                lines.append("    \(label)  not measured: \(contender.error ?? "no run")")
-                continue
-            }
-            var line = "    \(label)  \(median)"
-            if index > 0, let edge = medians[0], median.perSecond > 0 {
-                line += "; edge/baseline \(String(format: "%.2f", edge.perSecond / median.perSecond))×"
-            }
-            if contender.results.contains(where: { $0.failures > 0 }) { line += "  [FAILURES: this figure is not valid]" }
-            if let error = contender.error { line += "  [a later run failed: \(error)]" }
-            lines.append(line)
-        }
+        var (lines, medians) = BenchmarkFormat.medianLines(contenders.map { ($0.label, $0.results, $0.error) }, ratio: "edge/baseline")
         if medians.count > 1, let edge = medians[0], let base = medians[1] {
             lines.append("    goal: ahead of Kamailio + rtpengine: \(edge.perSecond > base.perSecond ? "met" : "NOT MET")")
         }
