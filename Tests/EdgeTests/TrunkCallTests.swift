@@ -143,6 +143,8 @@ import Testing
         let callerOK = try await callerReplies.waitFinal()
         #expect(callerOK.statusCode == 200)
         #expect(harness.router.activeCallCount == 2)
+        let halves = await harness.router.activeCalls()
+        #expect(Set(halves.compactMap(\.otherHalf)) == Set(halves.map(\.id)), "each half names the other for show calls")
         return Hairpin(
             harness: harness, trunk: trunk, callerInvite: callerInvite, callerOK: callerOK, secondInvite: second, secondOK: secondOK)
     }

@@ -778,7 +778,7 @@ actor B2BCall {
         let legs = await measuredLegRecords()
         return ActiveCall(
             id: recordID, caller: record.caller, callee: record.callee, dialled: record.dialled, phase: phase,
-            setupAt: record.setupAt, answeredAt: record.answeredAt, security: securityLevel, legs: legs)
+            setupAt: record.setupAt, answeredAt: record.answeredAt, security: securityLevel, legs: legs, otherHalf: peer?.recordID)
     }
 
     /// The leg records with the relay's measurements of each leg so far.
@@ -912,11 +912,15 @@ public struct ActiveCall: Sendable, Hashable, Codable {
     public var answeredAt: Int64?
     public var security: CallSecurity
     public var legs: [CallLegRecord]
+    /// For a call between branch phones that the call manager routed back: the edge's other call
+    /// of the same conversation.
+    public var otherHalf: String?
 
     init(
         id: String, caller: CallParty, callee: CallParty, dialled: String, phase: B2BCall.Phase, setupAt: Int64, answeredAt: Int64?,
-        security: CallSecurity, legs: [CallLegRecord]
+        security: CallSecurity, legs: [CallLegRecord], otherHalf: String?
     ) {
+        self.otherHalf = otherHalf
         self.id = id
         self.caller = caller
         self.callee = callee

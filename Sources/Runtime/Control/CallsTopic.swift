@@ -32,6 +32,9 @@ struct CallsTopic: ControlTopic {
             }
         }
         let counters = calls.statistics.snapshot().sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        return "\(active.count) call\(active.count == 1 ? "" : "s") up\n" + table.render() + "counters: \(counters)\n"
+        // Each conversation between branch phones routed by the call manager is two calls here.
+        let halves = active.compactMap { call in call.otherHalf.map { (call.id, $0) } }.filter { $0.0 < $0.1 }
+        let pairs = halves.map { "\($0.0.prefix(8)) and \($0.1.prefix(8)) are one conversation through the call manager\n" }.joined()
+        return "\(active.count) call\(active.count == 1 ? "" : "s") up\n" + table.render() + pairs + "counters: \(counters)\n"
     }
 }
