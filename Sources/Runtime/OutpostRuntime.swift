@@ -152,6 +152,7 @@ public struct OutpostRuntime: Sendable {
         services += registration.services.map { .init(service: $0) }
         controlTopics.add(MediaTopic(service: media))
         services.append(.init(service: media))
+        services.append(.init(service: CallRecordHeartbeat(records: callRecords, interval: .seconds(5), logger: logger)))
         if let trunk = trunkProtection {
             services.append(.init(service: trunk))
         }

@@ -2,6 +2,7 @@ import Edge
 import Foundation
 import Logging
 import Runtime
+import Storage
 import Testing
 
 @Suite struct SQLiteCallRecordsTests {
@@ -56,6 +57,7 @@ import Testing
         let restarted = try SQLiteCallRecords.open(stateDirectory: directory.path, logger: Self.quiet, now: 1_800_000_200_000)
         let closed = try #require(try restarted.record(id: "open0000001"))
         #expect(closed.endedAt == 1_800_000_200_000 && closed.endedBy == .restart && closed.endReason == SQLiteCallRecords.restartReason)
+        #expect(closed.q850Cause == 41 && closed.endStatus == nil, "temporary failure: no SIP status ended it")
         #expect(try restarted.record(id: "ended000001")?.endedBy == .callee, "ended calls are left as they were")
         #expect(try restarted.closeOpenRecords(endedAt: 1, reason: "again").isEmpty)
     }
@@ -79,6 +81,36 @@ import Testing
         #expect(throws: CallRecordsError.self) { try records.record(id: "abcdef") }
         #expect(throws: CallRecordsError.self) { try records.record(id: "abc") }
         #expect(try records.record(id: "abcdef%") == nil, "a wildcard matches only itself")
+    }
+
+    /// A call the process died with is closed when the edge was last seen alive, so the
+    /// downtime is not talk time; one set up after that ends no earlier than it was answered.
+    @Test func theCallsAProcessDiedWithEndWhenItWasLastAlive() async throws {
+        let directory = try TemporaryDirectory()
+        let records = try SQLiteCallRecords.open(stateDirectory: directory.path, logger: Self.quiet)
+        var early = Self.record(id: "early0000001", setupAt: 1_800_000_000_000, ended: false)
+        early.answeredAt = early.setupAt + 1_000
+        try await records.write(early)
+        try await records.markAlive(now: 1_800_000_030_000)
+        var late = Self.record(id: "late00000001", setupAt: 1_800_000_031_000, ended: false)
+        late.answeredAt = late.setupAt + 2_000
+        try await records.write(late)
+
+        let restarted = try SQLiteCallRecords.open(stateDirectory: directory.path, logger: Self.quiet, now: 1_800_000_900_000)
+        #expect(try restarted.record(id: "early0000001")?.endedAt == 1_800_000_030_000, "last seen alive, not 15 minutes later")
+        #expect(try restarted.record(id: "late00000001")?.endedAt == 1_800_000_033_000, "never before it was answered")
+    }
+
+    /// A file of the first schema (before the edge noted itself alive) is carried forward.
+    @Test func aFirstSchemaFileIsMigrated() async throws {
+        let directory = try TemporaryDirectory()
+        let records = try SQLiteCallRecords.open(stateDirectory: directory.path, logger: Self.quiet)
+        try await records.write(Self.record(id: "kept00000001"))
+        let database = try SQLiteConnection(path: records.path)
+        try database.execute("DROP TABLE edge_alive; PRAGMA user_version = 1;")
+        let migrated = try SQLiteCallRecords.open(stateDirectory: directory.path, logger: Self.quiet)
+        #expect(try migrated.record(id: "kept00000001") != nil)
+        try await migrated.markAlive(now: 5)
     }
 
     /// Writes that arrive together share a commit, and each call's own writes (setup, answer,

@@ -5,7 +5,9 @@ import Storage
 /// Not thread-safe: the store uses it from its queue only.
 final class CallRecordTables {
     /// `PRAGMA user_version` of the schema below; 0 is a file this edge has not set up yet.
-    static let schemaVersion: Int64 = 1
+    static let schemaVersion: Int64 = 2
+    /// The last time the edge said it was alive, by which the calls it dies with are closed.
+    private static let aliveTable = "CREATE TABLE edge_alive (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);"
 
     private static let schema = """
         CREATE TABLE calls (
@@ -101,8 +103,11 @@ final class CallRecordTables {
             let version = try database.prepare("PRAGMA user_version").rows().first?.first?.integer ?? 0
             switch version {
             case 0:
-                try database.execute(schema)
+                try database.execute(schema + aliveTable)
                 // PRAGMA takes no bound parameters; the version is our own constant.
+                try database.execute("PRAGMA user_version = \(schemaVersion)")
+            case 1:
+                try database.execute(aliveTable)
                 try database.execute("PRAGMA user_version = \(schemaVersion)")
             case schemaVersion:
                 break
@@ -126,15 +131,29 @@ final class CallRecordTables {
         }
     }
 
-    /// Ends every open record as `.restart` at `endedAt`; returns their ids.
+    /// Ends every open record as `.restart` at `endedAt` (never before it was set up or
+    /// answered), with Q.850 cause 41, temporary failure; returns their ids.
     func closeOpenRecords(endedAt: Int64, reason: String) throws -> [String] {
         try database.transaction {
             let open = try database.prepare("SELECT id FROM calls WHERE ended_at IS NULL ORDER BY setup_at, id").rows()
                 .compactMap { $0.first?.text }
-            try database.prepare("UPDATE calls SET ended_at = ?, ended_by = ?, end_reason = ? WHERE ended_at IS NULL")
-                .run([.integer(endedAt), .text(CallEndedBy.restart.rawValue), .text(reason)])
+            try database.prepare(
+                """
+                UPDATE calls SET ended_at = MAX(?1, setup_at, COALESCE(answered_at, setup_at)), ended_by = ?2, end_reason = ?3,
+                    q850_cause = COALESCE(q850_cause, 41)
+                WHERE ended_at IS NULL
+                """
+            ).run([.integer(endedAt), .text(CallEndedBy.restart.rawValue), .text(reason)])
             return open
         }
+    }
+
+    func markAlive(at time: Int64) throws {
+        try database.prepare("INSERT INTO edge_alive (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at").run([.integer(time)])
+    }
+
+    func lastAlive() throws -> Int64? {
+        try database.prepare("SELECT at FROM edge_alive WHERE id = 1").rows().first?.first?.integer
     }
 
     /// Records whose setup lies in `since ..< until`, newest first.

@@ -37,10 +37,12 @@ public final class SQLiteCallRecords: CallRecordStore {
     }
 
     /// Opens (creating if needed) the records of the edge that is starting, and closes the records
-    /// the previous process left open: their calls ended with it.
+    /// the previous process left open: their calls ended with it, as far as is known when it was
+    /// last seen alive (`markAlive`), so the downtime does not count as talk time.
     public static func open(stateDirectory: String, logger: Logger, now: Int64 = wallClockMilliseconds()) throws -> SQLiteCallRecords {
         let records = try SQLiteCallRecords(path: stateDirectory + "/" + fileName)
-        let closed = try records.closeOpenRecords(endedAt: now, reason: restartReason)
+        let lastSeen = try records.queue.sync { try records.tables.lastAlive() }
+        let closed = try records.closeOpenRecords(endedAt: min(now, lastSeen ?? now), reason: restartReason)
         if !closed.isEmpty {
             logger.notice(
                 "Closed call records left open by the previous process",
@@ -87,6 +89,13 @@ public final class SQLiteCallRecords: CallRecordStore {
             return state.writerScheduled
         }
         if more { queue.async { self.writeOneGroup() } }
+    }
+
+    /// Notes that the edge is alive now; see `open`.
+    public func markAlive(now: Int64 = wallClockMilliseconds()) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            queue.async { continuation.resume(with: Result { try self.tables.markAlive(at: now) }) }
+        }
     }
 
     public func closeOpenRecords(endedAt: Int64, reason: String) throws -> [String] {
