@@ -140,6 +140,7 @@ enum CallRecordText {
             "  talk \(duration(record)), result \(result(record)), ended by \(record.endedBy?.rawValue ?? "-"): \(record.endReason ?? "-")",
             "  security \(record.security.rawValue)",
         ]
+        if let otherHalf = record.otherHalf { lines.append("  the other half, through the call manager: \(otherHalf)") }
         for leg in record.legs {
             var line = "  leg \(leg.role.rawValue) \(leg.device ?? "-") \(leg.transport) \(leg.remote) \(leg.suite ?? "RTP") \(leg.codec ?? "-")"
             if let quality = leg.quality {
@@ -158,7 +159,7 @@ enum CallRecordText {
         "id", "call_id", "caller_number", "caller_device", "caller_display_name", "callee_number", "callee_device", "dialled", "route", "mode",
         "setup_at", "ringing_at", "answered_at", "ended_at", "talk_seconds", "ended_by", "end_status", "q850_cause", "end_reason", "security",
         "caller_transport", "caller_suite", "caller_packets_received", "caller_lost", "caller_jitter_ms", "callee_transport", "callee_suite",
-        "callee_packets_received", "callee_lost", "callee_jitter_ms",
+        "callee_packets_received", "callee_lost", "callee_jitter_ms", "other_half",
     ]
 
     /// RFC 4180: a header line, CRLF line ends, fields with a comma, quote or line break quoted and their quotes doubled.
@@ -179,7 +180,7 @@ enum CallRecordText {
                     timestamp(record.answeredAt), timestamp(record.endedAt), record.talkSeconds.map { String(format: "%.1f", $0) } ?? "",
                     record.endedBy?.rawValue ?? "", record.endStatus.map(String.init) ?? "", record.q850Cause.map(String.init) ?? "",
                     record.endReason ?? "", record.security.rawValue,
-                ] + leg(.caller) + leg(.callee)
+                ] + leg(.caller) + leg(.callee) + [record.otherHalf ?? ""]
             output += fields.map(csvField).joined(separator: ",") + "\r\n"
         }
         return output

@@ -72,6 +72,7 @@ import TestRequirementSupport
             let (first, second) = try await CallExpectations.closedHalves { try BaresipCallTests.records(edge) }
             #expect(first.callee.device == "call-manager" && first.callee.number == "2002" && first.route == "through-cm")
             #expect(first.endedBy == .caller && first.endStatus == 200)
+            #expect(first.otherHalf == second.id && second.otherHalf == first.id, "each half's record names the other")
             #expect(second.callee.device == "SEP00AABBCCDD02" && second.callee.number == "2002" && second.caller.number == "2001")
             #expect(second.endedBy == .caller, "the BYE came to the second half from the call manager")
             #expect(first.legs.map(\.transport) == ["TLS", "UDP"] && second.legs.map(\.transport) == ["UDP", "TLS"])

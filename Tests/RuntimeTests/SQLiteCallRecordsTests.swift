@@ -29,7 +29,7 @@ import Testing
             ],
             setupAt: setupAt, ringingAt: setupAt + 200, answeredAt: ended ? setupAt + 3_000 : nil, endedAt: ended ? setupAt + 63_000 : nil,
             endedBy: ended ? .callee : nil, endStatus: ended ? 200 : nil, q850Cause: ended ? 16 : nil, endReason: ended ? "the callee hung up; '); DROP TABLE calls;--\u{0}" : nil,
-            security: .nonSecure)
+            security: .nonSecure, otherHalf: "b2c3d4e5f6a7b8c9")
     }
 
     @Test func everyFieldComesBackAsWritten() async throws {
@@ -101,16 +101,26 @@ import Testing
         #expect(try restarted.record(id: "late00000001")?.endedAt == 1_800_000_033_000, "never before it was answered")
     }
 
-    /// A file of the first schema (before the edge noted itself alive) is carried forward.
-    @Test func aFirstSchemaFileIsMigrated() async throws {
+    /// Files of the earlier schemas (1: calls and legs; 2: and the edge's last sign of life) are
+    /// carried forward with what they hold.
+    @Test(arguments: [
+        (1, "DROP TABLE edge_alive; ALTER TABLE calls DROP COLUMN other_half; PRAGMA user_version = 1;"),
+        (2, "ALTER TABLE calls DROP COLUMN other_half; PRAGMA user_version = 2;"),
+    ])
+    func anEarlierSchemaFileIsMigrated(version: Int, downgrade: String) async throws {
         let directory = try TemporaryDirectory()
         let records = try SQLiteCallRecords.open(stateDirectory: directory.path, logger: Self.quiet)
-        try await records.write(Self.record(id: "kept00000001"))
-        let database = try SQLiteConnection(path: records.path)
-        try database.execute("DROP TABLE edge_alive; PRAGMA user_version = 1;")
+        var kept = Self.record(id: "kept00000001")
+        kept.otherHalf = nil
+        try await records.write(kept)
+        try SQLiteConnection(path: records.path).execute(downgrade)
         let migrated = try SQLiteCallRecords.open(stateDirectory: directory.path, logger: Self.quiet)
-        #expect(try migrated.record(id: "kept00000001") != nil)
+        #expect(try migrated.record(id: "kept00000001") == kept, "schema \(version)")
         try await migrated.markAlive(now: 5)
+        var linked = Self.record(id: "linked000001")
+        linked.otherHalf = "kept00000001"
+        try await migrated.write(linked)
+        #expect(try migrated.record(id: "linked000001")?.otherHalf == "kept00000001")
     }
 
     /// Writes that arrive together share a commit, and each call's own writes (setup, answer,

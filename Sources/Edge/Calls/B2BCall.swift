@@ -220,6 +220,7 @@ actor B2BCall {
     /// Joins this call to the other half of the same conversation (see `peer`).
     func link(_ other: B2BCall) {
         peer = other
+        record.otherHalf = other.recordID
     }
 
     private func forkProvisional(_ index: Int, _ response: SIPResponse) async {

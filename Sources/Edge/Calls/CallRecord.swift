@@ -97,13 +97,17 @@ public struct CallRecord: Sendable, Hashable, Codable, Identifiable {
     /// Why, in words, e.g. `BYE from callee`, `486 Busy Here`, `edge restarted during the call`.
     public var endReason: String?
     public var security: CallSecurity
+    /// For one half of a call between branch phones that the call manager routed back to the
+    /// edge: the record of the other half, so the conversation is counted once.
+    public var otherHalf: String?
 
     public init(
         id: String, callID: String, caller: CallParty, callee: CallParty, dialled: String, route: String, mode: String,
         legs: [CallLegRecord] = [], setupAt: Int64, ringingAt: Int64? = nil, answeredAt: Int64? = nil, endedAt: Int64? = nil,
         endedBy: CallEndedBy? = nil, endStatus: Int? = nil, q850Cause: Int? = nil, endReason: String? = nil,
-        security: CallSecurity
+        security: CallSecurity, otherHalf: String? = nil
     ) {
+        self.otherHalf = otherHalf
         self.id = id
         self.callID = callID
         self.caller = caller

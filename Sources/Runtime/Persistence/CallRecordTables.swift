@@ -5,9 +5,10 @@ import Storage
 /// Not thread-safe: the store uses it from its queue only.
 final class CallRecordTables {
     /// `PRAGMA user_version` of the schema below; 0 is a file this edge has not set up yet.
-    static let schemaVersion: Int64 = 2
+    static let schemaVersion: Int64 = 3
     /// The last time the edge said it was alive, by which the calls it dies with are closed.
     private static let aliveTable = "CREATE TABLE edge_alive (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);"
+    private static let otherHalfColumn = "ALTER TABLE calls ADD COLUMN other_half TEXT;"
 
     private static let schema = """
         CREATE TABLE calls (
@@ -32,7 +33,8 @@ final class CallRecordTables {
             end_status INTEGER,
             q850_cause INTEGER,
             end_reason TEXT,
-            security TEXT NOT NULL
+            security TEXT NOT NULL,
+            other_half TEXT
         );
         CREATE INDEX calls_by_setup ON calls (setup_at);
         CREATE INDEX calls_by_call_id ON calls (call_id);
@@ -62,7 +64,7 @@ final class CallRecordTables {
     private static let callColumnNames = [
         "id", "call_id", "caller_device", "caller_line", "caller_number", "caller_display_name", "callee_device", "callee_line",
         "callee_number", "callee_display_name", "dialled", "route", "mode", "setup_at", "ringing_at", "answered_at", "ended_at",
-        "ended_by", "end_status", "q850_cause", "end_reason", "security",
+        "ended_by", "end_status", "q850_cause", "end_reason", "security", "other_half",
     ]
     private static let callColumns = callColumnNames.joined(separator: ", ")
 
@@ -107,7 +109,10 @@ final class CallRecordTables {
                 // PRAGMA takes no bound parameters; the version is our own constant.
                 try database.execute("PRAGMA user_version = \(schemaVersion)")
             case 1:
-                try database.execute(aliveTable)
+                try database.execute(aliveTable + otherHalfColumn)
+                try database.execute("PRAGMA user_version = \(schemaVersion)")
+            case 2:
+                try database.execute(otherHalfColumn)
                 try database.execute("PRAGMA user_version = \(schemaVersion)")
             case schemaVersion:
                 break
@@ -190,7 +195,7 @@ final class CallRecordTables {
             .text(record.route), .text(record.mode), .integer(record.setupAt), SQLiteValue(record.ringingAt),
             SQLiteValue(record.answeredAt), SQLiteValue(record.endedAt), SQLiteValue(record.endedBy?.rawValue),
             SQLiteValue(record.endStatus), SQLiteValue(record.q850Cause), SQLiteValue(record.endReason),
-            .text(record.security.rawValue),
+            .text(record.security.rawValue), SQLiteValue(record.otherHalf),
         ]
     }
 
@@ -223,7 +228,7 @@ final class CallRecordTables {
             dialled: row[10].text ?? "", route: row[11].text ?? "", mode: row[12].text ?? "", legs: try legs(of: id),
             setupAt: row[13].integer ?? 0, ringingAt: row[14].integer, answeredAt: row[15].integer, endedAt: row[16].integer,
             endedBy: endedBy, endStatus: row[18].integer.map(Int.init), q850Cause: row[19].integer.map(Int.init), endReason: row[20].text,
-            security: security)
+            security: security, otherHalf: row[22].text)
     }
 
     private func legs(of call: String) throws -> [CallLegRecord] {
