@@ -44,9 +44,10 @@ import Testing
         try await Fixtures.waitUntil("the hold offered to the callee") { (try? Self.forwarded(harness).count) == 1 }
         #expect(try Self.forwarded(harness).first?.cseq == "2 INVITE")
         #expect(try Self.forwarded(harness).first?.direction == .sendonly)
-        let sentKey = try SessionDescription(parsing: try #require(harness.signalling.sent.withLock { $0.invites.first }).body)
+        let toBobDesk = harness.signalling.sent.withLock { $0.invites.filter { $0.uri.sipURI?.user == "bob-desk" } }
+        let sentKey = try SessionDescription(parsing: try #require(toBobDesk.first).body)
             .media[0].attributes.first { $0.name == "crypto" }
-        let heldKey = try SessionDescription(parsing: try #require(harness.signalling.sent.withLock { $0.invites.last }).body)
+        let heldKey = try SessionDescription(parsing: try #require(harness.signalling.sent.withLock { $0.invites.last { $0.uri.sipURI?.user == "bob-desk" } }).body)
             .media[0].attributes.first { $0.name == "crypto" }
         #expect(sentKey == heldKey, "a hold is no rekeying")
 

@@ -321,16 +321,31 @@ struct UDPDrops {
 
     var relay: Int { relaySockets.values.reduce(0, +) }
 
+    /// The relay's sockets are this process's: a sipp socket that happens to sit on a port in the
+    /// relay's window (the calling sipp never reads what comes back to it) is not counted.
     mutating func sample(relayPorts: ClosedRange<Int>, echoPort: Int) {
         let table = (try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8)) ?? ""
+        let own = Self.ownSocketInodes()
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ")
             guard fields.count >= 13, let drops = Int(fields[fields.count - 1]),
                 let port = fields[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) })
             else { continue }
             if port == echoPort { echo = max(echo, drops) }
-            if relayPorts.contains(port) { relaySockets[String(fields[9]), default: 0] = max(relaySockets[String(fields[9])] ?? 0, drops) }
+            let inode = String(fields[9])
+            if relayPorts.contains(port), own.contains(inode) { relaySockets[inode] = max(relaySockets[inode] ?? 0, drops) }
         }
+    }
+
+    /// The inodes of this process's sockets, from the `socket:[N]` links in /proc/self/fd.
+    static func ownSocketInodes() -> Set<String> {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return Set(entries.compactMap { entry in
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)"),
+                target.hasPrefix("socket:[")
+            else { return nil }
+            return String(target.dropFirst("socket:[".count).dropLast())
+        })
     }
 }
 
