@@ -12,6 +12,7 @@ public struct EdgeCore: Sendable {
         if registrar != nil, !capabilities.allowedMethods.contains(.register) { capabilities.allowedMethods.append(.register) }
         if calls != nil {
             for method in CallRouter.methods where !capabilities.allowedMethods.contains(method) { capabilities.allowedMethods.append(method) }
+            for name in CallRouter.extensions where !capabilities.supportedExtensions.contains(name) { capabilities.supportedExtensions.append(name) }
         }
         self.policy = RequestPolicy(capabilities: capabilities)
         self.registrar = registrar

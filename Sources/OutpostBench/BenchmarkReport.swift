@@ -1,6 +1,13 @@
 import Foundation
 
 extension BenchmarkFormat {
+    /// The latency below which `fraction` of `sorted` (nanoseconds, ascending) falls.
+    static func percentile(_ fraction: Double, ofSorted sorted: [UInt64]) -> Duration {
+        guard !sorted.isEmpty else { return .zero }
+        let index = min(sorted.count - 1, max(0, Int((Double(sorted.count) * fraction).rounded(.up)) - 1))
+        return .nanoseconds(Int64(sorted[index]))
+    }
+
     /// One line per contender with the median of its runs, the first (the edge) as a multiple of
     /// each other (`ratio` names the pair); returns the medians for the goal lines after.
     static func medianLines<Result: MeasuredRate>(

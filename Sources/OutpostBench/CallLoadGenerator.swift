@@ -70,9 +70,7 @@ public struct CallLoadResult: Sendable, CustomStringConvertible {
     }
 
     public func setupLatency(percentile fraction: Double) -> Duration {
-        guard !setupLatencies.isEmpty else { return .zero }
-        let index = min(setupLatencies.count - 1, max(0, Int((Double(setupLatencies.count) * fraction).rounded(.up)) - 1))
-        return .nanoseconds(Int64(setupLatencies[index]))
+        BenchmarkFormat.percentile(fraction, ofSorted: setupLatencies)
     }
 
     public var failureText: String {

@@ -41,9 +41,7 @@ public struct RegisterLoadResult: Sendable, CustomStringConvertible {
 
     /// The latency below which `fraction` of the answered requests fall.
     public func latency(percentile fraction: Double) -> Duration {
-        guard !latencies.isEmpty else { return .zero }
-        let index = min(latencies.count - 1, Int((Double(latencies.count) * fraction).rounded(.up)) - 1)
-        return .nanoseconds(Int64(latencies[max(0, index)]))
+        BenchmarkFormat.percentile(fraction, ofSorted: latencies)
     }
 
     public var description: String {

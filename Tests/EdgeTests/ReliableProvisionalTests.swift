@@ -82,14 +82,29 @@ import Testing
         await harness.router.shutDown(reason: "test over")
     }
 
+    /// The edge's request policy knows what the call layer implements: a Require of 100rel (or
+    /// timer) reaches the calls, anything else gets 420 before any phone rings.
     @Test func anExtensionTheEdgeLacksGets420() async throws {
         let harness = Fixtures.harness(answers: [:])
+        let core = EdgeCore(calls: harness.router)
         var invite = Fixtures.invite()
         invite.headers.append(.require, "100rel, precondition")
-        let replies = Replies()
-        harness.router.handle(invite, from: Fixtures.callerOrigin, reply: replies.reply)
-        let refusal = try await replies.waitFinal()
+        guard case .respond(let refusal?) = core.handle(invite, from: Fixtures.callerOrigin, reply: { _ in }) else {
+            Issue.record("the INVITE was not refused")
+            return
+        }
         #expect(refusal.statusCode == 420 && refusal.headers[.unsupported] == "precondition")
         #expect(harness.signalling.sent.withLock { $0.invites.isEmpty })
+
+        var reliable = Fixtures.invite()
+        reliable.headers.append(.require, "100rel, timer")
+        reliable.headers.append(.sessionExpires, "1800")
+        let replies = Replies()
+        guard case .answerLater = core.handle(reliable, from: Fixtures.callerOrigin, reply: replies.reply) else {
+            Issue.record("an INVITE requiring 100rel and timer was not passed to the calls")
+            return
+        }
+        try await Fixtures.waitUntil("the forks") { harness.signalling.sent.withLock { $0.invites.count } == 2 }
+        await harness.router.shutDown(reason: "test over")
     }
 }

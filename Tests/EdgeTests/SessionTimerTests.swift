@@ -71,6 +71,8 @@ import Testing
         let (harness, ok) = try await Self.answeredCall([(.supported, "timer"), (.sessionExpires, "2;refresher=uac")])
         #expect(ok.headers[.sessionExpires] == "2;refresher=uac" && ok.headers[.require] == "timer")
         try await Fixtures.waitUntil("the session to expire", timeout: .seconds(6)) { harness.router.activeCallCount == 0 }
+        // The record is closed first, then both BYEs go out.
+        try await Fixtures.waitUntil("both BYEs") { harness.signalling.sent.withLock { $0.requests.filter { $0.method == .bye }.count } >= 2 }
         let byes = harness.signalling.sent.withLock { $0.requests.filter { $0.method == .bye } }
         #expect(byes.count == 2 && byes.allSatisfy { $0.headers[.reason]?.contains("cause=102") == true }, "\(byes.map { $0.headers[.reason] ?? "" })")
         let record = try #require(harness.records.all.first)

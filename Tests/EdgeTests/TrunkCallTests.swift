@@ -172,6 +172,9 @@ import Testing
         harness.router.handle(try Self.bye(from: hairpin), from: Fixtures.callerOrigin, reply: byeReplies.reply)
         #expect(try await byeReplies.waitFinal().statusCode == 200)
         try await Fixtures.waitUntil("both halves to end") { harness.router.activeCallCount == 0 }
+        try await Fixtures.waitUntil("the BYE to bob-desk") {
+            harness.signalling.sent.withLock { $0.requestFlows.contains { $0.remoteAddress == Self.bobDesk } }
+        }
         let sent = harness.signalling.sent.withLock { $0 }
         let byes = zip(sent.requests, sent.requestFlows).filter { $0.0.method == .bye }
         #expect(!byes.contains { $0.1.remoteAddress == Self.callManager }, "nothing waits on a call manager the edge knows is gone")
@@ -191,6 +194,9 @@ import Testing
         harness.router.handle(try Self.bye(from: hairpin), from: Fixtures.callerOrigin, reply: byeReplies.reply)
         #expect(try await byeReplies.waitFinal().statusCode == 200)
         try await Fixtures.waitUntil("both halves to end") { harness.router.activeCallCount == 0 }
+        try await Fixtures.waitUntil("the BYE to bob-desk") {
+            harness.signalling.sent.withLock { $0.requestFlows.contains { $0.remoteAddress == Self.bobDesk } }
+        }
         let flows = harness.signalling.sent.withLock { zip($0.requests, $0.requestFlows).filter { $0.0.method == .bye }.map(\.1.remoteAddress) }
         #expect(flows == [Self.callManager, Self.bobDesk])
     }

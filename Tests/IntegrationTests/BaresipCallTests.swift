@@ -67,7 +67,8 @@ import TestRequirementSupport
     }
 
     static func showCalls(_ edge: EdgeUnderTest) async throws -> String {
-        try await ControlClient(stateDirectory: edge.stateDirectory).showOffThePool("calls")
+        // Off the cooperative pool, where the edge under test renders it.
+        try await ControlSocketTests.BlockingOffThePool(client: ControlClient(stateDirectory: edge.stateDirectory)).show("calls")
     }
 
     static func records(_ edge: EdgeUnderTest) throws -> [CallRecord] {

@@ -74,9 +74,9 @@ import Testing
             #expect(answer.hasPrefix("SIP/2.0 \(status) "), "\(what): \(answer.prefix(400))")
             #expect(answer.contains(shows), "\(what): \(answer.prefix(800))")
         }
-        let control = ControlClient(stateDirectory: edge.stateDirectory)
-        #expect(try await control.showOffThePool("calls").hasPrefix("0 calls up"))
-        let media = try await control.showOffThePool("media")
+        let control = ControlSocketTests.BlockingOffThePool(client: ControlClient(stateDirectory: edge.stateDirectory))
+        #expect(try await control.show("calls").hasPrefix("0 calls up"))
+        let media = try await control.show("media")
         #expect(media.contains(": 0 of "), "no relay port is held: \(media.prefix(300))")
         await edge.stop()
     }

@@ -90,8 +90,6 @@ extension B2BCall {
     func endForSessionTimer(_ text: String) async {
         let termination = CallTermination(status: 200, q850Cause: 102, text: "session timer: \(text)")
         logger.notice("session timer expired", metadata: ["reason": "\(text)"])
-        await end(status: 200, reason: termination.text, by: .edge, answerCaller: nil, cause: 102)
-        if let winner { await hangUp(fork: winner, termination) }
-        await hangUpCaller(termination)
+        await endByEdge(termination, recordedStatus: 200)
     }
 }

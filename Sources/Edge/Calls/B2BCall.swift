@@ -414,9 +414,7 @@ actor B2BCall {
             let reason = (error as? NegotiationError)?.reason ?? "\(error)"
             logger.warning("the caller's answer in its ACK is unusable", metadata: ["error": "\(reason)"])
             let termination = CallTermination(status: 488, q850Cause: 88, text: "unusable answer in the ACK: \(reason)")
-            await end(status: 488, reason: termination.text, by: .edge, answerCaller: nil, cause: 88)
-            if let winner { await hangUp(fork: winner, termination) }
-            await hangUpCaller(termination)
+            await endByEdge(termination, recordedStatus: 488)
         }
     }
 
@@ -673,9 +671,7 @@ actor B2BCall {
     func mediaTimedOut(leg: Int, reason: String) async {
         guard phase == .answered || phase == .confirmed else { return }
         let termination = CallTermination(status: 200, q850Cause: 41, text: "media timeout: \(reason)")
-        await end(status: 200, reason: termination.text, by: .edge, answerCaller: nil, cause: 41)
-        if let winner { await hangUp(fork: winner, termination) }
-        await hangUpCaller(termination)
+        await endByEdge(termination, recordedStatus: 200)
     }
 
     /// The edge is stopping: every call it carries is hung up with a reason.
@@ -692,9 +688,7 @@ actor B2BCall {
             caller.reply(refusal)
             await end(status: 503, reason: text, by: .edge, answerCaller: nil, cause: 41)
         case .answered, .confirmed:
-            await end(status: 200, reason: text, by: .edge, answerCaller: nil, cause: 41)
-            if let winner { await hangUp(fork: winner, termination) }
-            await hangUpCaller(termination)
+            await endByEdge(termination, recordedStatus: 200)
         case .ended:
             break
         }
@@ -735,6 +729,14 @@ actor B2BCall {
         await media.release()
         logger.info("call ended", metadata: ["status": "\(status)", "by": "\(by.rawValue)", "reason": "\(reason)"])
         environment.ended(self)
+    }
+
+    /// Ends an answered call on the edge's account: the record is durable first, then both legs
+    /// get a BYE with the termination's Reason.
+    func endByEdge(_ termination: CallTermination, recordedStatus: Int) async {
+        await end(status: recordedStatus, reason: termination.text, by: .edge, answerCaller: nil, cause: termination.q850Cause)
+        if let winner { await hangUp(fork: winner, termination) }
+        await hangUpCaller(termination)
     }
 
     /// Sends the fork its BYE; returns whether anything answered it.

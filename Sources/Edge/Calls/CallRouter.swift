@@ -51,8 +51,9 @@ public final class CallRouter: Sendable {
 
     /// The methods the router serves.
     public static let methods: [SIPMethod] = [.invite, .ack, .bye, .cancel, .update, .info, .prack]
-    /// The extensions a caller may require (RFC 3261 §8.2.2.3); anything else gets 420.
-    static let extensions: Set<String> = ["100rel", "timer"]
+    /// The extensions the call layer implements, which a caller may require (the request policy
+    /// answers any other with 420, RFC 3261 §8.2.2.3).
+    public static let extensions = ["100rel", "timer"]
 
     /// A new dial plan applies to calls placed from now on.
     public func replaceDialPlan(_ plan: DialPlan) {
@@ -167,13 +168,6 @@ public final class CallRouter: Sendable {
             let branch = (try? headers.topVia().branch) ?? nil
         else {
             return .failure(Refusal(status: 400, phrase: "Bad Request", reason: "the INVITE lacks a From tag, a Call-ID or a Via branch"))
-        }
-        let unsupported = headers.tokens(.require).filter { !Self.extensions.contains($0.lowercased()) }
-        if !unsupported.isEmpty {
-            return .failure(
-                Refusal(
-                    status: 420, phrase: "Bad Extension", reason: "the edge does not support \(unsupported.joined(separator: ", "))",
-                    headers: [(.unsupported, unsupported.joined(separator: ", "))]))
         }
         let sessionTimer: SessionTimer?
         switch SessionTimer.answering(invite, minimum: settings.minimumSessionExpires, preferred: settings.sessionExpires) {

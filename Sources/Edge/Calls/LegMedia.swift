@@ -88,15 +88,11 @@ public enum LegMedia {
     public static func relayDescription(
         of stream: NegotiatedStream, peerFormats: [RTPMap], latchesPlainRTP: Bool
     ) -> MediaLegDescription {
-        var peerDirection = stream.direction.reversed
-        var address: String? = stream.remoteAddress
-        if stream.remoteAddress == "0.0.0.0" || stream.remoteAddress == "::" {
-            address = nil
-            peerDirection = peerDirection.sends ? .sendonly : .inactive
-        }
+        let direction = peerDirection(of: stream)
+        let address: String? = stream.remoteAddress == "0.0.0.0" || stream.remoteAddress == "::" ? nil : stream.remoteAddress
         return MediaLegDescription(
             address: address, port: Int(stream.remotePort), rtcpPort: stream.remoteRTCP.map { Int($0.port) },
-            rtcpMux: stream.rtcpMux, payloadFormats: peerFormats, direction: peerDirection,
+            rtcpMux: stream.rtcpMux, payloadFormats: peerFormats, direction: direction,
             srtp: stream.srtp.map { MediaLegDescription.SRTP(suite: $0.suite, peerKeySalt: $0.remoteKeySalt) },
             latchesPlainRTP: latchesPlainRTP && stream.srtp == nil)
     }

@@ -80,13 +80,7 @@ final class TrunkConnection: Sendable {
 
     /// Whether a request on `flow` comes from this call manager.
     func isPeer(of flow: BindingFlow) -> Bool {
-        let transport: BindingFlow.Transport =
-            switch callManager.transport {
-            case .udp: .udp
-            case .tcp: .tcp
-            case .tls: .tls
-            }
-        guard flow.transport == transport else { return false }
+        guard flow.transport == BindingFlow.Transport(callManager.transport) else { return false }
         if let open = openSource, flow.transport != .udp { return flow.liveConnection == open.connection.rawValue }
         return flow.remoteAddress == callManager.address && flow.remotePort == callManager.port
     }
