@@ -255,4 +255,21 @@ import Testing
         let registrar = registrar(restored: [live, gone, stranger])
         #expect(registrar.bindings() == [live])
     }
+
+    @Test func aBindingIsFoundByItsFlowOnlyWhileItIsLive() {
+        let flow = BindingFlow(transport: .udp, remoteAddress: "192.0.2.61", remotePort: 5062)
+        var expired = Binding(addressOfRecord: "2001", contact: "sip:a@x", device: "SEP001BD4AABBCC", expiresAt: now - 1, callID: "c", cseq: 1, flow: flow, registeredAt: now - 10)
+        var live = expired
+        live.addressOfRecord = "2002"
+        live.contact = "sip:b@x"
+        live.expiresAt = now + 100
+        var table = LocationTable([live], now: now)
+        table.replace("2001", with: [expired])
+        #expect(table.first(now: now) { $0.flow == flow } == live)
+        expired.expiresAt = now + 50
+        table.replace("2001", with: [expired])
+        table.replace("2002", with: [])
+        #expect(table.first(now: now) { $0.flow == flow }?.addressOfRecord == "2001")
+        #expect(table.first(now: now + 60) { $0.flow == flow } == nil)
+    }
 }

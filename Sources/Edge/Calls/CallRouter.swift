@@ -387,7 +387,7 @@ public final class CallRouter: Sendable {
             device = named
         } else {
             let flow = origin.flow
-            let binding = registrar.bindings().first { binding in
+            let binding = registrar.binding { binding in
                 binding.flow.transport == flow.transport && binding.flow.remoteAddress == flow.remoteAddress
                     && (binding.flow.remotePort == flow.remotePort || (flow.connection != nil && binding.flow.liveConnection == flow.connection))
             }

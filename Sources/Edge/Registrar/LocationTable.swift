@@ -21,6 +21,15 @@ public struct LocationTable: Sendable {
         entries.keys.sorted().flatMap { bindings(for: $0, now: now) }
     }
 
+    /// The first live binding `matches` accepts, in no particular order: found without sorting or
+    /// copying the table, which a call's INVITE would otherwise do once per registered phone.
+    public func first(now: Int64, where matches: (Binding) -> Bool) -> Binding? {
+        for bindings in entries.values {
+            if let found = bindings.first(where: { $0.expiresAt > now && matches($0) }) { return found }
+        }
+        return nil
+    }
+
     /// Marks the flows over any of `connections` gone (stale); returns how many bindings changed.
     public mutating func markFlowsGone(over connections: Set<UInt64>) -> Int {
         var changed = 0

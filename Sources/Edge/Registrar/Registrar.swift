@@ -72,6 +72,12 @@ public final class Registrar: Sendable {
         return state.withLock { $0.table.all(now: now) }
     }
 
+    /// A live binding `matches` accepts, if any.
+    public func binding(where matches: (Binding) -> Bool) -> Binding? {
+        let now = wallClock()
+        return state.withLock { $0.table.first(now: now, where: matches) }
+    }
+
     public func bindings(for addressOfRecord: String) -> [Binding] {
         let now = wallClock()
         return state.withLock { $0.table.bindings(for: addressOfRecord, now: now) }

@@ -15,10 +15,13 @@ public struct DatagramMediaSockets: MediaSocketFactory {
         host: String, port: Int, on loop: any EventLoop,
         initializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
     ) -> EventLoopFuture<any Channel> {
-        DatagramBootstrap(group: loop)
+        let bootstrap = DatagramBootstrap(group: loop)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.receiveCapacity))
             .channelOption(.maxMessagesPerRead, value: UInt(Self.messagesPerRead))
             .channelInitializer(initializer)
-            .bind(host: host, port: port)
+        // The relay's address is an IP literal: binding by host name would call getaddrinfo for
+        // each of a call's four sockets, on the media loop.
+        if let address = try? SocketAddress(ipAddress: host, port: port) { return bootstrap.bind(to: address) }
+        return bootstrap.bind(host: host, port: port)
     }
 }
