@@ -180,7 +180,9 @@ public final class TLSHandler: ChannelDuplexHandler {
         channelContext.close(promise: nil)
     }
 
+    /// `tls:192.0.2.1:5061` or `tls:[2001:db8::1]:5061`, as every address in the logs reads.
     private func remoteDescription(_ channelContext: ChannelHandlerContext) -> String {
-        channelContext.channel.remoteAddress.map { "\($0)" } ?? "?"
+        guard let address = channelContext.channel.remoteAddress, let ip = address.ipAddress, let port = address.port else { return "tls:?" }
+        return address.protocol == .inet6 ? "tls:[\(ip)]:\(port)" : "tls:\(ip):\(port)"
     }
 }
