@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Layer 0: the system's C libraries, each wrapped by exactly one Swift target above.
@@ -89,6 +90,9 @@ let package = Package(
             dependencies: [
                 "Edge", "SIPTransport", "SIPTransaction", "SIP", "TLS", "PKI", "XFRM", "TrunkIPsec", "Provisioning", "Storage", "Media", "SDP",
                 "TFTP", "TFTPProtocol", nioCore, nioPosix, logging,
+                // The admin listener: /metrics over NIO's HTTP/1 codec, in Prometheus's format.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),

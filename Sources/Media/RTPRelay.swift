@@ -17,6 +17,7 @@ public final class RTPRelay: Sendable {
     private let logger: Logger
     private let nextLoop = Atomic<Int>(0)
     private let calls = Mutex<[String: RelayedCall]>([:])
+    private let ended = Mutex(MediaTotals())
     private static let bindAttempts = 8
 
     /// - Parameters:
@@ -40,6 +41,9 @@ public final class RTPRelay: Sendable {
     }
 
     public var activeCalls: Int { calls.withLock { $0.count } }
+
+    /// What the calls that have ended carried, for metrics.
+    public var endedTotals: MediaTotals { ended.withLock { $0 } }
 
     public func call(_ callID: String) -> RelayedCall? { calls.withLock { $0[callID] } }
 
@@ -122,7 +126,8 @@ public final class RTPRelay: Sendable {
         }.get()
     }
 
-    func released(_ call: RelayedCall, ports: [Int]) {
+    func released(_ call: RelayedCall, ports: [Int], final: MediaCallStatistics?) {
+        if let final { ended.withLock { $0.add(final) } }
         calls.withLock { calls in
             if calls[call.callID] === call { calls[call.callID] = nil }
         }
@@ -196,7 +201,10 @@ public final class RelayedCall: Sendable {
         guard !releasedFlag.exchange(true, ordering: .relaxed) else { return }
         let state = self.state
         // Closing can only fail for a socket already closed, which is what was asked.
-        try? await state.eventLoop.flatSubmit { state.value.release() }.get()
-        relay.released(self, ports: ports)
+        let final = try? await state.eventLoop.flatSubmit {
+            let final = state.value.statistics()
+            return state.value.release().map { final }
+        }.get()
+        relay.released(self, ports: ports, final: final)
     }
 }

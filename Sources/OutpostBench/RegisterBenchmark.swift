@@ -155,6 +155,7 @@ public struct RegisterBenchmark: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let port = try FreePort.pick()
         var configuration = OutpostConfiguration(stateDirectory: directory, logLevel: .error)
+        configuration.admin.enabled = false
         configuration.tftp.enabled = false
         configuration.registrar.ratePerSource = 10_000_000
         configuration.registrar.digestAlgorithms = [.md5]

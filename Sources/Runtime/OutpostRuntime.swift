@@ -1,4 +1,5 @@
 import Edge
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -12,8 +13,6 @@ import TLS
 import UnixSignals
 
 #if canImport(Glibc)
-// `stat` reaches Swift through CoreFoundation's module map, which claims <sys/stat.h> first.
-import CoreFoundation
 import Glibc
 #endif
 
@@ -82,7 +81,8 @@ public struct OutpostRuntime: Sendable {
     public func run(
         logger: Logger, notifier: SystemdNotifier = SystemdNotifier(socketPath: nil),
         onListening: @escaping @Sendable ([SocketAddress]) -> Void = { _ in },
-        onTFTPListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
+        onTFTPListening: @escaping @Sendable (SocketAddress) -> Void = { _ in },
+        onAdminListening: @escaping @Sendable (SocketAddress?) -> Void = { _ in }
     ) async throws {
         // systemd hears READY=1 once SIP, the control socket and TFTP all listen.
         let gate = ReadinessGate(waitingFor: configuration.tftp.enabled ? ["sip", "control", "tftp"] : ["sip", "control"])
@@ -153,6 +153,20 @@ public struct OutpostRuntime: Sendable {
         controlTopics.add(MediaTopic(service: media))
         services.append(.init(service: media))
         services.append(.init(service: CallRecordHeartbeat(records: callRecords, interval: .seconds(5), logger: logger)))
+        if configuration.admin.enabled {
+            let edgeMetrics = EdgeMetrics(
+                registrar: registration.registrar, trunk: configuration.trunk, survivability: registration.survivability,
+                monitor: registration.monitor, trunkProtection: trunkService, transport: statistics, connections: connections, stack: stack,
+                tls: tlsStatistics, liveTLS: liveTLS, tftp: configuration.tftp.enabled ? tftpStatistics : nil, calls: calls, relay: media.relay)
+            let exposition = PrometheusExposition()
+            let adminStatistics = AdminHTTPStatistics()
+            services.append(
+                .init(
+                    service: AdminHTTPService(
+                        configuration: configuration.admin, group: eventLoops, statistics: adminStatistics,
+                        metrics: { exposition.render(await edgeMetrics.collect() + adminStatistics.families) },
+                        logger: logger, onListening: onAdminListening)))
+        }
         if let trunk = trunkProtection {
             services.append(.init(service: trunk))
         }
@@ -223,9 +237,9 @@ public struct OutpostRuntime: Sendable {
 
     /// The state directory holds keys and registrations: owner-only, created if missing.
     static func prepareStateDirectory(_ path: String) throws {
-        var info = stat()
-        if stat(path, &info) == 0 {
-            guard info.st_mode & S_IFMT == S_IFDIR else { throw StateDirectoryError(path: path, reason: "is not a directory") }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw StateDirectoryError(path: path, reason: "is not a directory") }
             guard access(path, W_OK) == 0 else { throw StateDirectoryError(path: path, reason: "is not writable") }
             return
         }

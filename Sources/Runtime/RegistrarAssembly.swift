@@ -15,6 +15,9 @@ struct RegistrarAssembly {
     let topics: [any ControlTopic]
     /// The call managers, for the calls the edge carries over the trunk.
     let upstream: TrunkUpstream?
+    /// With a trunk: its health and the keep-alive monitor (for status views and metrics).
+    let survivability: SurvivabilityController?
+    let monitor: TrunkMonitorService?
 
     static func make(
         _ configuration: OutpostConfiguration, capabilities: EdgeCapabilities, stack: SIPStack, group: any EventLoopGroup,
@@ -72,6 +75,7 @@ struct RegistrarAssembly {
             RegistrationsTopic(registrar: registrar),
             TrunkTopic(configuration: configuration.trunk, controller: controller, monitor: monitor),
         ]
-        return RegistrarAssembly(registrar: registrar, services: services, topics: topics, upstream: upstream)
+        return RegistrarAssembly(
+            registrar: registrar, services: services, topics: topics, upstream: upstream, survivability: controller, monitor: monitor)
     }
 }

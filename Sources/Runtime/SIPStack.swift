@@ -279,6 +279,7 @@ final class SIPStack: SIPMessageReceiver {
     }
 
     private func respond(_ response: SIPResponse, to transaction: TransactionID, shard index: Int) {
+        if let counter = TransactionStatistics.Counter.responses(status: response.statusCode) { statistics.increment(counter) }
         let now = clock.now
         let outcome = shards[index].state.withLock { state in
             Result { () throws(TransactionLayerError) -> [Layer.Action] in try state.layer.respond(response, to: transaction, now: now) }
@@ -336,6 +337,21 @@ final class TransactionStatistics: Sendable {
         case clientRefused = "client_refused"
         /// Final responses that arrived after the caller stopped waiting.
         case lateResponses = "late_responses"
+        /// Responses the edge's server transactions sent, by class.
+        case responses1xx = "responses_1xx", responses2xx = "responses_2xx", responses3xx = "responses_3xx"
+        case responses4xx = "responses_4xx", responses5xx = "responses_5xx", responses6xx = "responses_6xx"
+
+        static func responses(status: Int) -> Counter? {
+            switch status / 100 {
+            case 1: .responses1xx
+            case 2: .responses2xx
+            case 3: .responses3xx
+            case 4: .responses4xx
+            case 5: .responses5xx
+            case 6: .responses6xx
+            default: nil
+            }
+        }
     }
 
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))

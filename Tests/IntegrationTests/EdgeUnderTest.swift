@@ -11,6 +11,7 @@ final class EdgeUnderTest: Sendable {
     let runtime: OutpostRuntime
     let stateDirectory: String
     private let task: Task<Void, any Error>
+    private let adminAddress: AdminAddress
 
     /// The TLS listener, when started with `tls`, is one port above the UDP/TCP one.
     var tlsPort: Int { port + 1 }
@@ -54,15 +55,21 @@ final class EdgeUnderTest: Sendable {
                 maximumMessageSize: maximumMessageSize, idleTimeoutSeconds: idleTimeoutSeconds),
             // Several edges run at once; TFTP tests start their own on a free port.
             tftp: .init(enabled: false), stateDirectory: stateDirectory, logLevel: .warning)
+        // Several edges run at once; a test of the admin listener turns it on with a port of its own.
+        configuration.admin.enabled = false
         configure(&configuration)
         let runtime = OutpostRuntime(configuration: configuration)
         self.runtime = runtime
         let ready = AsyncStream<Void>.makeStream()
         var logger = given ?? Logger(label: "edge-under-test")
         if given == nil { logger.logLevel = .warning }
+        let adminAddress = AdminAddress()
+        self.adminAddress = adminAddress
         task = Task { [logger] in
             defer { ready.continuation.finish() }
-            try await runtime.run(logger: logger) { _ in ready.continuation.yield() }
+            try await runtime.run(
+                logger: logger, onListening: { _ in ready.continuation.yield() },
+                onAdminListening: { [adminAddress] address in adminAddress.value.withLock { $0 = .some(address) } })
         }
         let started = Task {
             for await _ in ready.stream { return true }
@@ -83,11 +90,27 @@ final class EdgeUnderTest: Sendable {
 
     var statistics: SIPTransportStatistics { runtime.statistics }
 
+    /// The admin listener's port, once it has tried to bind (nil when it could not); turn it on
+    /// with `configuration.admin.enabled = true` and port 0.
+    func adminPort(waitingAtMost limit: Duration = .seconds(5)) async throws -> Int? {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let tried = adminAddress.value.withLock({ $0 }) { return tried?.port }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw EdgeStartError(reason: "the admin listener did not start within \(limit)")
+    }
+
     func stop() async {
         task.cancel()
         _ = await task.result
         try? FileManager.default.removeItem(atPath: stateDirectory)
     }
+}
+
+/// Where the admin listener bound (nil inside: it could not), once it has tried.
+private final class AdminAddress: Sendable {
+    let value = Mutex<SocketAddress??>(nil)
 }
 
 struct EdgeStartError: Error {

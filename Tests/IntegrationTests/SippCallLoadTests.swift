@@ -55,7 +55,10 @@ import Glibc
             configuration.media.address = "127.0.0.1"
             configuration.media.portMin = ports.lowerBound
             configuration.media.portMax = ports.upperBound
+            configuration.admin.enabled = true
+            configuration.admin.port = 0
         }
+        let adminPort = try #require(try await edge.adminPort())
         let caller = try SippPhone(line: Self.callerLine)
         let callee = try SippPhone(line: Self.calleeLine)
         defer { caller.stop(); callee.stop() }
@@ -74,6 +77,7 @@ import Glibc
             var peakPorts = 0
             var slowestMedia = Duration.zero
             var atFullLoad: (calls: Int, took: Duration)?
+            var scrapedAtFullLoad: (active: Double?, took: Duration, complaints: String?)?
             // Datagrams the kernel dropped for a full receive buffer, per socket: the relay's
             // (which must be none) and the echoing sipp's one socket for every call.
             var drops = UDPDrops()
@@ -93,6 +97,12 @@ import Glibc
                     let asked = ContinuousClock.now
                     let calls = try await Self.show("calls", edge, waitingAtMost: 60)
                     atFullLoad = (calls["active"] as? Int ?? 0, asked.duration(to: .now))
+                    let scraping = ContinuousClock.now
+                    let scrape = try AdminMetricsTests.scrape(adminPort)
+                    scrapedAtFullLoad = (
+                        AdminMetricsTests.value("outpost_calls_active", in: scrape.output), scraping.duration(to: .now),
+                        try AdminMetricsTests.promtoolComplaints(scrape.output)
+                    )
                 }
             }
             drops.sample(relayPorts: ports, echoPort: callee.mediaPort)
@@ -112,6 +122,18 @@ import Glibc
             #expect(answered["SuccessfulCall(C)"] == "\(soak.total)" && answered["FailedCall(C)"] == "0", "\(answered)")
             #expect(peakRelayed >= soak.concurrency * 9 / 10, "the edge relayed at most \(peakRelayed) calls at once")
             #expect((atFullLoad?.calls ?? 0) >= soak.concurrency * 9 / 10, "show calls at full load: \(String(describing: atFullLoad))")
+            print("sipp soak: /metrics at full load: \(String(describing: scrapedAtFullLoad))")
+            #expect((scrapedAtFullLoad?.active ?? 0) >= Double(soak.concurrency * 9 / 10), "\(String(describing: scrapedAtFullLoad))")
+            #expect(scrapedAtFullLoad != nil && scrapedAtFullLoad?.complaints == nil, "\(String(describing: scrapedAtFullLoad))")
+            let finalMetrics = try AdminMetricsTests.scrape(adminPort).output
+            let answeredCalls = AdminMetricsTests.value(#"outpost_calls_total{result="answered"}"#, in: finalMetrics)
+            #expect(answeredCalls == Double(soak.total), "calls answered, as Prometheus reads them")
+            #expect(AdminMetricsTests.value("outpost_media_calls_ended_total", in: finalMetrics) == Double(soak.total))
+            #expect(AdminMetricsTests.value("outpost_calls_active", in: finalMetrics) == 0)
+            #expect(AdminMetricsTests.value("outpost_media_port_pairs_in_use", in: finalMetrics) == 0)
+            #expect((AdminMetricsTests.value("outpost_media_received_packets_total", in: finalMetrics) ?? 0) > Double(soak.total * 50))
+            print("sipp soak: /metrics after: lost \(AdminMetricsTests.value("outpost_media_lost_packets_total", in: finalMetrics) ?? -1) of "
+                + "\(AdminMetricsTests.value("outpost_media_expected_packets_total", in: finalMetrics) ?? -1) expected")
 
             let records = try SQLiteCallRecords.openExisting(stateDirectory: edge.stateDirectory).records()
             Self.report(records)

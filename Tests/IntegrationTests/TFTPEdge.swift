@@ -21,7 +21,7 @@ final class TFTPEdge: Sendable {
         stateDirectory = NSTemporaryDirectory() + "outpost-tftp-\(UUID().uuidString)"
         root = stateDirectory + "-root"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let configuration = OutpostConfiguration(
+        var configuration = OutpostConfiguration(
             sip: .init(listeners: [.init(transport: .udp, address: "127.0.0.1", port: 0)]),
             tftp: .init(
                 address: "127.0.0.1", port: 0, root: root,
@@ -29,6 +29,7 @@ final class TFTPEdge: Sendable {
                 maximumTransfers: 200, maximumTransfersPerClient: maximumTransfersPerClient,
                 timeoutSeconds: timeoutSeconds, retries: retries),
             stateDirectory: stateDirectory, logLevel: .warning)
+        configuration.admin.enabled = false
         let runtime = OutpostRuntime(configuration: configuration, tftpUpstreamAvailable: upstreamAvailable)
         self.runtime = runtime
         let (ports, continuation) = AsyncStream<Int>.makeStream()

@@ -169,6 +169,27 @@ import Media
         }
     }
 
+    @Test func theAdminSectionIsReadAndItsMistakesNamed() throws {
+        let yaml = "admin:\n  address: 10.0.0.5\n  port: 9200\n  max_connections: 4\n  request_deadline: 3\n"
+        let configuration = try ConfigurationLoader.load(yaml: yaml, file: "x.yaml")
+        #expect(configuration.admin.address == "10.0.0.5" && configuration.admin.port == 9200)
+        #expect(configuration.admin.maximumConnections == 4 && configuration.admin.requestDeadlineSeconds == 3)
+        #expect(configuration.summary.contains("  admin http://10.0.0.5:9200/metrics"))
+        #expect(try ConfigurationLoader.load(yaml: "admin:\n  enabled: false\n", file: "x.yaml").summary.contains("  admin off"))
+        for (bad, why) in [
+            ("admin:\n  address: localhost\n", "admin.address"),
+            ("admin:\n  port: 70000\n", "admin.port"),
+            ("admin:\n  password: x\n", "password"),
+            ("admin:\n  request_deadline: 0\n", "admin.request_deadline"),
+        ] {
+            #expect {
+                try ConfigurationLoader.load(yaml: bad, file: "x.yaml")
+            } throws: { error in
+                "\(error)".contains(why)
+            }
+        }
+    }
+
     /// Under sip.tls.fips_mode the registrar offers SHA-256 only unless told otherwise (and it
     /// cannot be told MD5: see faultsNameFileLineKeyAndReason).
     @Test func fipsModeDefaultsTheDigestAlgorithmsToSHA256() throws {

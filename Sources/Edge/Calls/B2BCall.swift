@@ -10,8 +10,9 @@ struct CallEnvironment: Sendable {
     let records: any CallRecordStore
     let wallClock: @Sendable () -> Int64
     let logger: Logger
-    /// Called once the call has ended and its record is written.
-    let ended: @Sendable (B2BCall) -> Void
+    /// Called once the call has ended and its record is written, with how it ended: `answered`,
+    /// or the status the caller got.
+    let ended: @Sendable (B2BCall, _ result: String) -> Void
     /// Whether the call manager answers now (the edge is not survivable).
     let callManagerReachable: @Sendable () -> Bool
     /// The relay address and port the call offered the call manager, by which the call the call
@@ -728,7 +729,7 @@ actor B2BCall {
         onceDurable?()
         await media.release()
         logger.info("call ended", metadata: ["status": "\(status)", "by": "\(by.rawValue)", "reason": "\(reason)"])
-        environment.ended(self)
+        environment.ended(self, record.answeredAt != nil ? "answered" : "\(status)")
     }
 
     /// Ends an answered call on the edge's account: the record is durable first, then both legs

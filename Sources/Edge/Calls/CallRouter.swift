@@ -128,6 +128,7 @@ public final class CallRouter: Sendable {
             await call.start()
         case .failure(let refusal):
             statistics.count(.refused)
+            statistics.countResult("\(refusal.status)")
             logger.notice(
                 "call refused",
                 metadata: ["status": "\(refusal.status)", "reason": "\(refusal.reason)", "from": "\(origin.flow.transport.rawValue.lowercased()):\(origin.flow.remoteAddress):\(origin.flow.remotePort)"])
@@ -279,7 +280,7 @@ public final class CallRouter: Sendable {
         let registrar = self.registrar
         let environment = CallEnvironment(
             settings: settings, signalling: signalling, records: records, wallClock: wallClock, logger: logger,
-            ended: { [weak self] call in self?.remove(call) },
+            ended: { [weak self] call, result in self?.remove(call, result: result) },
             callManagerReachable: { registrar.mode != .survivable },
             offeredToCallManager: { [weak self] call, key in self?.tables.withLock { $0.offeredToCallManager[key] = call } })
         let call = B2BCall(
@@ -306,7 +307,7 @@ public final class CallRouter: Sendable {
         return .success(call)
     }
 
-    private func remove(_ call: B2BCall) {
+    private func remove(_ call: B2BCall, result: String) {
         tables.withLock { tables in
             tables.calls[call.recordID] = nil
             tables.byDialog[call.callerDialog] = nil
@@ -315,6 +316,7 @@ public final class CallRouter: Sendable {
             tables.offeredToCallManager = tables.offeredToCallManager.filter { $0.value !== call }
         }
         statistics.count(.ended)
+        statistics.countResult(result)
     }
 
     /// Where a call goes: the phones to ring (none: the call manager) and the dial plan's decision.
@@ -449,11 +451,20 @@ public final class CallStatistics: Sendable {
     }
 
     private let values = Mutex([Int](repeating: 0, count: Counter.allCases.count))
+    private let results = Mutex<[String: Int]>([:])
 
     func count(_ counter: Counter) {
         let index = Counter.allCases.firstIndex(of: counter)!
         values.withLock { $0[index] += 1 }
     }
+
+    /// `result` is `answered` or a SIP status code: a bounded set.
+    func countResult(_ result: String) {
+        results.withLock { $0[result, default: 0] += 1 }
+    }
+
+    /// Calls that ended or were refused, by how: `answered`, or the final status the caller got.
+    public var byResult: [String: Int] { results.withLock { $0 } }
 
     public subscript(counter: Counter) -> Int { values.withLock { $0[Counter.allCases.firstIndex(of: counter)!] } }
 

@@ -117,6 +117,7 @@ public struct OutpostConfiguration: Sendable, Equatable {
     public var provisioning: Provisioning
     public var media: Media
     public var calls = Calls()
+    public var admin = Admin()
     /// Where calls go (`dial_plan:`); empty means the edge's defaults only.
     public var dialPlan = DialPlan()
     public var stateDirectory: String

@@ -29,7 +29,7 @@ public enum ConfigurationLoader {
         guard let root else { return configuration }
         let reader = NodeReader(file: file)
         let top = try reader.mapping(root, path: "(document)", allowed: [
-                "sip", "pki", "trunk", "trunk_ipsec", "registrar", "devices", "tftp", "provisioning", "media", "calls", "dial_plan", "state_directory", "log",
+                "sip", "pki", "trunk", "trunk_ipsec", "registrar", "devices", "tftp", "provisioning", "media", "calls", "admin", "dial_plan", "state_directory", "log",
             ])
         if let trunk = top["trunk_ipsec"] {
             configuration.trunkIPsec = try readTrunkIPsec(trunk, reader: reader)
@@ -39,6 +39,7 @@ public enum ConfigurationLoader {
         if let tftp = top["tftp"] { configuration.tftp = try readTFTP(tftp, reader: reader) }
         if let media = top["media"] { configuration.media = try readMedia(media, reader: reader) }
         if let calls = top["calls"] { configuration.calls = try readCalls(calls, reader: reader) }
+        if let admin = top["admin"] { configuration.admin = try readAdmin(admin, reader: reader) }
         if let plan = top["dial_plan"] { configuration.dialPlan = try readDialPlan(plan, reader: reader) }
         if let provisioning = top["provisioning"] { configuration.provisioning = try readProvisioning(provisioning, reader: reader) }
         if let pki = top["pki"] {

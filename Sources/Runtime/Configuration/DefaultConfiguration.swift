@@ -189,6 +189,18 @@ public enum DefaultConfiguration {
           # protects the trunk's signalling, not the media's path.
           trunk_media: srtp
 
+        # The operator's HTTP listener: Prometheus metrics at /metrics. Keep it on loopback or a
+        # management address; the edge serves it without authentication. If the port cannot be bound
+        # the edge logs why and goes on carrying calls without it.
+        admin:
+          enabled: true
+          address: 127.0.0.1
+          port: 9160
+          # HTTP connections at once; more are closed on accept.
+          max_connections: 16
+          # Seconds a client has to finish a request it has started; a slower one is closed.
+          request_deadline: 10
+
         # Registrations, call records and the PKI live here (created 0700 if missing).
         state_directory: /var/lib/outpost
 

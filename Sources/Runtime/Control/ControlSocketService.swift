@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -5,8 +6,6 @@ import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
-// `stat` reaches Swift through CoreFoundation's module map, which claims <sys/stat.h> first.
-import CoreFoundation
 import Glibc
 #endif
 
@@ -86,9 +85,10 @@ public final class ControlSocketService: Service {
     /// A socket file left by an edge that died is removed; one that still answers belongs to a
     /// running edge, which this one must not cut off.
     private func removeStaleSocket() throws {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return }
-        guard info.st_mode & S_IFMT == S_IFSOCK else { throw ControlSocketError(path: path, reason: "exists and is not a socket") }
+        // Foundation's lstat, not Glibc's `struct stat`: which C module owns that struct's members
+        // depends on what else the target imports (NIO's CNIOLinux declares it too).
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return }
+        guard attributes[.type] as? FileAttributeType == .typeSocket else { throw ControlSocketError(path: path, reason: "exists and is not a socket") }
         switch UnixSocket.connect(path: path) {
         case .success(let descriptor):
             close(descriptor)
