@@ -44,6 +44,13 @@ enum EdgePKI {
         var crlOptionalRoots: Set<String> = []
     }
 
+    /// The certificate chain the TLS listeners present (the configured one, or the edge's own
+    /// SRST certificate); nil without a TLS listener.
+    static func serverCertificateFile(_ configuration: OutpostConfiguration) -> String? {
+        guard configuration.sip.listeners.contains(where: { $0.transport == .tls }) else { return nil }
+        return configuration.sip.tls.certificate ?? PKIStoreLayout(stateDirectory: configuration.stateDirectory).serverCertificate
+    }
+
     private static func identityFiles(_ configuration: OutpostConfiguration, logger: Logger) throws -> IdentityFiles {
         let tls = configuration.sip.tls
         if tls.certificate != nil || tls.key != nil {

@@ -153,11 +153,15 @@ public struct OutpostRuntime: Sendable {
         controlTopics.add(MediaTopic(service: media))
         services.append(.init(service: media))
         services.append(.init(service: CallRecordHeartbeat(records: callRecords, interval: .seconds(5), logger: logger)))
+        let edgeMetrics = EdgeMetrics(
+            registrar: registration.registrar, trunk: configuration.trunk, survivability: registration.survivability,
+            monitor: registration.monitor, trunkProtection: trunkService, transport: statistics, connections: connections, stack: stack,
+            tls: tlsStatistics, liveTLS: liveTLS, tftp: configuration.tftp.enabled ? tftpStatistics : nil, calls: calls, relay: media.relay)
+        controlTopics.add(
+            StatusTopic(
+                sources: edgeMetrics, serverName: configuration.sip.serverName, certificateFile: EdgePKI.serverCertificateFile(configuration),
+                expiryWarningDays: configuration.pki.expiryWarningDays, startedAt: Date(), alarms: RecentAlarms.shared))
         if configuration.admin.enabled {
-            let edgeMetrics = EdgeMetrics(
-                registrar: registration.registrar, trunk: configuration.trunk, survivability: registration.survivability,
-                monitor: registration.monitor, trunkProtection: trunkService, transport: statistics, connections: connections, stack: stack,
-                tls: tlsStatistics, liveTLS: liveTLS, tftp: configuration.tftp.enabled ? tftpStatistics : nil, calls: calls, relay: media.relay)
             let exposition = PrometheusExposition()
             let adminStatistics = AdminHTTPStatistics()
             services.append(

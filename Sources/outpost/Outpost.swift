@@ -48,10 +48,11 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let level = configuration.logLevel
+        // Warnings and worse also go to the recent alarms `outpost show status` lists.
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            return MultiplexLogHandler([handler, RecentAlarms.shared.handler(label: label)])
         }
         let logger = Logger(label: "outpost")
         do {

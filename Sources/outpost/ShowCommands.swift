@@ -8,7 +8,7 @@ import Glibc
 // `outpost show registrations|trunk|devices|tftp|sip|reachability|calls|media`: each asks the running edge over the control
 // socket of its state directory; the edge renders, this only prints.
 
-let showTopicCommands: [any ParsableCommand.Type] = [ShowRegistrations.self, ShowTrunk.self, ShowDevices.self, ShowTFTP.self, ShowSIP.self, ShowReachability.self, ShowCalls.self, ShowMedia.self]
+let showTopicCommands: [any ParsableCommand.Type] = [ShowStatus.self, ShowRegistrations.self, ShowTrunk.self, ShowDevices.self, ShowTFTP.self, ShowSIP.self, ShowReachability.self, ShowCalls.self, ShowMedia.self]
 
 struct ShowTopicOptions: ParsableArguments {
     @Flag(help: "JSON instead of a table.")
@@ -36,6 +36,14 @@ struct ShowRegistrations: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "registrations", abstract: "Bindings the edge holds, per line.")
     @OptionGroup var options: ShowTopicOptions
     func run() throws { try options.show("registrations") }
+}
+
+struct ShowStatus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "The whole edge on one screen: mode, trunk, IPsec, registrations, calls, certificate expiry, TFTP, PSTN, recent alarms.")
+    @OptionGroup var options: ShowTopicOptions
+    func run() throws { try options.show("status") }
 }
 
 struct ShowCalls: ParsableCommand {

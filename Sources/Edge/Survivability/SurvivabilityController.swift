@@ -100,7 +100,9 @@ public final class SurvivabilityController: Sendable {
             return transition
         }
         if let transition {
-            logger.notice(
+            // Losing the call manager is an alarm for whoever looks after the branch; coming back is news.
+            logger.log(
+                level: transition.to == .survivable ? .warning : .notice,
                 "registrar mode \(transition.from.rawValue) → \(transition.to.rawValue)",
                 metadata: ["cause": "\(transition.cause)", "at": "\(now)"])
         }
