@@ -32,6 +32,10 @@ public struct OutpostRuntime: Sendable {
     /// Whether the call manager's TFTP server may be asked (the trunk is up); when false the
     /// cache of its files answers.
     private let tftpUpstreamAvailable: @Sendable () -> Bool
+    /// Re-reads the configuration file for a reload; nil when the edge runs on a configuration
+    /// given in code (tests, the embedded default), which a reload cannot change.
+    private let configurationSource: (@Sendable () throws -> OutpostConfiguration)?
+    private let logLevel: LogLevelSwitch
 
     /// The trunk's IPsec status for the domain; nil when trunk_ipsec is not configured.
     public var trunkProtection: (any TrunkProtection & Service)? { trunkService }
@@ -44,8 +48,15 @@ public struct OutpostRuntime: Sendable {
     /// The registrar while `run` runs (for status views and tests).
     public var registrar: Registrar? { runningRegistrar.value.withLock { $0 } }
 
-    public init(configuration: OutpostConfiguration, tftpUpstreamAvailable: @escaping @Sendable () -> Bool = { true }) {
+    /// `logLevel` is the switch the standard-error log handler reads (`LogLevelSwitch.shared` for
+    /// `outpost run`); a reload sets it.
+    public init(
+        configuration: OutpostConfiguration, configurationSource: (@Sendable () throws -> OutpostConfiguration)? = nil,
+        logLevel: LogLevelSwitch = LogLevelSwitch(), tftpUpstreamAvailable: @escaping @Sendable () -> Bool = { true }
+    ) {
         self.configuration = configuration
+        self.configurationSource = configurationSource
+        self.logLevel = logLevel
         self.tftpUpstreamAvailable = tftpUpstreamAvailable
         self.trunkService = configuration.trunkIPsec.map {
             TrunkProtectionService(protection: $0, logger: Logger(label: "outpost.trunk-ipsec"))
@@ -65,9 +76,10 @@ public struct OutpostRuntime: Sendable {
     /// Makes a topic available to `outpost show <name>`; call before or during `run`.
     public func addControlTopic(_ topic: any ControlTopic) { controlTopics.add(topic) }
 
-    /// Re-reads what can be re-read while running, as SIGHUP does: today the TLS identity, trust
-    /// roots and CRLs (the rest of the configuration is still fixed at start), bracketed by
-    /// `RELOADING=1` and `READY=1` for systemd. Does nothing before the edge is ready.
+    /// Re-reads what can be re-read while running, as SIGHUP does: the configuration file's
+    /// inventory, dial plan and log level (when the edge was given a file), then the TLS identity,
+    /// trust roots and CRLs, bracketed by `RELOADING=1` and `READY=1` for systemd. Does nothing
+    /// before the edge is ready.
     public func reload() { running.value.withLock { $0.reloads?.request() } }
 
     /// Begins the same graceful shutdown as SIGTERM; `run` returns once it is done.
@@ -174,6 +186,7 @@ public struct OutpostRuntime: Sendable {
         if let trunk = trunkProtection {
             services.append(.init(service: trunk))
         }
+        var provisioning: ProvisioningBuilder?
         if configuration.tftp.enabled {
             // The call manager's TFTP server is asked only while its trunk is up; during an
             // outage the cache answers.
@@ -192,7 +205,9 @@ public struct OutpostRuntime: Sendable {
                 })
             services.append(.init(service: tftp))
             let files = generatedFiles
-            services.append(.init(service: ProvisioningBuilder(configuration: configuration, logger: logger) { files.update($0) }))
+            let builder = ProvisioningBuilder(configuration: configuration, logger: logger) { files.update($0) }
+            provisioning = builder
+            services.append(.init(service: builder))
         }
         var tlsReloader: TLSContextReloader?
         if configuration.sip.listeners.contains(where: { $0.transport == .tls }) {
@@ -209,13 +224,24 @@ public struct OutpostRuntime: Sendable {
         // before the listeners close.
         let reloads = ReloadRequests()
         let registrar = registration.registrar
+        let configurationReloader = configurationSource.map { source in
+            ConfigurationReloader(
+                source: source, running: configuration, registrar: registrar, calls: calls, journal: registration.journal,
+                provisioning: provisioning, topics: controlTopics, logLevel: logLevel, logger: logger)
+        }
+        controlTopics.add(
+            ReloadTopic { [tlsReloader] in
+                let outcome = configurationReloader?.reload().description ?? "this edge runs on a configuration given at start, not a file: nothing to re-read"
+                let tls = tlsReloader.map { $0.reloadNow() ? "TLS files re-read: they had changed" : "TLS files re-read: unchanged" } ?? "no TLS listener"
+                return outcome + "\n" + tls + "\n"
+            })
         services.append(
             .init(
                 service: SystemdNotifyService(
                     notifier: notifier, gate: gate, requests: reloads, group: eventLoops,
                     status: { Self.status(registrar) },
                     reload: { [tlsReloader] in
-                        // Full configuration reload is not there yet; the TLS files are.
+                        _ = configurationReloader?.reload()
                         tlsReloader?.reloadNow()
                     }, logger: logger)))
         let group = ServiceGroup(

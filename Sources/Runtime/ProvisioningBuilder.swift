@@ -4,6 +4,7 @@ import PKI
 import Provisioning
 import SIPTransport
 import ServiceLifecycle
+import Synchronization
 
 /// Generates the phones' provisioning files from the configuration and the edge's PKI, on start
 /// and again whenever the CA, SRST or SAST certificate changes on disk (`outpost pki reissue`,
@@ -19,6 +20,8 @@ public final class ProvisioningBuilder: Service {
     private let interval: Duration
     private let logger: Logger
     private let sink: Sink
+    /// The inventory the files are for; a reload replaces it and the files follow within a second.
+    private let devices: Mutex<[Device]>
 
     /// `interval` defaults to the TLS reload interval (`sip.tls.reload_interval_seconds`).
     public init(configuration: OutpostConfiguration, logger: Logger, interval: Duration? = nil, sink: @escaping Sink) {
@@ -26,36 +29,57 @@ public final class ProvisioningBuilder: Service {
         self.interval = interval ?? .seconds(configuration.sip.tls.reloadIntervalSeconds)
         self.logger = logger
         self.sink = sink
+        self.devices = Mutex(configuration.devices)
+    }
+
+    /// A reload changed the inventory: new phones get their files, removed ones lose them.
+    public func replaceDevices(_ devices: [Device]) {
+        self.devices.withLock { $0 = devices }
     }
 
     public func run() async throws {
-        var built: [String: [UInt8]]?
+        var built: (files: [String: [UInt8]], devices: [Device])?
         var lastFailure: String?
         repeat {
-            let seen = FileChangePolling.snapshot(watchedFiles)
-            guard seen != built else { continue }
+            let seen = (files: FileChangePolling.snapshot(watchedFiles), devices: devices.withLock { $0 })
+            guard built == nil || seen.files != built?.files || seen.devices != built?.devices else { continue }
             do {
-                let files = try buildFiles()
+                let files = try buildFiles(for: seen.devices)
                 sink(files)
                 built = seen
                 lastFailure = nil
-                logger.info("provisioning files generated", metadata: ["files": "\(files.count)", "devices": "\(configuration.devices.count)"])
+                logger.info("provisioning files generated", metadata: ["files": "\(files.count)", "devices": "\(seen.devices.count)"])
             } catch {
                 // Logged once per distinct reason: the same failure recurs at every poll.
                 let reason = "\(error)"
                 if reason != lastFailure { logger.warning("provisioning files not generated; trying again", metadata: ["error": "\(reason)"]) }
                 lastFailure = reason
             }
-        } while await FileChangePolling.waitForNextPoll(interval)
+        } while await waitForNextPoll(since: built?.devices)
+    }
+
+    /// The certificates are polled every `interval`; the inventory every second, as a reload
+    /// changes it in memory and a phone added may be booting already.
+    private func waitForNextPoll(since builtDevices: [Device]?) async -> Bool {
+        let slice = min(interval, .seconds(1))
+        var waited = Duration.zero
+        while waited < interval {
+            guard await FileChangePolling.waitForNextPoll(slice) else { return false }
+            waited += slice
+            if let builtDevices, devices.withLock({ $0 }) != builtDevices { return true }
+        }
+        return true
     }
 
     /// Every file, from the current certificates.
-    func buildFiles() throws -> [String: [UInt8]] {
+    func buildFiles() throws -> [String: [UInt8]] { try buildFiles(for: devices.withLock { $0 }) }
+
+    private func buildFiles(for devices: [Device]) throws -> [String: [UInt8]] {
         let store = PKIStore(stateDirectory: configuration.stateDirectory)
         guard store.isInitialised else { throw ProvisioningError("the edge PKI in \(configuration.stateDirectory) is not initialised yet") }
         let material = ProvisioningMaterial(
             authority: try store.authorityCertificate(), server: try store.serverCertificate(), signer: try store.trustListSigner())
-        return try ProvisioningFiles.generate(devices: configuration.devices, material: material, settings: try settings())
+        return try ProvisioningFiles.generate(devices: devices, material: material, settings: try settings())
     }
 
     func settings() throws -> ProvisioningSettings {

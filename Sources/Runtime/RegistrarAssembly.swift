@@ -18,6 +18,8 @@ struct RegistrarAssembly {
     /// With a trunk: its health and the keep-alive monitor (for status views and metrics).
     let survivability: SurvivabilityController?
     let monitor: TrunkMonitorService?
+    /// Where bindings and the inventory are kept (a reload rewrites the inventory).
+    let journal: SQLiteBindingJournal
 
     static func make(
         _ configuration: OutpostConfiguration, capabilities: EdgeCapabilities, stack: SIPStack, group: any EventLoopGroup,
@@ -76,6 +78,7 @@ struct RegistrarAssembly {
             TrunkTopic(configuration: configuration.trunk, controller: controller, monitor: monitor),
         ]
         return RegistrarAssembly(
-            registrar: registrar, services: services, topics: topics, upstream: upstream, survivability: controller, monitor: monitor)
+            registrar: registrar, services: services, topics: topics, upstream: upstream, survivability: controller, monitor: monitor,
+            journal: journal)
     }
 }

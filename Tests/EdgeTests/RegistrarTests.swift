@@ -272,4 +272,27 @@ import Testing
         #expect(table.first(now: now) { $0.flow == flow }?.addressOfRecord == "2001")
         #expect(table.first(now: now + 60) { $0.flow == flow } == nil)
     }
+
+    @Test func aNewInventoryRemovesOnlyTheBindingsWhoseDeviceOrLineLeftItAndDurably() throws {
+        let flow = BindingFlow(transport: .udp, remoteAddress: "192.0.2.61", remotePort: 5062)
+        func binding(_ line: String, _ device: String) -> Binding {
+            Binding(addressOfRecord: line, contact: "sip:\(line)@x", device: device, expiresAt: now + 100, callID: line, cseq: 1, flow: flow, registeredAt: now - 10)
+        }
+        let restored = [binding("2001", "SEP001BD4AABBCC"), binding("2002", "SEP001BD4AABBDD"), binding("2012", "SEP001BD4AABBDD"), binding("3001", "soft-3001")]
+        for binding in restored { journal.write(addressOfRecord: binding.addressOfRecord, bindings: [binding]) { _ in } }
+        let registrar = registrar(restored: restored)
+        let next = try DeviceInventory([
+            Device(name: "SEP001BD4AABBCC", lines: [DeviceLine(number: "2001")], security: .encrypted),
+            // 2012 moves to another device; 2002 stays with its own.
+            Device(name: "SEP001BD4AABBDD", lines: [DeviceLine(number: "2002")], security: .authenticated),
+            Device(name: "kitchen", lines: [DeviceLine(number: "2012")], security: .nonSecure, digest: DigestAccount(username: "2012", password: "x")),
+        ])
+        #expect(registrar.replaceInventory(next) == ["2012", "3001"])
+        #expect(registrar.bindings().map(\.addressOfRecord) == ["2001", "2002"])
+        #expect(registrar.inventory == next)
+        #expect(journal.stored["3001"] == nil, "the removal is written like an unregistration")
+        #expect(journal.stored["2012"] == nil)
+        #expect(journal.stored["2001"]?.count == 1 && journal.stored["2002"]?.count == 1)
+        #expect(registrar.replaceInventory(next).isEmpty, "the same inventory again changes nothing")
+    }
 }

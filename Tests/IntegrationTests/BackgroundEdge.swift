@@ -20,6 +20,10 @@ final class BackgroundEdge {
         try process.run()
     }
 
+    var isRunning: Bool { process.isRunning }
+
+    func signal(_ number: Int32) { Glibc.kill(process.processIdentifier, number) }
+
     /// SIGTERM, then the exit status if it exits within `limit` (else nil; `kill()` finishes it).
     func terminate(within limit: Duration) -> Int32? {
         Glibc.kill(process.processIdentifier, SIGTERM)

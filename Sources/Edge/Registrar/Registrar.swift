@@ -15,7 +15,9 @@ public final class Registrar: Sendable {
     }
 
     public let settings: RegistrarSettings
-    public let inventory: DeviceInventory
+    /// The devices allowed to register; a reload replaces it (`replaceInventory`).
+    public var inventory: DeviceInventory { currentInventory.withLock { $0 } }
+    private let currentInventory: Mutex<DeviceInventory>
     public let statistics = RegistrarStatistics()
     private let state: Mutex<State>
     private let journal: any BindingJournal
@@ -37,7 +39,7 @@ public final class Registrar: Sendable {
         survivability: SurvivabilityController? = nil, logger: Logger, wallClock: @escaping @Sendable () -> Int64
     ) {
         self.settings = settings
-        self.inventory = inventory
+        self.currentInventory = Mutex(inventory)
         self.policy = policy
         self.journal = journal
         self.upstream = upstream
@@ -81,6 +83,30 @@ public final class Registrar: Sendable {
     public func bindings(for addressOfRecord: String) -> [Binding] {
         let now = wallClock()
         return state.withLock { $0.table.bindings(for: addressOfRecord, now: now) }
+    }
+
+    /// A reload changed the inventory. Bindings of devices that are gone, or of lines their device
+    /// no longer has, are removed (durably, as an unregistration would be); every other binding
+    /// stays. Returns the lines whose bindings were removed.
+    @discardableResult
+    public func replaceInventory(_ new: DeviceInventory) -> [String] {
+        currentInventory.withLock { $0 = new }
+        let now = wallClock()
+        let removed = state.withLock { state -> [String] in
+            var removed: [String] = []
+            for (aor, bindings) in Dictionary(grouping: state.table.all(now: now), by: \.addressOfRecord) {
+                let owner = new.device(line: aor)?.name
+                let kept = bindings.filter { $0.device == owner }
+                guard kept.count != bindings.count else { continue }
+                _ = enqueue(aor, kept, in: &state)
+                removed.append(aor)
+            }
+            return removed.sorted()
+        }
+        if !removed.isEmpty {
+            logger.notice("bindings removed: their device or line left the inventory", metadata: ["lines": "\(removed.joined(separator: " "))"])
+        }
+        return removed
     }
 
     /// The edge closed `connections` (their peer's certificate no longer verifies): requests to
