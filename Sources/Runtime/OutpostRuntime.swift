@@ -153,8 +153,9 @@ public struct OutpostRuntime: Sendable {
             statistics: statistics, tlsContexts: tlsContexts, defaultClientCertificates: configuration.sip.tls.clientCertificates,
             tlsObserver: tlsStatistics, liveTLS: liveTLS, logger: logger,
             onListening: { addresses in
-                gate.arrive("sip")
+                // The caller hears first, so whoever waits for READY=1 finds its callbacks done.
                 onListening(addresses)
+                gate.arrive("sip")
             })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sip)]
         let control = ControlSocketService(
@@ -200,8 +201,8 @@ public struct OutpostRuntime: Sendable {
                 generatedFiles: generatedFiles, statistics: tftpStatistics, upstreamAvailable: upstreamAvailable,
                 group: eventLoops, logger: logger,
                 onListening: { address in
-                    gate.arrive("tftp")
                     onTFTPListening(address)
+                    gate.arrive("tftp")
                 })
             services.append(.init(service: tftp))
             let files = generatedFiles
@@ -220,6 +221,8 @@ public struct OutpostRuntime: Sendable {
             runningReloader.value.withLock { $0 = reloader }
             tlsReloader = reloader
         }
+        // Next to last: at SIGTERM the calls drain while everything they need still runs.
+        services.append(.init(service: CallDrainService(calls: calls, drain: .seconds(configuration.calls.drainSeconds), logger: logger)))
         // Last, so that at SIGTERM it is the first to hear of the shutdown and says STOPPING=1
         // before the listeners close.
         let reloads = ReloadRequests()

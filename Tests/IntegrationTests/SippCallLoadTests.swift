@@ -428,15 +428,16 @@ final class SippPhone {
             timeout: timeout)
     }
 
-    /// Places `calls` calls to `number`, evenly, `concurrency` per call length, each with RTP for
-    /// `callSeconds` then a BYE; exits once they are over.
+    /// Places `calls` calls to `number`, evenly, `concurrency` per `placingSeconds` (by default the
+    /// call length), each with RTP for `callSeconds` then a BYE; exits once they are over.
     func call(
-        edgePort: Int, number: String, calls: Int, concurrency: Int, callSeconds: Int, timeout: Duration, traceMessages: Bool = false
+        edgePort: Int, number: String, calls: Int, concurrency: Int, callSeconds: Int, placingSeconds: Int? = nil, timeout: Duration,
+        traceMessages: Bool = false
     ) throws -> BackgroundTool {
         try start(
             ["127.0.0.1:\(edgePort)", "-sf", "\(Self.fixtures)/sipp-call-uac.xml", "-t", "u1", "-i", "127.0.0.1", "-p", "\(sipPort)",
              "-mi", "127.0.0.1", "-mp", "\(mediaPort)", "-key", "caller", line, "-s", number, "-m", "\(calls)", "-l", "\(concurrency)",
-             "-r", "\(concurrency)", "-rp", "\(callSeconds * 1000)", "-d", "\(callSeconds * 1000)", "-recv_timeout", "10000"]
+             "-r", "\(concurrency)", "-rp", "\((placingSeconds ?? callSeconds) * 1000)", "-d", "\(callSeconds * 1000)", "-recv_timeout", "10000"]
                 + common(traceMessages: traceMessages),
             timeout: timeout)
     }

@@ -28,6 +28,8 @@ public final class CallRouter: Sendable {
     private let wallClock: @Sendable () -> Int64
     private let logger: Logger
     private let tables = Mutex(Tables())
+    /// The edge is stopping: calls up may finish, new ones are refused.
+    private let draining = Atomic<Bool>(false)
     public let statistics = CallStatistics()
 
     public init(
@@ -71,6 +73,9 @@ public final class CallRouter: Sendable {
         }
         return snapshots.sorted { $0.setupAt < $1.setupAt }
     }
+
+    /// From now on every new call is refused with 503 and why; the calls up go on.
+    public func beginDraining() { draining.store(true, ordering: .relaxed) }
 
     /// Hangs up every call with `reason` (the edge is stopping).
     public func shutDown(reason: String) async {
@@ -123,7 +128,11 @@ public final class CallRouter: Sendable {
 
     private func place(_ invite: SIPRequest, from origin: RequestOrigin, reply: @escaping @Sendable (SIPResponse) -> Void) async {
         statistics.count(.attempts)
-        switch await prepare(invite, from: origin, reply: reply) {
+        let outcome: Result<B2BCall, Refusal> =
+            draining.load(ordering: .relaxed)
+            ? .failure(Refusal(status: 503, phrase: "Service Unavailable", reason: "the edge is shutting down"))
+            : await prepare(invite, from: origin, reply: reply)
+        switch outcome {
         case .success(let call):
             await call.start()
         case .failure(let refusal):

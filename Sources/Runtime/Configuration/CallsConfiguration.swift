@@ -10,6 +10,9 @@ extension OutpostConfiguration {
         public var sessionExpires = 1_800
         public var minimumSessionExpires = 90
         public var trunkMedia: LegMediaSecurity = .srtpRequired
+        /// Seconds calls may go on after SIGTERM before the edge hangs them up; below the unit's
+        /// TimeoutStopSec (30 s), which must leave room for the rest of the stop.
+        public var drainSeconds = 20
 
         public init() {}
 
@@ -28,7 +31,7 @@ extension ConfigurationLoader {
     static func readCalls(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.Calls {
         var calls = OutpostConfiguration.Calls()
         let entries = try reader.mapping(
-            node, path: "calls", allowed: ["ring_timeout", "max_calls", "session_expires", "min_session_expires", "trunk_media"])
+            node, path: "calls", allowed: ["ring_timeout", "max_calls", "session_expires", "min_session_expires", "trunk_media", "drain_time"])
         if let value = entries["ring_timeout"] { calls.ringTimeoutSeconds = try reader.integer(value, path: "calls.ring_timeout", range: 5...600) }
         if let value = entries["max_calls"] { calls.maximumCalls = try reader.integer(value, path: "calls.max_calls", range: 1...100_000) }
         // RFC 4028 §5: Min-SE is never below 90 seconds.
@@ -43,6 +46,7 @@ extension ConfigurationLoader {
                 entries["session_expires"] ?? entries["min_session_expires"] ?? node, "calls.session_expires",
                 "\(calls.sessionExpires) is below min_session_expires (\(calls.minimumSessionExpires))")
         }
+        if let value = entries["drain_time"] { calls.drainSeconds = try reader.integer(value, path: "calls.drain_time", range: 0...3_600) }
         if let value = entries["trunk_media"] {
             let name = try reader.string(value, path: "calls.trunk_media")
             guard let security = trunkMediaNames[name] else {

@@ -188,6 +188,9 @@ public enum DefaultConfiguration {
           # Media on the trunk to the call manager: srtp (required), srtp-optional, or rtp. IPsec
           # protects the trunk's signalling, not the media's path.
           trunk_media: srtp
+          # Seconds calls up at SIGTERM may go on (new ones get 503) before the edge hangs them up
+          # with a Reason; keep it below systemd's TimeoutStopSec (30 s in systemd/outpost.service).
+          drain_time: 20
 
         # The operator's HTTP listener: Prometheus metrics at /metrics. Keep it on loopback or a
         # management address; the edge serves it without authentication. If the port cannot be bound
