@@ -125,7 +125,17 @@ struct CheckConfig: ParsableCommand {
     @OptionGroup var options: ConfigurationOptions
 
     func run() throws {
-        for line in try options.load().summary { print(line) }
+        let configuration: OutpostConfiguration
+        do {
+            configuration = try options.load()
+        } catch let error as ValidationError {
+            // Every problem, one a line, and how many: no usage text, the command was right.
+            let count = error.message.split(separator: "\n").count
+            let text = Array("\(error.message)\n\(count) problem\(count == 1 ? "" : "s") found\n".utf8)
+            _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            throw ExitCode.failure
+        }
+        for line in configuration.summary { print(line) }
     }
 }
 

@@ -205,3 +205,48 @@ import Media
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(yaml: "sip: [\n", file: "bad.yaml") }
     }
 }
+
+@Suite struct ConfigurationProblemsTests {
+    /// check-config's promise: every problem of a file at once, each with its file, line, key and why.
+    @Test func everyProblemOfAFileIsReportedAtOnceInTheOrderOfTheFile() throws {
+        let yaml = """
+            sip:
+              listen:
+                - {transport: udp, address: 0.0.0.0, port: 5060}
+                - {transport: tcp, address: 0.0.0.0, port: 5070}
+                - {transport: tls, address: 127.0.0.1, port: 5070}
+              tls:
+                certificate: /nonexistent/edge.pem
+                key: /nonexistent/edge.key
+                trust_roots: /nonexistent/roots.pem
+              idle_timeot: 30
+            devices:
+              - {name: a, lines: ["2001"], security: secure}
+              - {name: b, lines: ["2002"], security: non-secure, colour: red}
+            dial_plan:
+              - {name: bad, pattern: "9[", target: trunk}
+              - {name: worse, pattern: "9", target: nowhere}
+            tftp: {port: 5060, address: 0.0.0.0}
+            calls: {ring_timeout: 1}
+            log: {level: chatty}
+            """
+        var caught: ConfigurationError?
+        do { _ = try ConfigurationLoader.load(yaml: yaml, file: "edge.yaml") } catch { caught = error }
+        let problems = try #require(caught).all
+        let keys = problems.map(\.key)
+        for expected in [
+            "sip.idle_timeot", "devices[0].security", "devices[1].colour", "dial_plan[0].pattern", "dial_plan[1].target", "calls.ring_timeout",
+            "log.level", "sip.listen[2] (tls)", "tftp.port", "sip.tls.certificate", "sip.tls.key", "sip.tls.trust_roots",
+        ] {
+            #expect(keys.contains(expected), "\(expected) in \(keys)")
+        }
+        #expect(problems.allSatisfy { $0.file == "edge.yaml" })
+        let lines = problems.compactMap(\.line)
+        #expect(lines == lines.sorted(), "in the order of the file")
+        #expect(problems.first { $0.key == "devices[0].security" }?.line == 12)
+        #expect(problems.first { $0.key == "sip.listen[2] (tls)" }?.reason == "TCP port 5070 on 127.0.0.1 is already sip.listen[1] (tcp)'s")
+        #expect(problems.first { $0.key == "tftp.port" }?.reason == "UDP port 5060 on 0.0.0.0 is already sip.listen[0] (udp)'s")
+        #expect(problems.first { $0.key == "sip.tls.key" }?.reason == "/nonexistent/edge.key does not exist")
+        #expect("\(caught!)".split(separator: "\n").count == problems.count, "one line a problem")
+    }
+}

@@ -9,9 +9,23 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
     public var line: Int?
     public var key: String
     public var reason: String
+    /// Every further problem the same file has: the loader reports them all at once.
+    public var others: [ConfigurationError] = []
+
+    public init(file: String, line: Int?, key: String, reason: String) {
+        self.file = file
+        self.line = line
+        self.key = key
+        self.reason = reason
+    }
+
+    /// This problem and the others, in the order of the file.
+    public var all: [ConfigurationError] {
+        ([self] + others).map { var one = $0; one.others = []; return one }
+    }
 
     public var description: String {
-        "\(file)\(line.map { ":\($0)" } ?? ""): \(key): \(reason)"
+        all.map { "\($0.file)\($0.line.map { ":\($0)" } ?? ""): \($0.key): \($0.reason)" }.joined(separator: "\n")
     }
 }
 
@@ -28,46 +42,61 @@ public enum ConfigurationLoader {
         var configuration = OutpostConfiguration()
         guard let root else { return configuration }
         let reader = NodeReader(file: file)
-        let top = try reader.mapping(root, path: "(document)", allowed: [
+        let top: [String: Node]
+        do {
+            top = try reader.mapping(root, path: "(document)", allowed: [
                 "sip", "pki", "trunk", "trunk_ipsec", "registrar", "devices", "tftp", "provisioning", "media", "calls", "admin", "dial_plan", "state_directory", "log",
             ])
-        if let trunk = top["trunk_ipsec"] {
-            configuration.trunkIPsec = try readTrunkIPsec(trunk, reader: reader)
+        } catch {
+            reader.record(error)
+            throw reader.combinedProblems()!
         }
-        if let trunk = top["trunk"] { configuration.trunk = try readTrunk(trunk, reader: reader) }
-        if let devices = top["devices"] { configuration.devices = try readDevices(devices, reader: reader) }
-        if let tftp = top["tftp"] { configuration.tftp = try readTFTP(tftp, reader: reader) }
-        if let media = top["media"] { configuration.media = try readMedia(media, reader: reader) }
-        if let calls = top["calls"] { configuration.calls = try readCalls(calls, reader: reader) }
-        if let admin = top["admin"] { configuration.admin = try readAdmin(admin, reader: reader) }
-        if let plan = top["dial_plan"] { configuration.dialPlan = try readDialPlan(plan, reader: reader) }
-        if let provisioning = top["provisioning"] { configuration.provisioning = try readProvisioning(provisioning, reader: reader) }
-        if let pki = top["pki"] {
-            configuration.pki = try readPKI(pki, reader: reader)
+        // Each section on its own: a mistake in one does not hide the mistakes in the next.
+        if let trunk = top["trunk_ipsec"] { configuration.trunkIPsec = reader.collecting { () throws(ConfigurationError) in try readTrunkIPsec(trunk, reader: reader) } }
+        if let trunk = top["trunk"] { configuration.trunk = reader.collecting { () throws(ConfigurationError) in try readTrunk(trunk, reader: reader) } }
+        if let devices = top["devices"], let read = reader.collecting({ () throws(ConfigurationError) in try readDevices(devices, reader: reader) }) {
+            configuration.devices = read
         }
-        if let sip = top["sip"] {
-            configuration.sip = try readSIP(sip, reader: reader)
+        if let tftp = top["tftp"], let read = reader.collecting({ () throws(ConfigurationError) in try readTFTP(tftp, reader: reader) }) { configuration.tftp = read }
+        if let media = top["media"], let read = reader.collecting({ () throws(ConfigurationError) in try readMedia(media, reader: reader) }) { configuration.media = read }
+        if let calls = top["calls"], let read = reader.collecting({ () throws(ConfigurationError) in try readCalls(calls, reader: reader) }) { configuration.calls = read }
+        if let admin = top["admin"], let read = reader.collecting({ () throws(ConfigurationError) in try readAdmin(admin, reader: reader) }) { configuration.admin = read }
+        if let plan = top["dial_plan"], let read = reader.collecting({ () throws(ConfigurationError) in try readDialPlan(plan, reader: reader) }) {
+            configuration.dialPlan = read
         }
+        if let provisioning = top["provisioning"],
+            let read = reader.collecting({ () throws(ConfigurationError) in try readProvisioning(provisioning, reader: reader) })
+        {
+            configuration.provisioning = read
+        }
+        if let pki = top["pki"], let read = reader.collecting({ () throws(ConfigurationError) in try readPKI(pki, reader: reader) }) { configuration.pki = read }
+        if let sip = top["sip"], let read = reader.collecting({ () throws(ConfigurationError) in try readSIP(sip, reader: reader) }) { configuration.sip = read }
         // After sip: sip.tls.fips_mode decides which digest algorithms the registrar may offer.
         let fipsMode = configuration.sip.tls.fipsMode
         if let registrar = top["registrar"] {
-            configuration.registrar = try readRegistrar(registrar, reader: reader, fipsMode: fipsMode)
+            if let read = reader.collecting({ () throws(ConfigurationError) in try readRegistrar(registrar, reader: reader, fipsMode: fipsMode) }) {
+                configuration.registrar = read
+            }
         } else if fipsMode {
             configuration.registrar.digestAlgorithms = OutpostConfiguration.Registrar.fipsDigestAlgorithms
         }
-        if let directory = top["state_directory"] {
-            configuration.stateDirectory = try reader.string(directory, path: "state_directory")
+        if let directory = top["state_directory"], let read = reader.collecting({ () throws(ConfigurationError) in try reader.string(directory, path: "state_directory") }) {
+            configuration.stateDirectory = read
         }
         if let log = top["log"] {
-            let entries = try reader.mapping(log, path: "log", allowed: ["level"])
-            if let level = entries["level"] {
-                let text = try reader.string(level, path: "log.level")
-                guard let parsed = Logger.Level(rawValue: text) else {
-                    throw reader.error(level, "log.level", "'\(text)' is not one of trace, debug, info, notice, warning, error, critical")
+            _ = reader.collecting { () throws(ConfigurationError) in
+                let entries = try reader.mapping(log, path: "log", allowed: ["level"])
+                if let level = entries["level"] {
+                    let text = try reader.string(level, path: "log.level")
+                    guard let parsed = Logger.Level(rawValue: text) else {
+                        throw reader.error(level, "log.level", "'\(text)' is not one of trace, debug, info, notice, warning, error, critical")
+                    }
+                    configuration.logLevel = parsed
                 }
-                configuration.logLevel = parsed
             }
         }
+        for problem in ConfigurationChecks.problems(configuration, file: file) { reader.record(problem) }
+        if let problems = reader.combinedProblems() { throw problems }
         return configuration
     }
 
@@ -219,6 +248,26 @@ public enum ConfigurationLoader {
 /// Typed access to YAML nodes with errors that carry the line.
 struct NodeReader {
     let file: String
+    private let problems = ConfigurationProblems()
+
+    /// Notes a problem and goes on, so the operator hears of every one at once.
+    func record(_ problem: ConfigurationError) { problems.list.append(problem) }
+
+    /// `read`'s value, or nil with its problem recorded.
+    func collecting<T>(_ read: () throws(ConfigurationError) -> T) -> T? {
+        do { return try read() } catch {
+            record(error)
+            return nil
+        }
+    }
+
+    /// Every problem recorded, as one error whose first is the earliest in the file; nil when none.
+    func combinedProblems() -> ConfigurationError? {
+        let sorted = problems.list.enumerated().sorted { ($0.element.line ?? .max, $0.offset) < ($1.element.line ?? .max, $1.offset) }.map(\.element)
+        guard var first = sorted.first else { return nil }
+        first.others = Array(sorted.dropFirst())
+        return first
+    }
 
     func error(_ node: Node, _ path: String, _ reason: String) -> ConfigurationError {
         ConfigurationError(file: file, line: node.mark.map { $0.line }, key: path, reason: reason)
@@ -231,7 +280,9 @@ struct NodeReader {
             guard let key = keyNode.string else { throw error(keyNode, path, "keys must be text") }
             let keyPath = path == "(document)" ? key : "\(path).\(key)"
             guard allowed.contains(key) else {
-                throw error(keyNode, keyPath, "unknown key (known: \(allowed.sorted().joined(separator: ", ")))")
+                // Recorded, not thrown: the keys beside it are still read and checked.
+                record(error(keyNode, keyPath, "unknown key (known: \(allowed.sorted().joined(separator: ", ")))"))
+                continue
             }
             guard result[key] == nil else { throw error(keyNode, keyPath, "appears twice") }
             result[key] = value
@@ -265,4 +316,9 @@ struct NodeReader {
         guard range.contains(value) else { throw error(node, path, "\(value) is outside \(range.lowerBound)…\(range.upperBound)") }
         return value
     }
+}
+
+/// The problems one load has found so far; a load runs on one thread.
+final class ConfigurationProblems: @unchecked Sendable {
+    var list: [ConfigurationError] = []
 }
