@@ -170,18 +170,33 @@ public struct OutpostRuntime: Sendable {
             registrar: registration.registrar, trunk: configuration.trunk, survivability: registration.survivability,
             monitor: registration.monitor, trunkProtection: trunkService, transport: statistics, connections: connections, stack: stack,
             tls: tlsStatistics, liveTLS: liveTLS, tftp: configuration.tftp.enabled ? tftpStatistics : nil, calls: calls, relay: media.relay)
-        controlTopics.add(
-            StatusTopic(
-                sources: edgeMetrics, serverName: configuration.sip.serverName, certificateFile: EdgePKI.serverCertificateFile(configuration),
-                expiryWarningDays: configuration.pki.expiryWarningDays, startedAt: Date(), alarms: RecentAlarms.shared))
+        let status = StatusTopic(
+            sources: edgeMetrics, serverName: configuration.sip.serverName, certificateFile: EdgePKI.serverCertificateFile(configuration),
+            expiryWarningDays: configuration.pki.expiryWarningDays, startedAt: Date(), alarms: RecentAlarms.shared)
+        controlTopics.add(status)
         if configuration.admin.enabled {
             let exposition = PrometheusExposition()
             let adminStatistics = AdminHTTPStatistics()
+            let registrar = registration.registrar
+            let authenticator = configuration.admin.passwordHash.map { AdminAuthenticator(username: configuration.admin.username, hash: $0) }
+            let routes = AdminRoutes(
+                metrics: {
+                    let logins = authenticator.map {
+                        [MetricFamily("outpost_admin_login_failures_total", .counter, "Status page logins refused (wrong user or password).", value: $0.failedAttempts)]
+                    } ?? []
+                    return exposition.render(await edgeMetrics.collect() + adminStatistics.families + logins)
+                },
+                page: {
+                    StatusPage.render(
+                        StatusPage.Content(
+                            status: await status.snapshot(), bindings: registrar.bindings(), calls: await calls.activeCalls(),
+                            records: (try? callRecords.records(limit: 20)) ?? [], now: Date()))
+                },
+                authenticator: authenticator)
             services.append(
                 .init(
                     service: AdminHTTPService(
-                        configuration: configuration.admin, group: eventLoops, statistics: adminStatistics,
-                        metrics: { exposition.render(await edgeMetrics.collect() + adminStatistics.families) },
+                        configuration: configuration.admin, group: eventLoops, statistics: adminStatistics, routes: routes,
                         logger: logger, onListening: onAdminListening)))
         }
         if let trunk = trunkProtection {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import PKI
 import Runtime
 
 #if canImport(Glibc)
@@ -12,7 +13,7 @@ struct Outpost: AsyncParsableCommand {
         commandName: "outpost",
         abstract: "Secure voice gateway and SRST edge for branch offices.",
         version: OutpostVersion.string,
-        subcommands: [Run.self, Reload.self, CheckConfig.self, PKI.self, IPsec.self, Show.self, CDR.self, Bench.self])
+        subcommands: [Run.self, Reload.self, CheckConfig.self, Admin.self, PKI.self, IPsec.self, Show.self, CDR.self, Bench.self])
 }
 
 struct ConfigurationOptions: ParsableArguments {
@@ -115,6 +116,23 @@ struct Reload: ParsableCommand {
         }
         print(answer, terminator: "")
         if answer.hasPrefix("reload refused") { throw ExitCode.failure }
+    }
+}
+
+struct Admin: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The admin listener's status page login.", subcommands: [HashPassword.self])
+
+    struct HashPassword: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "hash-password",
+            abstract: "Read a password from standard input (one line) and print the admin.password_hash that accepts it.")
+
+        func run() throws {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw ValidationError("give the password on standard input, e.g. read -rs p; printf '%s\\n' \"$p\" | outpost admin hash-password")
+            }
+            print(try PasswordHash.make(password: line))
+        }
     }
 }
 

@@ -6,7 +6,7 @@ extension TestRequirement {
     /// The programs the tests run, each from a package appliance/install-deps installs.
     static let tools = [
         "sipp", "sipsak", "socat", "baresip", "kamailio", "kamcmd", "openssl", "ip", "tftp", "atftp", "curl", "in.tftpd",
-        "qemu-system-x86_64", "busybox", "cpio", "setpriv", "promtool", "tmux",
+        "qemu-system-x86_64", "busybox", "cpio", "setpriv", "promtool", "tmux", "chromium",
     ]
 }
 

@@ -1,9 +1,17 @@
 import NIOCore
 import NIOHTTP1
 
-/// Answers one admin HTTP connection's requests: `GET /metrics` (and HEAD), 404 for any other
-/// path, 405 for any other method, 413 for a request with a body. Each request is counted by
-/// the status it got.
+/// What the admin listener serves: the metrics, and the status page behind its login.
+struct AdminRoutes: Sendable {
+    var metrics: @Sendable () async -> [UInt8]
+    /// Nil, or without an authenticator: the page is off.
+    var page: (@Sendable () async -> String)?
+    var authenticator: AdminAuthenticator?
+}
+
+/// Answers one admin HTTP connection's requests: `GET /metrics` and `GET /` (and HEAD), 404 for
+/// any other path, 405 for any other method, 413 for a request with a body, 401 for the page
+/// without the right login. Each request is counted by the status it got.
 final class AdminHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -28,13 +36,18 @@ final class AdminHTTPHandler: ChannelInboundHandler {
     /// GET has no body here; a client that sends one anyway is refused rather than buffered.
     static let maximumBody = 0
 
-    private let metrics: @Sendable () async -> [UInt8]
+    static let pageHeaders = [
+        ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"), ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+
+    private let routes: AdminRoutes
     private let statistics: AdminHTTPStatistics
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
 
-    init(metrics: @escaping @Sendable () async -> [UInt8], statistics: AdminHTTPStatistics) {
-        self.metrics = metrics
+    init(routes: AdminRoutes, statistics: AdminHTTPStatistics) {
+        self.routes = routes
         self.statistics = statistics
     }
 
@@ -60,8 +73,10 @@ final class AdminHTTPHandler: ChannelInboundHandler {
                 .text(.methodNotAllowed, "only GET and HEAD are answered here", extraHeaders: [("Allow", "GET, HEAD")])
             } else if bodyBytes > Self.maximumBody {
                 .text(.payloadTooLarge, "a GET request carries no body")
-            } else if path != "/metrics" {
-                .text(.notFound, "no such page: \(path.prefix(100)); Prometheus metrics are at /metrics")
+            } else if path != "/metrics" && path != "/" {
+                .text(.notFound, "no such page: \(path.prefix(100)); the status page is at /, Prometheus metrics at /metrics")
+            } else if path == "/", routes.page == nil || routes.authenticator == nil {
+                .text(.notFound, "the status page is off: set admin.password_hash (outpost admin hash-password) and reload")
             } else {
                 nil
             }
@@ -71,10 +86,20 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             write(immediate, keepAlive: keepAlive, headOnly: headOnly, version: head.version, context: context)
             return
         }
-        let rendered = context.eventLoop.makePromise(of: [UInt8].self)
-        rendered.completeWithTask { [metrics] in await metrics() }
-        rendered.futureResult.assumeIsolated().whenSuccess { body in
-            let response = Response(status: .ok, contentType: Self.metricsContentType, body: body)
+        let rendered = context.eventLoop.makePromise(of: Response.self)
+        let routes = self.routes
+        let authorization = head.headers.first(name: "Authorization")
+        rendered.completeWithTask {
+            guard path == "/" else { return Response(status: .ok, contentType: Self.metricsContentType, body: await routes.metrics()) }
+            // PBKDF2 takes its time here, off the event loop.
+            guard let page = routes.page, routes.authenticator?.admits(authorization) == true else {
+                return .text(
+                    .unauthorized, "log in with the admin user and password",
+                    extraHeaders: [("WWW-Authenticate", "Basic realm=\"\(AdminAuthenticator.realm)\", charset=\"UTF-8\"")])
+            }
+            return Response(status: .ok, contentType: "text/html; charset=utf-8", body: Array(await page().utf8), extraHeaders: Self.pageHeaders)
+        }
+        rendered.futureResult.assumeIsolated().whenSuccess { response in
             self.write(response, keepAlive: keepAlive, headOnly: headOnly, version: head.version, context: context)
         }
     }

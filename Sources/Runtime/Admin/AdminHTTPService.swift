@@ -5,7 +5,7 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// The admin HTTP listener (`admin:`): Prometheus metrics at `/metrics`. It is for the
+/// The admin HTTP listener (`admin:`): Prometheus metrics at `/metrics`, the status page at `/`. It is for the
 /// operator's monitoring, never in the way of calls: if its port cannot be bound the edge logs
 /// why and runs on without it.
 final class AdminHTTPService: Service, Sendable {
@@ -15,25 +15,25 @@ final class AdminHTTPService: Service, Sendable {
     let statistics: AdminHTTPStatistics
     private let configuration: OutpostConfiguration.Admin
     private let group: any EventLoopGroup
-    private let metrics: @Sendable () async -> [UInt8]
+    private let routes: AdminRoutes
     private let logger: Logger
     private let onListening: @Sendable (SocketAddress?) -> Void
 
     init(
         configuration: OutpostConfiguration.Admin, group: any EventLoopGroup, statistics: AdminHTTPStatistics,
-        metrics: @escaping @Sendable () async -> [UInt8], logger: Logger, onListening: @escaping @Sendable (SocketAddress?) -> Void = { _ in }
+        routes: AdminRoutes, logger: Logger, onListening: @escaping @Sendable (SocketAddress?) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.statistics = statistics
         self.group = group
-        self.metrics = metrics
+        self.routes = routes
         self.logger = logger
         self.onListening = onListening
     }
 
     func run() async throws {
         let statistics = self.statistics
-        let metrics = self.metrics
+        let routes = self.routes
         let maximum = configuration.maximumConnections
         let deadline = TimeAmount.seconds(Int64(configuration.requestDeadlineSeconds))
         let open = Atomic<Int>(0)
@@ -52,7 +52,7 @@ final class AdminHTTPService: Service, Sendable {
                         try child.pipeline.syncOperations.addHandler(
                             AdminRequestDeadline(deadline: deadline, idle: Self.idleTimeout, statistics: statistics))
                         try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try child.pipeline.syncOperations.addHandler(AdminHTTPHandler(metrics: metrics, statistics: statistics))
+                        try child.pipeline.syncOperations.addHandler(AdminHTTPHandler(routes: routes, statistics: statistics))
                     }
                 }
                 .bind(host: configuration.address, port: configuration.port).get()

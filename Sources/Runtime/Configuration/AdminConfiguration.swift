@@ -1,7 +1,8 @@
+import PKI
 import Yams
 
 extension OutpostConfiguration {
-    /// The operator's HTTP listener (`admin:`): Prometheus metrics at `/metrics`.
+    /// The operator's HTTP listener (`admin:`): Prometheus metrics at `/metrics`, the status page at `/`.
     public struct Admin: Sendable, Equatable {
         public var enabled = true
         /// Loopback by default: metrics name lines and addresses, for the management network only.
@@ -12,6 +13,9 @@ extension OutpostConfiguration {
         public var maximumConnections = 16
         /// Seconds a client has to finish a request once it has started one.
         public var requestDeadlineSeconds = 10
+        /// The status page's login (HTTP Basic); without a password hash the page is not served.
+        public var username = "admin"
+        public var passwordHash: PasswordHash?
 
         public init() {}
     }
@@ -20,7 +24,7 @@ extension OutpostConfiguration {
 extension ConfigurationLoader {
     static func readAdmin(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.Admin {
         var admin = OutpostConfiguration.Admin()
-        let entries = try reader.mapping(node, path: "admin", allowed: ["enabled", "address", "port", "max_connections", "request_deadline"])
+        let entries = try reader.mapping(node, path: "admin", allowed: ["enabled", "address", "port", "max_connections", "request_deadline", "username", "password_hash"])
         if let value = entries["enabled"] { admin.enabled = try reader.boolean(value, path: "admin.enabled") }
         if let value = entries["address"] {
             admin.address = try reader.string(value, path: "admin.address")
@@ -32,6 +36,13 @@ extension ConfigurationLoader {
         }
         if let value = entries["request_deadline"] {
             admin.requestDeadlineSeconds = try reader.integer(value, path: "admin.request_deadline", range: 1...300)
+        }
+        if let value = entries["username"] { admin.username = try reader.string(value, path: "admin.username") }
+        if let value = entries["password_hash"] {
+            let text = try reader.string(value, path: "admin.password_hash")
+            do { admin.passwordHash = try PasswordHash(parsing: text) } catch {
+                throw reader.error(value, "admin.password_hash", "\(error) (make one with: outpost admin hash-password)")
+            }
         }
         return admin
     }

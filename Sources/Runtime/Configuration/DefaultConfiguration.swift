@@ -192,8 +192,8 @@ public enum DefaultConfiguration {
           # with a Reason; keep it below systemd's TimeoutStopSec (30 s in systemd/outpost.service).
           drain_time: 20
 
-        # The operator's HTTP listener: Prometheus metrics at /metrics. Keep it on loopback or a
-        # management address; the edge serves it without authentication. If the port cannot be bound
+        # The operator's HTTP listener: Prometheus metrics at /metrics (no authentication) and the status
+        # page at /. Plain HTTP: keep it on loopback or a management network. If the port cannot be bound
         # the edge logs why and goes on carrying calls without it.
         admin:
           enabled: true
@@ -203,6 +203,10 @@ public enum DefaultConfiguration {
           max_connections: 16
           # Seconds a client has to finish a request it has started; a slower one is closed.
           request_deadline: 10
+          # The status page at / (it refreshes itself) asks for this user and password (HTTP Basic);
+          # without a hash the page is not served. Make one with: outpost admin hash-password
+          username: admin
+          # password_hash: pbkdf2-sha256$600000$...$...
 
         # Registrations, call records and the PKI live here (created 0700 if missing).
         state_directory: /var/lib/outpost
