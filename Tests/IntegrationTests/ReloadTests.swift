@@ -1,4 +1,7 @@
+import Edge
 import Foundation
+import OutpostBench
+import Runtime
 import Testing
 
 #if canImport(Glibc)
@@ -131,5 +134,44 @@ import Glibc
         #expect(logged.components(separatedBy: "configuration reloaded").count - 1 == 1, "only the reload at info level was logged:\n\(logged.suffix(3000))")
         #expect(logged.components(separatedBy: "reloading on request").count - 1 <= 1, "the storm's reloads ran at error level:\n\(logged.suffix(3000))")
         #expect(logged.contains("configuration reload refused"), "the broken file was logged as refused")
+    }
+
+    /// A reload during a call leaves the call alone: it goes on and ends with the phone's BYE,
+    /// recorded as the caller's hang-up.
+    @Test func aReloadUnderALiveCallLeavesTheCallUp() async throws {
+        let state = NSTemporaryDirectory() + "outpost-reload-call-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let port = try FreePort.pick()
+        let media = SippCallLoadTests.mediaPorts()
+        let config = state + "/outpost.yaml"
+        func write(level: String, rules: String) throws {
+            try Self.configuration(
+                port: port, state: state, devices: [("sipp-3001", "3001"), ("sipp-3002", "3002")],
+                extra: "media: {address: 127.0.0.1, port_min: \(media.lowerBound), port_max: \(media.upperBound)}\n" + rules, level: level
+            ).write(toFile: config, atomically: true, encoding: .utf8)
+        }
+        try write(level: "warning", rules: "")
+        let caller = try SippPhone(line: SippCallLoadTests.callerLine)
+        let callee = try SippPhone(line: SippCallLoadTests.calleeLine)
+        defer { caller.stop(); callee.stop() }
+        let edge = try BackgroundEdge(launcher: [], config: config, log: state + "/edge.log")
+        defer { edge.kill() }
+        func records() throws -> [CallRecord] { try SQLiteCallRecords.openExisting(stateDirectory: state).records() }
+        try await BackgroundEdge.waitFor("the edge", timeout: .seconds(20)) { try BackgroundEdge.show("calls", config: config) != nil }
+        _ = try await SippCallLoadTests.register(caller, callee, edgePort: port, answering: 1, timeout: .seconds(60))
+        let calling = try caller.call(
+            edgePort: port, number: SippCallLoadTests.calleeLine, calls: 1, concurrency: 1, callSeconds: 6, placingSeconds: 1, timeout: .seconds(60))
+        try await BackgroundEdge.waitFor("the call up", timeout: .seconds(20)) { try records().contains { $0.answeredAt != nil && $0.isOpen } }
+
+        try write(level: "info", rules: "dial_plan:\n  - {name: barred, pattern: \"900.\", target: refuse, status: 403, reason: barred}\n")
+        let applied = try Self.reload(config)
+        #expect(applied.status == 0 && applied.output.contains("dial_plan (1 rules)"), "\(applied.output)")
+        #expect(try BackgroundEdge.show("calls", config: config)?["active"] as? Int == 1, "the call is still up after the reload")
+
+        try await SippPhone.waitExit(calling, within: .seconds(30))
+        let record = try #require(try records().first)
+        #expect(record.endedBy == .caller && record.endStatus == 200 && (record.talkSeconds ?? 0) >= 5, "\(record)")
+        #expect(caller.statistics()["SuccessfulCall(C)"] == "1", "\(caller.statistics())")
     }
 }
