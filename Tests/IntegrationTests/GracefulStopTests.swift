@@ -20,21 +20,8 @@ import Glibc
         let media = SippCallLoadTests.mediaPorts()
         let config = state + "/outpost.yaml"
         let drain = 3
-        try """
-            sip:
-              listen:
-                - {transport: udp, address: 127.0.0.1, port: \(port)}
-            registrar:
-              digest_algorithms: [MD5]
-            devices:
-            \(SippCallLoadTests.devices.map { "  - {name: \($0.name), lines: [\"\($0.lines[0].number)\"], security: non-secure, digest: {username: \"\($0.lines[0].number)\", password: \(SippCallLoadTests.password)}}" }.joined(separator: "\n"))
-            media: {address: 127.0.0.1, port_min: \(media.lowerBound), port_max: \(media.upperBound)}
-            calls: {drain_time: \(drain)}
-            tftp: {enabled: false}
-            admin: {enabled: false}
-            state_directory: \(state)
-            log: {level: notice}
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try SippCallLoadTests.edgeConfiguration(port: port, media: media, state: state, extra: "calls: {drain_time: \(drain)}")
+            .write(toFile: config, atomically: true, encoding: .utf8)
         let caller = try SippPhone(line: SippCallLoadTests.callerLine)
         let callee = try SippPhone(line: SippCallLoadTests.calleeLine)
         defer { caller.stop(); callee.stop() }

@@ -146,10 +146,8 @@ import Glibc
         let media = SippCallLoadTests.mediaPorts()
         let config = state + "/outpost.yaml"
         func write(level: String, rules: String) throws {
-            try Self.configuration(
-                port: port, state: state, devices: [("sipp-3001", "3001"), ("sipp-3002", "3002")],
-                extra: "media: {address: 127.0.0.1, port_min: \(media.lowerBound), port_max: \(media.upperBound)}\n" + rules, level: level
-            ).write(toFile: config, atomically: true, encoding: .utf8)
+            try SippCallLoadTests.edgeConfiguration(port: port, media: media, state: state, extra: rules, level: level)
+                .write(toFile: config, atomically: true, encoding: .utf8)
         }
         try write(level: "warning", rules: "")
         let caller = try SippPhone(line: SippCallLoadTests.callerLine)

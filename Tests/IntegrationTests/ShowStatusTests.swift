@@ -43,13 +43,8 @@ import Glibc
             log:
               level: warning
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        let edge = Process()
-        edge.executableURL = URL(fileURLWithPath: BinaryTests.binary)
-        edge.arguments = ["run", "--config", config]
-        edge.standardOutput = FileHandle.nullDevice
-        edge.standardError = FileHandle.nullDevice
-        try edge.run()
-        defer { if edge.isRunning { kill(edge.processIdentifier, SIGKILL) } }
+        let edge = try BackgroundEdge(launcher: [], config: config, log: state + "/edge.log")
+        defer { edge.kill() }
 
         var json: [String: Any] = [:]
         for _ in 0..<100 {

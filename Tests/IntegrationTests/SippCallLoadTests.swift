@@ -240,19 +240,7 @@ extension SippCallLoadTests {
         let port = try FreePort.pick()
         let media = Self.mediaPorts()
         let config = state + "/outpost.yaml"
-        try """
-            sip:
-              listen:
-                - {transport: udp, address: 127.0.0.1, port: \(port)}
-            registrar:
-              digest_algorithms: [MD5]
-            devices:
-            \(Self.devices.map { "  - {name: \($0.name), lines: [\"\($0.lines[0].number)\"], security: non-secure, digest: {username: \"\($0.lines[0].number)\", password: \(Self.password)}}" }.joined(separator: "\n"))
-            media: {address: 127.0.0.1, port_min: \(media.lowerBound), port_max: \(media.upperBound)}
-            tftp: {enabled: false}
-            state_directory: \(state)
-            log: {level: notice}
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try Self.edgeConfiguration(port: port, media: media, state: state).write(toFile: config, atomically: true, encoding: .utf8)
         let caller = try SippPhone(line: Self.callerLine)
         let callee = try SippPhone(line: Self.calleeLine)
         defer { caller.stop(); callee.stop() }
@@ -325,6 +313,30 @@ extension SippCallLoadTests {
             Issue.record(error)
             Issue.record("edge logs: \((try? String(contentsOfFile: state + "/first.log", encoding: .utf8))?.suffix(3000) ?? "") \((try? String(contentsOfFile: state + "/second.log", encoding: .utf8))?.suffix(2000) ?? "")")
         }
+    }
+
+    /// The real binary's configuration for the two sipp phones: UDP on `port`, both lines with MD5
+    /// digest (sipp knows no other), the relay on loopback `media` ports, no TFTP or admin listener.
+    static func edgeConfiguration(port: Int, media: ClosedRange<Int>, state: String, extra: String = "", level: String = "notice") -> String {
+        let devices = Self.devices.map { device in
+            let line = device.lines[0].number
+            return "  - {name: \(device.name), lines: [\"\(line)\"], security: non-secure, digest: {username: \"\(line)\", password: \(Self.password)}}"
+        }
+        return """
+            sip:
+              listen:
+                - {transport: udp, address: 127.0.0.1, port: \(port)}
+            registrar:
+              digest_algorithms: [MD5]
+            devices:
+            \(devices.joined(separator: "\n"))
+            media: {address: 127.0.0.1, port_min: \(media.lowerBound), port_max: \(media.upperBound)}
+            tftp: {enabled: false}
+            admin: {enabled: false}
+            \(extra)
+            state_directory: \(state)
+            log: {level: \(level)}
+            """
     }
 
     static func header(_ name: String, _ message: String) -> String? {
