@@ -178,7 +178,16 @@ public struct OutpostRuntime: Sendable {
             let exposition = PrometheusExposition()
             let adminStatistics = AdminHTTPStatistics()
             let registrar = registration.registrar
-            let authenticator = configuration.admin.passwordHash.map { AdminAuthenticator(username: configuration.admin.username, hash: $0) }
+            let admin = configuration.admin
+            let authenticator =
+                admin.passwordHash != nil || !admin.certificateNames.isEmpty
+                ? AdminAuthenticator(username: admin.username, hash: admin.passwordHash, certificateNames: admin.certificateNames) : nil
+            var adminTLS: TLSContext?
+            if admin.tls {
+                var settings = configuration
+                settings.sip.tls.clientCertificates = .optional
+                adminTLS = try EdgePKI.serverContext(settings, logger: logger)
+            }
             let routes = AdminRoutes(
                 metrics: {
                     let logins = authenticator.map {
@@ -197,7 +206,7 @@ public struct OutpostRuntime: Sendable {
                 .init(
                     service: AdminHTTPService(
                         configuration: configuration.admin, group: eventLoops, statistics: adminStatistics, routes: routes,
-                        logger: logger, onListening: onAdminListening)))
+                        tlsContext: adminTLS, logger: logger, onListening: onAdminListening)))
         }
         if let trunk = trunkProtection {
             services.append(.init(service: trunk))

@@ -50,4 +50,32 @@ import Testing
         #expect(AdminMetricsTests.value("outpost_admin_login_failures_total", in: metrics) == 1, "the wrong login; asking without one is no attempt")
         #expect((AdminMetricsTests.value(#"outpost_admin_http_requests_total{status="200"}"#, in: metrics) ?? 0) >= 2)
     }
+
+    /// Over HTTPS with the edge's certificate: metrics for anyone who trusts it, the page for a
+    /// client certificate from the trusted PKI that is on the list, nobody else.
+    @Test func overTLSAListedClientCertificateLogsInWithoutAPassword() async throws {
+        let curl = try #require(ExternalTool.path("curl"))
+        let (edge, port) = try await AdminMetricsTests.adminEdge { configuration in
+            configuration.sip.tls = IntegrationPKI.edgeTLS()
+            configuration.admin.tls = true
+            configuration.admin.certificateNames = ["SEP001122334455"]
+        }
+        defer { Task { await edge.stop() } }
+        func get(_ path: String, _ extra: [String]) throws -> String {
+            try ExternalTool.run(
+                curl, ["-s", "-i", "--max-time", "10", "--cacert", IntegrationPKI.path("ca.pem")] + extra + ["https://127.0.0.1:\(port)\(path)"],
+                timeout: .seconds(15)
+            ).output
+        }
+        #expect(try get("/metrics", []).hasPrefix("HTTP/1.1 200"), "metrics over HTTPS")
+        #expect(try get("/", []).hasPrefix("HTTP/1.1 401"), "no certificate, no password: no page")
+        let listed = try get("/", ["--cert", IntegrationPKI.path("phone.pem"), "--key", IntegrationPKI.path("phone.key")])
+        #expect(listed.hasPrefix("HTTP/1.1 200") && listed.contains("<table id=\"status\">"), "\(listed.prefix(300))")
+        let other = try get("/", ["--cert", IntegrationPKI.path("phone-b.pem"), "--key", IntegrationPKI.path("phone-b.key")])
+        #expect(other.hasPrefix("HTTP/1.1 401"), "a trusted certificate not on the list: \(other.prefix(200))")
+        let stranger = try get("/", ["--cert", IntegrationPKI.path("stranger.pem"), "--key", IntegrationPKI.path("stranger.key")])
+        #expect(!stranger.contains("<table"), "a certificate from an untrusted CA never gets the page")
+        let plain = try ExternalTool.run(curl, ["-s", "-i", "--max-time", "5", "http://127.0.0.1:\(port)/metrics"], timeout: .seconds(10)).output
+        #expect(!plain.contains("outpost_"), "no plain HTTP on the TLS listener")
+    }
 }

@@ -12,23 +12,28 @@ final class AdminAuthenticator: Sendable {
     static let rememberedLimit = 64
 
     private let username: String
-    private let hash: PasswordHash
+    private let hash: PasswordHash?
+    private let certificateNames: Set<String>
     private let key: [UInt8]
     private let accepted = Mutex<[String: ContinuousClock.Instant]>([:])
     private let failures = Atomic<Int>(0)
 
-    init(username: String, hash: PasswordHash) {
+    init(username: String, hash: PasswordHash?, certificateNames: [String]) {
         self.username = username
         self.hash = hash
+        self.certificateNames = Set(certificateNames)
         key = (try? SecureRandom.bytes(32)) ?? Array(UUID().uuidString.utf8)
     }
 
     var failedAttempts: Int { failures.load(ordering: .relaxed) }
 
-    /// Whether `authorization` (the header's value) names the user with the right password. No
-    /// header is no attempt (a browser asks without one first); a wrong one is counted.
-    func admits(_ authorization: String?) -> Bool {
-        guard let authorization else { return false }
+    /// Whether the client is let in: by the names of the certificate it presented over TLS (the
+    /// handshake verified it against the trust roots), or by `authorization` (the header's value)
+    /// naming the user with the right password. No header is no attempt (a browser asks without
+    /// one first); a wrong one is counted.
+    func admits(certificateNames presented: [String], authorization: String?) -> Bool {
+        if !certificateNames.isDisjoint(with: presented) { return true }
+        guard let hash, let authorization else { return false }
         guard authorization.count <= 1_024 else { return fail() }
         let fingerprint = (try? OpenSSLDigests.hmacSHA256(key: key, message: Array(authorization.utf8)))
             .map { Data($0).base64EncodedString() } ?? ""

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TLS
 
 /// What the admin listener serves: the metrics, and the status page behind its login.
 struct AdminRoutes: Sendable {
@@ -45,6 +46,8 @@ final class AdminHTTPHandler: ChannelInboundHandler {
     private let statistics: AdminHTTPStatistics
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
+    /// The names of the verified client certificate, over TLS.
+    private var certificateNames: [String] = []
 
     init(routes: AdminRoutes, statistics: AdminHTTPStatistics) {
         self.routes = routes
@@ -66,6 +69,13 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let completed = event as? TLSHandshakeCompleted, let peer = completed.peer {
+            certificateNames = [peer.commonName].compactMap { $0 } + peer.dnsNames + peer.uris
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     private func answer(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         let immediate: Response? =
@@ -76,7 +86,7 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             } else if path != "/metrics" && path != "/" {
                 .text(.notFound, "no such page: \(path.prefix(100)); the status page is at /, Prometheus metrics at /metrics")
             } else if path == "/", routes.page == nil || routes.authenticator == nil {
-                .text(.notFound, "the status page is off: set admin.password_hash (outpost admin hash-password) and reload")
+                .text(.notFound, "the status page is off: set admin.password_hash (outpost admin hash-password) or admin.certificate_names")
             } else {
                 nil
             }
@@ -89,10 +99,11 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         let rendered = context.eventLoop.makePromise(of: Response.self)
         let routes = self.routes
         let authorization = head.headers.first(name: "Authorization")
+        let certificateNames = self.certificateNames
         rendered.completeWithTask {
             guard path == "/" else { return Response(status: .ok, contentType: Self.metricsContentType, body: await routes.metrics()) }
             // PBKDF2 takes its time here, off the event loop.
-            guard let page = routes.page, routes.authenticator?.admits(authorization) == true else {
+            guard let page = routes.page, routes.authenticator?.admits(certificateNames: certificateNames, authorization: authorization) == true else {
                 return .text(
                     .unauthorized, "log in with the admin user and password",
                     extraHeaders: [("WWW-Authenticate", "Basic realm=\"\(AdminAuthenticator.realm)\", charset=\"UTF-8\"")])

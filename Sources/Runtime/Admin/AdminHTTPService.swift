@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import TLS
 
 /// The admin HTTP listener (`admin:`): Prometheus metrics at `/metrics`, the status page at `/`. It is for the
 /// operator's monitoring, never in the way of calls: if its port cannot be bound the edge logs
@@ -16,13 +17,16 @@ final class AdminHTTPService: Service, Sendable {
     private let configuration: OutpostConfiguration.Admin
     private let group: any EventLoopGroup
     private let routes: AdminRoutes
+    /// HTTPS: the edge's certificate, client certificates optional.
+    private let tlsContext: TLSContext?
     private let logger: Logger
     private let onListening: @Sendable (SocketAddress?) -> Void
 
     init(
         configuration: OutpostConfiguration.Admin, group: any EventLoopGroup, statistics: AdminHTTPStatistics,
-        routes: AdminRoutes, logger: Logger, onListening: @escaping @Sendable (SocketAddress?) -> Void = { _ in }
+        routes: AdminRoutes, tlsContext: TLSContext? = nil, logger: Logger, onListening: @escaping @Sendable (SocketAddress?) -> Void = { _ in }
     ) {
+        self.tlsContext = tlsContext
         self.configuration = configuration
         self.statistics = statistics
         self.group = group
@@ -34,6 +38,7 @@ final class AdminHTTPService: Service, Sendable {
     func run() async throws {
         let statistics = self.statistics
         let routes = self.routes
+        let tlsContext = self.tlsContext
         let maximum = configuration.maximumConnections
         let deadline = TimeAmount.seconds(Int64(configuration.requestDeadlineSeconds))
         let open = Atomic<Int>(0)
@@ -51,6 +56,7 @@ final class AdminHTTPService: Service, Sendable {
                     return child.eventLoop.makeCompletedFuture {
                         try child.pipeline.syncOperations.addHandler(
                             AdminRequestDeadline(deadline: deadline, idle: Self.idleTimeout, statistics: statistics))
+                        if let tlsContext { try child.pipeline.syncOperations.addHandler(TLSHandler(context: tlsContext)) }
                         try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try child.pipeline.syncOperations.addHandler(AdminHTTPHandler(routes: routes, statistics: statistics))
                     }
@@ -64,7 +70,7 @@ final class AdminHTTPService: Service, Sendable {
             try await gracefulShutdown()
             return
         }
-        logger.notice("admin listener ready", metadata: ["address": "http://\(Self.describe(channel.localAddress))/metrics"])
+        logger.notice("admin listener ready", metadata: ["address": "\(tlsContext == nil ? "http" : "https")://\(Self.describe(channel.localAddress))/metrics"])
         onListening(channel.localAddress)
         try? await gracefulShutdown()
         try? await channel.close()

@@ -16,6 +16,11 @@ extension OutpostConfiguration {
         /// The status page's login (HTTP Basic); without a password hash the page is not served.
         public var username = "admin"
         public var passwordHash: PasswordHash?
+        /// HTTPS with the edge's SRST certificate (or sip.tls's), client certificates optional.
+        public var tls = false
+        /// Over TLS: a client certificate that chains to the edge's trust roots and names one of
+        /// these (CN, DNS or URI SAN) logs in to the status page without a password.
+        public var certificateNames: [String] = []
 
         public init() {}
     }
@@ -24,7 +29,7 @@ extension OutpostConfiguration {
 extension ConfigurationLoader {
     static func readAdmin(_ node: Node, reader: NodeReader) throws(ConfigurationError) -> OutpostConfiguration.Admin {
         var admin = OutpostConfiguration.Admin()
-        let entries = try reader.mapping(node, path: "admin", allowed: ["enabled", "address", "port", "max_connections", "request_deadline", "username", "password_hash"])
+        let entries = try reader.mapping(node, path: "admin", allowed: ["enabled", "address", "port", "max_connections", "request_deadline", "username", "password_hash", "tls", "certificate_names"])
         if let value = entries["enabled"] { admin.enabled = try reader.boolean(value, path: "admin.enabled") }
         if let value = entries["address"] {
             admin.address = try reader.string(value, path: "admin.address")
@@ -42,6 +47,13 @@ extension ConfigurationLoader {
             let text = try reader.string(value, path: "admin.password_hash")
             do { admin.passwordHash = try PasswordHash(parsing: text) } catch {
                 throw reader.error(value, "admin.password_hash", "\(error) (make one with: outpost admin hash-password)")
+            }
+        }
+        if let value = entries["tls"] { admin.tls = try reader.boolean(value, path: "admin.tls") }
+        if let value = entries["certificate_names"] {
+            admin.certificateNames = try reader.strings(value, path: "admin.certificate_names")
+            guard admin.tls || admin.certificateNames.isEmpty else {
+                throw reader.error(value, "admin.certificate_names", "a client certificate can only log in over TLS: set admin.tls: true")
             }
         }
         return admin

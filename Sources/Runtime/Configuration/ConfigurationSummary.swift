@@ -35,7 +35,7 @@ extension OutpostConfiguration {
             let credentials = device.digest.map { ", digest user \($0.username)" } ?? ""
             lines.append("    \(device.name) \(device.security.rawValue), lines \(numbers)\(credentials)")
         }
-        lines.append(admin.enabled ? "  admin http://\(admin.address.contains(":") ? "[\(admin.address)]" : admin.address):\(admin.port)/metrics" : "  admin off")
+        lines.append(admin.enabled ? "  admin \(admin.tls ? "https" : "http")://\(admin.address.contains(":") ? "[\(admin.address)]" : admin.address):\(admin.port)/metrics" : "  admin off")
         if tftp.enabled {
             let upstream = tftp.upstream.map { ", call manager's files from \($0.address):\($0.port)" } ?? ""
             lines.append("  tftp \(tftp.address):\(tftp.port)\(upstream)")

@@ -193,7 +193,7 @@ public enum DefaultConfiguration {
           drain_time: 20
 
         # The operator's HTTP listener: Prometheus metrics at /metrics (no authentication) and the status
-        # page at /. Plain HTTP: keep it on loopback or a management network. If the port cannot be bound
+        # page at /. Without tls: keep it on loopback or a management network. If the port cannot be bound
         # the edge logs why and goes on carrying calls without it.
         admin:
           enabled: true
@@ -207,6 +207,10 @@ public enum DefaultConfiguration {
           # without a hash the page is not served. Make one with: outpost admin hash-password
           username: admin
           # password_hash: pbkdf2-sha256$600000$...$...
+          # HTTPS with the edge's SRST certificate; then a client certificate that chains to the edge's
+          # trust roots and names one of certificate_names (CN or SAN) logs in without a password.
+          tls: false
+          certificate_names: []
 
         # Registrations, call records and the PKI live here (created 0700 if missing).
         state_directory: /var/lib/outpost
