@@ -168,7 +168,8 @@ public struct OutpostRuntime: Sendable {
         services.append(.init(service: CallRecordHeartbeat(records: callRecords, interval: .seconds(5), logger: logger)))
         let edgeMetrics = EdgeMetrics(
             registrar: registration.registrar, trunk: configuration.trunk, survivability: registration.survivability,
-            monitor: registration.monitor, trunkProtection: trunkService, transport: statistics, connections: connections, stack: stack,
+            monitor: registration.monitor, trunkProtection: trunkService,
+            securityAssociations: { [trunkService] in trunkService?.securityAssociations ?? [] }, transport: statistics, connections: connections, stack: stack,
             tls: tlsStatistics, liveTLS: liveTLS, tftp: configuration.tftp.enabled ? tftpStatistics : nil, calls: calls, relay: media.relay)
         let status = StatusTopic(
             sources: edgeMetrics, serverName: configuration.sip.serverName, certificateFile: EdgePKI.serverCertificateFile(configuration),

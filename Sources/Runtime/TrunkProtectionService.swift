@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Edge
 import Logging
 import ServiceLifecycle
@@ -18,6 +19,10 @@ final class TrunkProtectionService: Service, TrunkProtection {
     private let subscribers = Mutex<[Int: AsyncStream<TrunkProtectionStatus>.Continuation]>([:])
     private let nextSubscriber = Atomic(0)
     private let stopRequested = Atomic(false)
+    private let associations = Mutex<[IPsecAssociationCounters]>([])
+
+    /// The trunk's ESP SAs with their counters, as the last verification read them from the kernel.
+    var securityAssociations: [IPsecAssociationCounters] { associations.withLock { $0 } }
 
     init(protection: TrunkProtectionConfiguration, logger: Logger) {
         self.protection = protection
@@ -70,7 +75,11 @@ final class TrunkProtectionService: Service, TrunkProtection {
         carryOut(driver.start())
         while !stopRequested.load(ordering: .relaxed) {
             carryOut(driver.poll(timeoutMilliseconds: 500))
+            if let states = driver.lastSnapshot?.states {
+                associations.withLock { $0 = states.filter { $0.proto == .esp }.map(IPsecAssociationCounters.init) }
+            }
         }
+        associations.withLock { $0 = [] }
         publish(.unprotected(reason: "the edge is stopping"))
         do {
             let removed = try driver.shutdown()
@@ -145,5 +154,33 @@ private final class ThreadCompletion: Sendable {
             }
             if alreadyFinished { continuation.resume() }
         }
+    }
+}
+
+/// One ESP SA of the trunk, for metrics: which way it points, and what the kernel counted on it.
+struct IPsecAssociationCounters: Sendable, Equatable {
+    var spi: String
+    var source: String
+    var destination: String
+    var bytes: UInt64
+    var packets: UInt64
+    var integrityFailures: UInt64
+    var replayDrops: UInt64
+
+    init(spi: String, source: String, destination: String, bytes: UInt64, packets: UInt64, integrityFailures: UInt64, replayDrops: UInt64) {
+        self.spi = spi
+        self.source = source
+        self.destination = destination
+        self.bytes = bytes
+        self.packets = packets
+        self.integrityFailures = integrityFailures
+        self.replayDrops = replayDrops
+    }
+
+    init(_ state: XFRMState) {
+        self.init(
+            spi: String(format: "0x%08x", state.spi), source: state.source.map { "\($0)" } ?? "?", destination: state.destination.map { "\($0)" } ?? "?",
+            bytes: state.current.bytes, packets: state.current.packets, integrityFailures: UInt64(state.statistics.integrityFailed),
+            replayDrops: UInt64(state.statistics.replay) + UInt64(state.statistics.replayWindow))
     }
 }

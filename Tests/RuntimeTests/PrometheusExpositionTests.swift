@@ -1,4 +1,5 @@
 import Testing
+import XFRM
 
 @testable import Runtime
 
@@ -48,5 +49,21 @@ import Testing
     ])
     func counterKeysBecomeLabelValuesAnOperatorCanType(key: String, label: String) {
         #expect(MetricFamily.snakeCase(key) == label)
+    }
+
+    /// The trunk's SAs as the kernel counted them, by SPI and direction.
+    @Test func eachTrunkSACarriesItsKernelCounters() throws {
+        let state = XFRMState(
+            source: XFRMAddress("192.0.2.1"), destination: XFRMAddress("192.0.2.10"), spi: 0x1234, proto: .esp, mode: .transport,
+            reqid: 1, current: XFRMCurrentLifetime(bytes: 9_000, packets: 42), statistics: XFRMStatistics(replayWindow: 1, replay: 2, integrityFailed: 3))
+        let counters = IPsecAssociationCounters(state)
+        #expect(counters == IPsecAssociationCounters(
+            spi: "0x00001234", source: "192.0.2.1", destination: "192.0.2.10", bytes: 9_000, packets: 42, integrityFailures: 3, replayDrops: 3))
+        let text = Self.text(PrometheusExposition().render(EdgeMetrics.associationFamilies([counters])))
+        let labels = #"{spi="0x00001234",source="192.0.2.1",destination="192.0.2.10"}"#
+        #expect(text.contains("outpost_ipsec_sa_packets_total\(labels) 42\n"))
+        #expect(text.contains("outpost_ipsec_sa_bytes_total\(labels) 9000\n"))
+        #expect(text.contains("outpost_ipsec_sa_integrity_failures_total\(labels) 3\n"))
+        #expect(text.contains("outpost_ipsec_sas 1.0\n"))
     }
 }

@@ -12,6 +12,8 @@ struct EdgeMetrics: Sendable {
     let survivability: SurvivabilityController?
     let monitor: TrunkMonitorService?
     let trunkProtection: (any TrunkProtection)?
+    /// The trunk's ESP SAs and their kernel counters (empty without trunk_ipsec).
+    var securityAssociations: @Sendable () -> [IPsecAssociationCounters] = { [] }
     let transport: SIPTransportStatistics
     let connections: SIPConnectionTable
     let stack: SIPStack
@@ -24,7 +26,7 @@ struct EdgeMetrics: Sendable {
     func collect() async -> [MetricFamily] {
         var families = registration()
         families += trunkFamilies()
-        if let trunkProtection { families += await ipsec(trunkProtection) }
+        if let trunkProtection { families += await ipsec(trunkProtection) + Self.associationFamilies(securityAssociations()) }
         families += sip()
         if let tftp { families += tftpFamilies(tftp) }
         families += callFamilies()
@@ -88,6 +90,26 @@ struct EdgeMetrics: Sendable {
             family.append(state == .protected ? 1 : 0, ("call_manager", address))
         }
         return [family]
+    }
+
+    /// Per SA, labelled by SPI and direction: a rekey starts new series, which Prometheus reads as the counter reset it is.
+    static func associationFamilies(_ associations: [IPsecAssociationCounters]) -> [MetricFamily] {
+        var bytes = MetricFamily("outpost_ipsec_sa_bytes_total", .counter, "Bytes the kernel carried on the trunk's ESP SA.")
+        var packets = MetricFamily("outpost_ipsec_sa_packets_total", .counter, "Packets the kernel carried on the trunk's ESP SA.")
+        var integrity = MetricFamily(
+            "outpost_ipsec_sa_integrity_failures_total", .counter, "ESP packets whose integrity check failed (the usual sign of wrong keys).")
+        var replay = MetricFamily("outpost_ipsec_sa_replay_drops_total", .counter, "ESP packets dropped as replays or outside the replay window.")
+        for sa in associations {
+            let labels = [("spi", sa.spi), ("source", sa.source), ("destination", sa.destination)].map { MetricFamily.Label(name: $0.0, value: $0.1) }
+            bytes.samples.append(MetricFamily.Sample(labels: labels, value: Double(sa.bytes)))
+            packets.samples.append(MetricFamily.Sample(labels: labels, value: Double(sa.packets)))
+            integrity.samples.append(MetricFamily.Sample(labels: labels, value: Double(sa.integrityFailures)))
+            replay.samples.append(MetricFamily.Sample(labels: labels, value: Double(sa.replayDrops)))
+        }
+        return [
+            MetricFamily("outpost_ipsec_sas", .gauge, "The trunk's ESP SAs installed and read back.", value: associations.count),
+            bytes, packets, integrity, replay,
+        ]
     }
 
     private func sip() -> [MetricFamily] {
