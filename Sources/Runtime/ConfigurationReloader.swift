@@ -1,5 +1,6 @@
 import Edge
 import Logging
+import SIPTransport
 import Synchronization
 
 /// Applies a re-read configuration file to the running edge (SIGHUP, `outpost reload`): the
@@ -27,14 +28,17 @@ final class ConfigurationReloader: Sendable {
     private let calls: CallRouter
     private let journal: SQLiteBindingJournal
     private let provisioning: ProvisioningBuilder?
+    private let trunkMonitor: TrunkMonitorService?
     private let topics: ControlTopicRegistry
     private let logLevel: LogLevelSwitch
     private let logger: Logger
 
     init(
         source: @escaping @Sendable () throws -> OutpostConfiguration, running: OutpostConfiguration, registrar: Registrar, calls: CallRouter,
-        journal: SQLiteBindingJournal, provisioning: ProvisioningBuilder?, topics: ControlTopicRegistry, logLevel: LogLevelSwitch, logger: Logger
+        journal: SQLiteBindingJournal, provisioning: ProvisioningBuilder?, trunkMonitor: TrunkMonitorService?, topics: ControlTopicRegistry,
+        logLevel: LogLevelSwitch, logger: Logger
     ) {
+        self.trunkMonitor = trunkMonitor
         self.source = source
         self.running = Mutex(running)
         self.registrar = registrar
@@ -46,7 +50,7 @@ final class ConfigurationReloader: Sendable {
         self.logger = logger
     }
 
-    func reload() -> Outcome {
+    func reload() async -> Outcome {
         let new: OutpostConfiguration
         let inventory: DeviceInventory
         do {
@@ -56,8 +60,14 @@ final class ConfigurationReloader: Sendable {
             logger.error("configuration reload refused; the running configuration stays", metadata: ["error": "\(error)"])
             return Outcome(refused: "\(error)")
         }
-        return running.withLock { old in
+        var callManagers: [OutpostConfiguration.Trunk.CallManager]?
+        let outcome = running.withLock { old in
             var outcome = Outcome()
+            if new.trunk != old.trunk, let changed = liveTrunkChange(from: old.trunk, to: new.trunk) {
+                callManagers = changed
+                outcome.applied.append("trunk.call_managers (\(changed.map(\.remote).joined(separator: ", ")))")
+                old.trunk = new.trunk
+            }
             if new.devices != old.devices {
                 let removed = registrar.replaceInventory(inventory)
                 do { try journal.writeInventory(new.devices) } catch {
@@ -79,10 +89,25 @@ final class ConfigurationReloader: Sendable {
                 old.logLevel = new.logLevel
             }
             outcome.needsRestart = Self.restartOnlySections(old, new)
-            let level: Logger.Level = outcome.needsRestart.isEmpty ? .notice : .warning
-            logger.log(level: level, "configuration reloaded", metadata: ["outcome": "\(outcome)"])
             return outcome
         }
+        if let callManagers, let trunkMonitor { await trunkMonitor.replaceCallManagers(callManagers) }
+        let level: Logger.Level = outcome.needsRestart.isEmpty ? .notice : .warning
+        logger.log(level: level, "configuration reloaded", metadata: ["outcome": "\(outcome)"])
+        return outcome
+    }
+
+    /// The new call managers when only they changed and the trunk's domain (the phones'
+    /// addresses of record upstream) stays: keep-alives, REGISTERs and new calls move to them, the
+    /// calls up on a call manager still listed stay on it. Anything else about the trunk takes a
+    /// restart.
+    private func liveTrunkChange(from old: OutpostConfiguration.Trunk?, to new: OutpostConfiguration.Trunk?) -> [OutpostConfiguration.Trunk.CallManager]? {
+        guard let old, let new, let trunkMonitor else { return nil }
+        var same = new
+        same.callManagers = old.callManagers
+        guard same == old, (old.domain ?? old.callManagers[0].address) == (new.domain ?? new.callManagers[0].address) else { return nil }
+        guard trunkMonitor.canReachTLS || !new.callManagers.contains(where: { $0.transport == .tls }) else { return nil }
+        return new.callManagers
     }
 
     /// The sections whose change takes a restart; nil fields compare as absent.

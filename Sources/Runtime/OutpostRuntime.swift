@@ -255,11 +255,11 @@ public struct OutpostRuntime: Sendable {
         let configurationReloader = configurationSource.map { source in
             ConfigurationReloader(
                 source: source, running: configuration, registrar: registrar, calls: calls, journal: registration.journal,
-                provisioning: provisioning, topics: controlTopics, logLevel: logLevel, logger: logger)
+                provisioning: provisioning, trunkMonitor: registration.monitor, topics: controlTopics, logLevel: logLevel, logger: logger)
         }
         controlTopics.add(
             ReloadTopic { [tlsReloader] in
-                let outcome = configurationReloader?.reload().description ?? "this edge runs on a configuration given at start, not a file: nothing to re-read"
+                let outcome = await configurationReloader?.reload().description ?? "this edge runs on a configuration given at start, not a file: nothing to re-read"
                 let tls = tlsReloader.map { $0.reloadNow() ? "TLS files re-read: they had changed" : "TLS files re-read: unchanged" } ?? "no TLS listener"
                 return outcome + "\n" + tls + "\n"
             })
@@ -269,7 +269,7 @@ public struct OutpostRuntime: Sendable {
                     notifier: notifier, gate: gate, requests: reloads, group: eventLoops,
                     status: { Self.status(registrar) },
                     reload: { [tlsReloader] in
-                        _ = configurationReloader?.reload()
+                        _ = await configurationReloader?.reload()
                         tlsReloader?.reloadNow()
                     }, logger: logger)))
         let group = ServiceGroup(

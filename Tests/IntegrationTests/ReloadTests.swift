@@ -172,4 +172,53 @@ import Glibc
         #expect(record.endedBy == .caller && record.endStatus == 200 && (record.talkSeconds ?? 0) >= 5, "\(record)")
         #expect(caller.statistics()["SuccessfulCall(C)"] == "1", "\(caller.statistics())")
     }
+
+    /// The call manager's address changes by reload: keep-alives go to the new one (Kamailio),
+    /// which answers, and the edge that had failed over to survivable comes back to normal, with
+    /// no restart and the branch's binding kept.
+    @Test func aNewCallManagerAddressTakesEffectWithoutARestart() async throws {
+        let state = NSTemporaryDirectory() + "outpost-reload-trunk-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let work = try RegistrarInteropTests.workDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let kamailio = try await KamailioUnderTest.start()
+        defer { kamailio.stop() }
+        let port = try FreePort.pick()
+        let silent = try FreePort.pick()
+        let config = state + "/outpost.yaml"
+        func write(callManager: Int) throws {
+            try Self.configuration(
+                port: port, state: state, devices: [("lobby", "2001")],
+                extra: """
+                    trunk:
+                      call_managers:
+                        - {transport: udp, address: 127.0.0.1, port: \(callManager)}
+                      domain: 127.0.0.1
+                      options_interval: 1
+                      failover_misses: 2
+                      failback_successes: 1
+                      hold_down: 0
+                    """
+            ).write(toFile: config, atomically: true, encoding: .utf8)
+        }
+        try write(callManager: silent)
+        let edge = try BackgroundEdge(launcher: [], config: config, log: state + "/edge.log")
+        defer { edge.kill() }
+        func mode() throws -> String? { try BackgroundEdge.show("trunk", config: config)?["mode"] as? String }
+        try await BackgroundEdge.waitFor("failover from the silent call manager", timeout: .seconds(20)) { try mode() == "survivable" }
+        try Self.register("2001", port: port, work: work)
+        #expect(try Self.registeredLines(state) == ["2001"])
+
+        try write(callManager: kamailio.port)
+        let applied = try Self.reload(config)
+        #expect(applied.status == 0 && applied.output.contains("trunk.call_managers (udp:127.0.0.1:\(kamailio.port))"), "\(applied.output)")
+        #expect(!applied.output.contains("next start: trunk"), "\(applied.output)")
+        try await BackgroundEdge.waitFor("failback to the new call manager", timeout: .seconds(20)) { try mode() == "normal" }
+        let trunk = try #require(try BackgroundEdge.show("trunk", config: config))
+        let managers = (trunk["call_managers"] as? [[String: Any]]) ?? []
+        #expect(managers.count == 1 && managers.first?["port"] as? Int == kamailio.port && managers.first?["answering"] as? Bool == true, "\(managers)")
+        #expect(try Self.registeredLines(state) == ["2001"], "the binding survived, and was handed back")
+        #expect(edge.isRunning)
+    }
 }

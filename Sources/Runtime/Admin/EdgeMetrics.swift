@@ -62,14 +62,14 @@ struct EdgeMetrics: Sendable {
     }
 
     private func trunkFamilies() -> [MetricFamily] {
-        guard let trunk, let survivability, let monitor else { return [] }
+        guard trunk != nil, let survivability, let monitor else { return [] }
         let snapshot = survivability.snapshot()
         let roundTrips = monitor.lastRoundTrips.withLock { $0 }
         var up = MetricFamily("outpost_trunk_call_manager_up", .gauge, "1 while the call manager answers the edge's keep-alive OPTIONS.")
         var roundTrip = MetricFamily("outpost_trunk_call_manager_round_trip_seconds", .gauge, "The last keep-alive's round trip to the call manager.")
-        for (index, manager) in trunk.callManagers.enumerated() {
-            let name = "\(manager.transport.rawValue.lowercased()):\(manager.address):\(manager.port)"
-            let answered = index < roundTrips.count ? roundTrips[index] : nil
+        for manager in monitor.callManagers {
+            let name = manager.remote
+            let answered = roundTrips[name]
             up.append(answered == nil ? 0 : 1, ("call_manager", name))
             if let answered { roundTrip.append(answered / .seconds(1), ("call_manager", name)) }
         }

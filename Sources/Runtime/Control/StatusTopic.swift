@@ -104,17 +104,16 @@ struct StatusTopic: ControlTopic {
         let registrar = sources.registrar
         let bindings = registrar.bindings()
         var trunk = View.Trunk(configured: false, state: nil, secondsInState: nil, lastCause: nil, failovers: nil, failbacks: nil, callManagers: [])
-        if let configured = sources.trunk, let survivability = sources.survivability, let monitor = sources.monitor {
+        if sources.trunk != nil, let survivability = sources.survivability, let monitor = sources.monitor {
             let snapshot = survivability.snapshot()
             let roundTrips = monitor.lastRoundTrips.withLock { $0 }
             trunk = View.Trunk(
                 configured: true, state: snapshot.state, secondsInState: Int(snapshot.secondsInState), lastCause: snapshot.lastCause,
                 failovers: snapshot.failovers, failbacks: snapshot.failbacks,
-                callManagers: configured.callManagers.enumerated().map { index, manager in
-                    let answered = index < roundTrips.count ? roundTrips[index] : nil
+                callManagers: monitor.callManagers.map { manager in
+                    let answered = roundTrips[manager.remote]
                     return View.CallManager(
-                        address: "\(manager.transport.rawValue.lowercased()):\(manager.address):\(manager.port)", answering: answered != nil,
-                        roundTripMilliseconds: answered.map { $0 / .milliseconds(1) })
+                        address: manager.remote, answering: answered != nil, roundTripMilliseconds: answered.map { $0 / .milliseconds(1) })
                 })
         }
         var ipsec = View.IPsec(configured: false, protected: nil, reason: nil)

@@ -42,10 +42,10 @@ struct TrunkTopic: ControlTopic {
         let snapshot = controller.snapshot()
         let roundTrips = monitor.lastRoundTrips.withLock { $0 }
         let failures = monitor.lastFailures.withLock { $0 }
-        let managers = configuration.callManagers.enumerated().map { index, manager in
+        let managers = monitor.callManagers.map { manager in
             CallManagerView(
-                transport: manager.transport.rawValue, address: manager.address, port: manager.port, answering: roundTrips[index] != nil,
-                roundTripMilliseconds: roundTrips[index].map { $0 / .milliseconds(1) }, lastFailure: failures[index])
+                transport: manager.transport.rawValue, address: manager.address, port: manager.port, answering: roundTrips[manager.remote] != nil,
+                roundTripMilliseconds: roundTrips[manager.remote].map { $0 / .milliseconds(1) }, lastFailure: failures[manager.remote])
         }
         if json {
             return ControlJSON.encode(

@@ -43,7 +43,7 @@ final class TrunkConnection: Sendable {
         self.logger = logger
     }
 
-    var remote: String { "\(callManager.transport.rawValue.lowercased()):\(callManager.address):\(callManager.port)" }
+    var remote: String { callManager.remote }
 
     /// Sends `request` as a client transaction and waits up to `timeout` for its final response.
     /// `addPath` adds a Path naming this trunk's local address (for REGISTERs).
@@ -202,4 +202,9 @@ private final class HandshakeFailureNote: TLSHandshakeObserver {
     }
 
     var last: String? { reason.withLock { $0 } }
+}
+
+extension OutpostConfiguration.Trunk.CallManager {
+    /// `udp:192.0.2.10:5060`: how logs, views and metrics name a call manager.
+    var remote: String { "\(transport.rawValue.lowercased()):\(address):\(port)" }
 }

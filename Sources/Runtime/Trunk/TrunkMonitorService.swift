@@ -20,8 +20,9 @@ final class TrunkMonitorService: Service, Sendable {
     private let logger: Logger
     private let sequence = Atomic<UInt32>(0)
     private let callID = SIPIdentifiers.callID()
-    let lastRoundTrips = Mutex<[Duration?]>([])
-    let lastFailures = Mutex<[String?]>([])
+    /// By call manager (`TrunkConnection.remote`): the last keep-alive's round trip, or why it failed.
+    let lastRoundTrips = Mutex<[String: Duration]>([:])
+    let lastFailures = Mutex<[String: String]>([:])
 
     init(
         upstream: TrunkUpstream, controller: SurvivabilityController, registrar: Registrar, trunk: OutpostConfiguration.Trunk,
@@ -35,8 +36,22 @@ final class TrunkMonitorService: Service, Sendable {
         self.probeTimeout = TrunkHealth.Settings(misses: trunk.failoverMisses).keepAliveTimeout(interval: .seconds(trunk.optionsInterval))
         self.serverName = serverName
         self.logger = logger
-        lastRoundTrips.withLock { $0 = Array(repeating: nil, count: trunk.callManagers.count) }
-        lastFailures.withLock { $0 = Array(repeating: nil, count: trunk.callManagers.count) }
+    }
+
+    /// Whether the edge can open TLS to a call manager a reload adds.
+    var canReachTLS: Bool { upstream.canReachTLS }
+
+    /// The call managers now (a reload may change them), in configured order.
+    var callManagers: [OutpostConfiguration.Trunk.CallManager] { upstream.connections.map(\.callManager) }
+
+    /// A reload changed the call managers: keep-alives go to the new list from the next round,
+    /// and the connections of those no longer listed are closed.
+    func replaceCallManagers(_ callManagers: [OutpostConfiguration.Trunk.CallManager]) async {
+        let removed = upstream.replaceCallManagers(callManagers)
+        let current = Set(upstream.connections.map(\.remote))
+        lastRoundTrips.withLock { $0 = $0.filter { current.contains($0.key) } }
+        lastFailures.withLock { $0 = $0.filter { current.contains($0.key) } }
+        for connection in removed { await connection.close() }
     }
 
     func run() async throws {
@@ -66,8 +81,9 @@ final class TrunkMonitorService: Service, Sendable {
 
     /// One keep-alive to every call manager; true when any answered.
     private func probeAll() async -> Bool {
+        let connections = upstream.connections
         let results = await withTaskGroup(of: (Int, Result<Duration, TrunkFailure>).self) { group in
-            for (index, connection) in upstream.connections.enumerated() {
+            for (index, connection) in connections.enumerated() {
                 group.addTask { (index, await self.probe(connection)) }
             }
             var results: [(Int, Result<Duration, TrunkFailure>)] = []
@@ -79,15 +95,16 @@ final class TrunkMonitorService: Service, Sendable {
         var failures: [String] = []
         var transportFailure = false
         for (index, result) in results {
+            let connection = connections[index]
             switch result {
             case .success(let roundTrip):
-                upstream.recordProbe(of: index, answered: true)
-                lastRoundTrips.withLock { $0[index] = roundTrip }
-                lastFailures.withLock { $0[index] = nil }
+                upstream.recordProbe(of: connection, answered: true)
+                lastRoundTrips.withLock { $0[connection.remote] = roundTrip }
+                lastFailures.withLock { $0[connection.remote] = nil }
             case .failure(let failure):
-                upstream.recordProbe(of: index, answered: false)
-                lastRoundTrips.withLock { $0[index] = nil }
-                lastFailures.withLock { $0[index] = "\(failure)" }
+                upstream.recordProbe(of: connection, answered: false)
+                lastRoundTrips.withLock { $0[connection.remote] = nil }
+                lastFailures.withLock { $0[connection.remote] = "\(failure)" }
                 failures.append("\(failure)")
                 if case .transport = failure { transportFailure = true }
             }

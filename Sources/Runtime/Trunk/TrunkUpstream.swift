@@ -11,9 +11,11 @@ import TLS
 /// answer it goes to the next, in order, before the relay counts as failed, so one call manager
 /// down does not send the branch into survivable mode while another answers.
 final class TrunkUpstream: RegistrationUpstream, Sendable {
-    let connections: [TrunkConnection]
     let relayTimeout: Duration
-    private let answering = Mutex<[Bool]>([])
+    private let state: Mutex<(connections: [TrunkConnection], answering: [Bool])>
+    private let makeConnection: @Sendable (OutpostConfiguration.Trunk.CallManager) -> TrunkConnection
+    /// Whether a TLS call manager can be added by a reload (the client context exists only when one was configured at start).
+    let canReachTLS: Bool
     private let logger: Logger
 
     init(
@@ -21,31 +23,57 @@ final class TrunkUpstream: RegistrationUpstream, Sendable {
         protection: (any TrunkProtection)?, connections: SIPConnectionTable, statistics: SIPTransportStatistics,
         relayTimeout: Duration, logger: Logger
     ) {
-        self.connections = trunk.callManagers.map {
+        let makeConnection: @Sendable (OutpostConfiguration.Trunk.CallManager) -> TrunkConnection = { callManager in
             TrunkConnection(
-                callManager: $0, stack: stack, group: group, tlsContext: tlsContext, protection: protection, connections: connections,
+                callManager: callManager, stack: stack, group: group, tlsContext: tlsContext, protection: protection, connections: connections,
                 statistics: statistics, logger: logger)
         }
+        self.makeConnection = makeConnection
+        self.canReachTLS = tlsContext != nil
+        self.state = Mutex((trunk.callManagers.map(makeConnection), Array(repeating: true, count: trunk.callManagers.count)))
         self.relayTimeout = relayTimeout
         self.logger = logger
-        answering.withLock { $0 = Array(repeating: true, count: trunk.callManagers.count) }
+    }
+
+    /// The call managers' connections, in configured order.
+    var connections: [TrunkConnection] { state.withLock { $0.connections } }
+
+    /// A reload changed the call managers: those still listed keep their connection (and the
+    /// calls over it), new ones get one, and the connections of those no longer listed are
+    /// returned for closing.
+    func replaceCallManagers(_ callManagers: [OutpostConfiguration.Trunk.CallManager]) -> [TrunkConnection] {
+        state.withLock { state in
+            var kept: [TrunkConnection] = []
+            var answering: [Bool] = []
+            for callManager in callManagers {
+                if let index = state.connections.firstIndex(where: { $0.callManager == callManager }) {
+                    kept.append(state.connections[index])
+                    answering.append(state.answering[index])
+                } else {
+                    kept.append(makeConnection(callManager))
+                    answering.append(true)
+                }
+            }
+            let removed = state.connections.filter { old in !kept.contains { $0 === old } }
+            state = (kept, answering)
+            return removed
+        }
     }
 
     func relay(_ request: SIPRequest) async throws -> SIPResponse {
         var failures: [String] = []
         let sequence = order()
-        for index in sequence {
+        for connection in sequence {
             do {
-                let response = try await connections[index].send(request, timeout: relayTimeout, addPath: true)
-                answering.withLock { $0[index] = true }
+                let response = try await connection.send(request, timeout: relayTimeout, addPath: true)
+                recordProbe(of: connection, answered: true)
                 return response
             } catch {
-                answering.withLock { $0[index] = false }
-                failures.append("\(connections[index].remote): \(error)")
-                if index != sequence.last {
+                recordProbe(of: connection, answered: false)
+                failures.append("\(connection.remote): \(error)")
+                if connection !== sequence.last {
                     logger.warning(
-                        "REGISTER not answered, trying the next call manager",
-                        metadata: ["call_manager": "\(connections[index].remote)", "error": "\(error)"])
+                        "REGISTER not answered, trying the next call manager", metadata: ["call_manager": "\(connection.remote)", "error": "\(error)"])
                 }
             }
         }
@@ -55,9 +83,9 @@ final class TrunkUpstream: RegistrationUpstream, Sendable {
     /// A connection to a call manager for a call: the answering ones first, as for a REGISTER.
     func callSource() async throws -> SIPSource {
         var failures: [String] = []
-        for index in order() {
-            do { return try await connections[index].protectedSource() } catch {
-                failures.append("\(connections[index].remote): \(error)")
+        for connection in order() {
+            do { return try await connection.protectedSource() } catch {
+                failures.append("\(connection.remote): \(error)")
             }
         }
         throw TrunkFailure.transport(failures.joined(separator: "; "))
@@ -73,14 +101,16 @@ final class TrunkUpstream: RegistrationUpstream, Sendable {
     }
 
     /// Answering call managers first, each group in configured order.
-    private func order() -> [Int] {
-        let answering = self.answering.withLock { $0 }
-        let indices = Array(answering.indices)
-        return indices.filter { answering[$0] } + indices.filter { !answering[$0] }
+    private func order() -> [TrunkConnection] {
+        let (connections, answering) = state.withLock { ($0.connections, $0.answering) }
+        let indices = Array(connections.indices)
+        return (indices.filter { answering[$0] } + indices.filter { !answering[$0] }).map { connections[$0] }
     }
 
-    func recordProbe(of index: Int, answered: Bool) {
-        answering.withLock { $0[index] = answered }
+    func recordProbe(of connection: TrunkConnection, answered: Bool) {
+        state.withLock { state in
+            if let index = state.connections.firstIndex(where: { $0 === connection }) { state.answering[index] = answered }
+        }
     }
 
     func close() async {
