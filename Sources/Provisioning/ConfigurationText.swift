@@ -1,9 +1,10 @@
 /// Makes inventory strings safe inside the generated files: an operator's display name must not
 /// be able to close an XML element or start a new `key = value` line.
-enum ConfigurationText {
+public enum ConfigurationText {
     /// XML character data or attribute value: markup characters and line breaks as references,
-    /// and the control characters XML 1.0 cannot carry at all left out.
-    static func xml(_ text: String) -> String {
+    /// and the control characters XML 1.0 cannot carry at all left out. Safe for HTML text and
+    /// quoted attributes too (the admin status page uses it).
+    public static func xml(_ text: String) -> String {
         var escaped = ""
         escaped.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {

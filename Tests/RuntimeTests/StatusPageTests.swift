@@ -27,7 +27,7 @@ import Testing
         let html = StatusPage.render(
             StatusPage.Content(status: Self.view(alarm: hostile), bindings: [binding], calls: [], records: [], now: Date(timeIntervalSince1970: 1_900_000_000)))
         #expect(!html.contains("<script>") && !html.contains("<img"))
-        #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
+        #expect(html.contains("&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt;"))
         #expect(html.contains("lobby&quot;&gt;&lt;img src=x&gt;"))
         #expect(html.contains("<title>Branch &lt;7&gt; — Outpost edge</title>"))
         #expect(html.contains("<meta http-equiv=\"refresh\" content=\"5\">"))

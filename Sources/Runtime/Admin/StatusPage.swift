@@ -1,5 +1,6 @@
 import Edge
 import Foundation
+import Provisioning
 
 /// The read-only page at `/` of the admin listener: what `outpost show status` says, then the
 /// registrations, the calls up and the latest call records. Plain HTML that reloads itself every
@@ -74,20 +75,7 @@ enum StatusPage {
         return html
     }
 
-    /// `<`, `>`, `&`, `"` and `'` as entities: text from phones never becomes markup.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "&": escaped += "&amp;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    /// Text from phones never becomes markup: the provisioning files' escaping, which also drops
+    /// the control characters no document may carry.
+    static func escape(_ text: String) -> String { ConfigurationText.xml(text) }
 }
