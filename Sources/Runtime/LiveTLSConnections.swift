@@ -56,7 +56,7 @@ public final class LiveTLSConnections: Sendable {
             let reason = contexts.context(for: entry.mode).map { $0.reverify(entry.peer) } ?? "no TLS context for the listener"
             guard let reason else { continue }
             let id = connections.id(of: entry.channel)
-            let remote = entry.channel.remoteAddress.map { "\($0)" } ?? "?"
+            let remote = entry.channel.remoteAddress.map { $0.logText(.tls) } ?? "tls:?"
             distrusted.append(Distrusted(connection: id, peer: entry.peer, remote: remote, reason: reason))
             remove(entry.channel)
             entry.channel.close(promise: nil)

@@ -47,13 +47,6 @@ public final class SIPService: Service {
         self.onListening = onListening
     }
 
-    /// `udp:0.0.0.0:5060`, as every address in the logs reads.
-    static func describe(_ address: SocketAddress?, _ transport: SIPTransportKind) -> String {
-        let kind = transport.rawValue.lowercased()
-        guard let address, let ip = address.ipAddress, let port = address.port else { return "\(kind):?" }
-        return address.protocol == .inet6 ? "\(kind):[\(ip)]:\(port)" : "\(kind):\(ip):\(port)"
-    }
-
     public func run() async throws {
         var channels: [any Channel] = []
         do {
@@ -62,7 +55,7 @@ public final class SIPService: Service {
                 channels.append(channel)
                 logger.notice(
                     "SIP listening",
-                    metadata: ["address": "\(Self.describe(channel.localAddress, listener.transport))"])
+                    metadata: ["address": "\(channel.localAddress.map { $0.logText(listener.transport) } ?? "?")"])
             }
         } catch {
             for channel in channels { try? await channel.close() }

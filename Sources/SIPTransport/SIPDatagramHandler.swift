@@ -87,7 +87,7 @@ public final class SIPDatagramHandler: ChannelInboundHandler {
         case .suppress:
             statistics.increment(.logLinesSuppressed)
         case .log(let suppressed):
-            var metadata: Logger.Metadata = ["remote": "\(remote)", "error": "\(error)"]
+            var metadata: Logger.Metadata = ["remote": "\(remote.logText(.udp))", "error": "\(error)"]
             if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
             logger.notice("malformed SIP datagram", metadata: metadata)
         }

@@ -134,7 +134,7 @@ public final class SIPStreamHandler: ChannelInboundHandler {
             return
         } else if event is IdleStateHandler.IdleStateEvent {
             statistics.increment(.idleConnectionsClosed)
-            logger.debug("closing idle SIP connection", metadata: ["remote": "\(remote.map { "\($0)" } ?? "?")"])
+            logger.debug("closing idle SIP connection", metadata: ["remote": "\(remote.map { $0.logText(transport) } ?? "?")"])
             context.close(promise: nil)
             return
         }
@@ -150,7 +150,7 @@ public final class SIPStreamHandler: ChannelInboundHandler {
         case .suppress:
             statistics.increment(.logLinesSuppressed)
         case .log(let suppressed):
-            var metadata: Logger.Metadata = ["remote": "\(remote)", "error": "\(error)"]
+            var metadata: Logger.Metadata = ["remote": "\(remote.logText(transport))", "error": "\(error)"]
             if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
             logger.notice("malformed SIP message", metadata: metadata)
         }
@@ -164,7 +164,7 @@ public final class SIPStreamHandler: ChannelInboundHandler {
             closing = true
             statistics.increment(.messageDeadlineCloses)
             logger.debug("closing SIP connection: message not complete in time", metadata: [
-                "remote": "\(remote.map { "\($0)" } ?? "?")", "deadline": "\(messageDeadline)",
+                "remote": "\(remote.map { $0.logText(transport) } ?? "?")", "deadline": "\(messageDeadline)",
             ])
             context.close(promise: nil)
         }
