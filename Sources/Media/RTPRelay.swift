@@ -136,13 +136,12 @@ public final class RTPRelay: Sendable {
 
     /// Every call's statistics, for `show media` and metrics.
     public func statistics() async -> [MediaCallStatistics] {
-        // Asked of every call at once: one by one, each waits its turn on a busy media loop.
+        // Asked of every call at once and awaited as one: one by one, each answer is a hop back
+        // to a cooperative pool that a loaded edge keeps busy (200 calls took 11 s that way).
         let pending = calls.withLock { Array($0.values) }.map { $0.statisticsFuture() }
-        var result: [MediaCallStatistics] = []
-        for future in pending {
-            if let statistics = try? await future.get() { result.append(statistics) }
-        }
-        return result.sorted { $0.callID < $1.callID }
+        guard let loop = pending.first?.eventLoop else { return [] }
+        let results = (try? await EventLoopFuture.whenAllComplete(pending, on: loop).get()) ?? []
+        return results.compactMap { try? $0.get() }.sorted { $0.callID < $1.callID }
     }
 }
 
