@@ -167,9 +167,8 @@ public struct OutpostRuntime: Sendable {
         services.append(.init(service: media))
         services.append(.init(service: CallRecordHeartbeat(records: callRecords, interval: .seconds(5), logger: logger)))
         let edgeMetrics = EdgeMetrics(
-            registrar: registration.registrar, trunk: configuration.trunk, survivability: registration.survivability,
-            monitor: registration.monitor, trunkProtection: trunkService,
-            securityAssociations: { [trunkService] in trunkService?.securityAssociations ?? [] }, transport: statistics, connections: connections, stack: stack,
+            registrar: registration.registrar, survivability: registration.survivability, monitor: registration.monitor,
+            trunkProtection: trunkService, transport: statistics, connections: connections, stack: stack,
             tls: tlsStatistics, liveTLS: liveTLS, tftp: configuration.tftp.enabled ? tftpStatistics : nil, calls: calls, relay: media.relay)
         let status = StatusTopic(
             sources: edgeMetrics, serverName: configuration.sip.serverName, certificateFile: EdgePKI.serverCertificateFile(configuration),

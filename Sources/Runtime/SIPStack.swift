@@ -341,16 +341,14 @@ final class TransactionStatistics: Sendable {
         case responses1xx = "responses_1xx", responses2xx = "responses_2xx", responses3xx = "responses_3xx"
         case responses4xx = "responses_4xx", responses5xx = "responses_5xx", responses6xx = "responses_6xx"
 
+        /// Each response class with its counter, 1xx first.
+        static let responseClasses: [(String, Counter)] = [
+            ("1xx", .responses1xx), ("2xx", .responses2xx), ("3xx", .responses3xx), ("4xx", .responses4xx), ("5xx", .responses5xx),
+            ("6xx", .responses6xx),
+        ]
+
         static func responses(status: Int) -> Counter? {
-            switch status / 100 {
-            case 1: .responses1xx
-            case 2: .responses2xx
-            case 3: .responses3xx
-            case 4: .responses4xx
-            case 5: .responses5xx
-            case 6: .responses6xx
-            default: nil
-            }
+            (1...6).contains(status / 100) ? responseClasses[status / 100 - 1].1 : nil
         }
     }
 

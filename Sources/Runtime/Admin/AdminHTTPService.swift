@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SIPTransport
 import ServiceLifecycle
 import Synchronization
 import TLS
@@ -70,15 +71,10 @@ final class AdminHTTPService: Service, Sendable {
             try await gracefulShutdown()
             return
         }
-        logger.notice("admin listener ready", metadata: ["address": "\(tlsContext == nil ? "http" : "https")://\(Self.describe(channel.localAddress))/metrics"])
+        logger.notice("admin listener ready", metadata: ["address": "\(tlsContext == nil ? "http" : "https")://\(channel.localAddress?.hostPort ?? "?")/metrics"])
         onListening(channel.localAddress)
         try? await gracefulShutdown()
         try? await channel.close()
-    }
-
-    private static func describe(_ address: SocketAddress?) -> String {
-        guard let address, let ip = address.ipAddress, let port = address.port else { return "?" }
-        return address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 }
 

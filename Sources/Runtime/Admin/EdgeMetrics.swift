@@ -8,12 +8,11 @@ import TFTP
 /// (the same ones `outpost show` prints), so that metrics cost nothing between scrapes.
 struct EdgeMetrics: Sendable {
     let registrar: Registrar
-    let trunk: OutpostConfiguration.Trunk?
+    /// Both nil without a trunk.
     let survivability: SurvivabilityController?
     let monitor: TrunkMonitorService?
-    let trunkProtection: (any TrunkProtection)?
-    /// The trunk's ESP SAs and their kernel counters (empty without trunk_ipsec).
-    var securityAssociations: @Sendable () -> [IPsecAssociationCounters] = { [] }
+    /// Nil without trunk_ipsec.
+    let trunkProtection: TrunkProtectionService?
     let transport: SIPTransportStatistics
     let connections: SIPConnectionTable
     let stack: SIPStack
@@ -26,7 +25,7 @@ struct EdgeMetrics: Sendable {
     func collect() async -> [MetricFamily] {
         var families = registration()
         families += trunkFamilies()
-        if let trunkProtection { families += await ipsec(trunkProtection) + Self.associationFamilies(securityAssociations()) }
+        if let trunkProtection { families += await ipsec(trunkProtection) + Self.associationFamilies(trunkProtection.securityAssociations) }
         families += sip()
         if let tftp { families += tftpFamilies(tftp) }
         families += callFamilies()
@@ -62,7 +61,7 @@ struct EdgeMetrics: Sendable {
     }
 
     private func trunkFamilies() -> [MetricFamily] {
-        guard trunk != nil, let survivability, let monitor else { return [] }
+        guard let survivability, let monitor else { return [] }
         let snapshot = survivability.snapshot()
         let roundTrips = monitor.lastRoundTrips.withLock { $0 }
         var up = MetricFamily("outpost_trunk_call_manager_up", .gauge, "1 while the call manager answers the edge's keep-alive OPTIONS.")
@@ -81,7 +80,7 @@ struct EdgeMetrics: Sendable {
         ]
     }
 
-    private func ipsec(_ protection: any TrunkProtection) async -> [MetricFamily] {
+    private func ipsec(_ protection: TrunkProtectionService) async -> [MetricFamily] {
         let status = await protection.currentStatus()
         var family = MetricFamily(
             "outpost_ipsec_trunk_protected", .gauge, "1 while the IPsec policies and SAs to the call manager are installed and verified.")
@@ -94,37 +93,32 @@ struct EdgeMetrics: Sendable {
 
     /// Per SA, labelled by SPI and direction: a rekey starts new series, which Prometheus reads as the counter reset it is.
     static func associationFamilies(_ associations: [IPsecAssociationCounters]) -> [MetricFamily] {
-        var bytes = MetricFamily("outpost_ipsec_sa_bytes_total", .counter, "Bytes the kernel carried on the trunk's ESP SA.")
-        var packets = MetricFamily("outpost_ipsec_sa_packets_total", .counter, "Packets the kernel carried on the trunk's ESP SA.")
-        var integrity = MetricFamily(
-            "outpost_ipsec_sa_integrity_failures_total", .counter, "ESP packets whose integrity check failed (the usual sign of wrong keys).")
-        var replay = MetricFamily("outpost_ipsec_sa_replay_drops_total", .counter, "ESP packets dropped as replays or outside the replay window.")
-        for sa in associations {
-            let labels = [("spi", sa.spi), ("source", sa.source), ("destination", sa.destination)].map { MetricFamily.Label(name: $0.0, value: $0.1) }
-            bytes.samples.append(MetricFamily.Sample(labels: labels, value: Double(sa.bytes)))
-            packets.samples.append(MetricFamily.Sample(labels: labels, value: Double(sa.packets)))
-            integrity.samples.append(MetricFamily.Sample(labels: labels, value: Double(sa.integrityFailures)))
-            replay.samples.append(MetricFamily.Sample(labels: labels, value: Double(sa.replayDrops)))
-        }
-        return [
-            MetricFamily("outpost_ipsec_sas", .gauge, "The trunk's ESP SAs installed and read back.", value: associations.count),
-            bytes, packets, integrity, replay,
+        let counters: [(name: String, help: String, value: KeyPath<IPsecAssociationCounters, UInt64>)] = [
+            ("outpost_ipsec_sa_bytes_total", "Bytes the kernel carried on the trunk's ESP SA.", \.bytes),
+            ("outpost_ipsec_sa_packets_total", "Packets the kernel carried on the trunk's ESP SA.", \.packets),
+            ("outpost_ipsec_sa_integrity_failures_total", "ESP packets whose integrity check failed (the usual sign of wrong keys).", \.integrityFailures),
+            ("outpost_ipsec_sa_replay_drops_total", "ESP packets dropped as replays or outside the replay window.", \.replayDrops),
         ]
+        let families = counters.map { counter in
+            MetricFamily(
+                counter.name, .counter, counter.help,
+                associations.map { sa in
+                    let labels = [("spi", sa.spi), ("source", sa.source), ("destination", sa.destination)]
+                    return MetricFamily.Sample(labels: labels.map { MetricFamily.Label(name: $0.0, value: $0.1) }, value: Double(sa[keyPath: counter.value]))
+                })
+        }
+        return [MetricFamily("outpost_ipsec_sas", .gauge, "The trunk's ESP SAs installed and read back.", value: associations.count)] + families
     }
 
     private func sip() -> [MetricFamily] {
         var transportCounters: [String: Int] = [:]
         for (counter, value) in transport.snapshot { transportCounters[counter.rawValue] = value }
-        var transactionEvents: [String: Int] = [:]
+        var transactionEvents = stack.statistics.snapshot()
         var responses = MetricFamily("outpost_sip_responses_total", .counter, "Responses the edge's server transactions sent, by class.")
-        for (name, value) in stack.statistics.snapshot() {
-            if name.hasPrefix("responses_") {
-                responses.append(Double(value), ("class", String(name.dropFirst("responses_".count))))
-            } else {
-                transactionEvents[name] = value
-            }
+        for (responseClass, counter) in TransactionStatistics.Counter.responseClasses {
+            responses.append(Double(stack.statistics[counter]), ("class", responseClass))
+            transactionEvents[counter.rawValue] = nil
         }
-        responses.samples.sort { $0.labels[0].value < $1.labels[0].value }
         var open = MetricFamily("outpost_sip_connections", .gauge, "Open SIP sockets by transport (listeners and connections).")
         for kind in SIPTransportKind.allCases { open.append(Double(connections.count(of: kind)), ("transport", kind.rawValue.lowercased())) }
         let live = liveTLS.snapshot

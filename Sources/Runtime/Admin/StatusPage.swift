@@ -36,9 +36,7 @@ enum StatusPage {
         func row(_ label: String, _ value: String, bad: Bool = false) {
             html += "<tr><th>\(escape(label))</th><td\(bad ? " class=\"bad\"" : "")>\(escape(value))</td></tr>\n"
         }
-        for line in StatusTopic.text(status, now: content.now).split(separator: "\n") where !line.hasPrefix(" ") {
-            let label = String(line.prefix(15)).trimmingCharacters(in: .whitespaces)
-            let value = String(line.dropFirst(15))
+        for case let (label?, value) in StatusTopic.rows(status, now: content.now) where !label.isEmpty {
             row(label, value, bad: value.contains("SURVIVABLE") || value.contains("NOT") || value.contains("EXPIRE"))
         }
         html += "</table>\n"

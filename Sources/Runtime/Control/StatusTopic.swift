@@ -104,7 +104,7 @@ struct StatusTopic: ControlTopic {
         let registrar = sources.registrar
         let bindings = registrar.bindings()
         var trunk = View.Trunk(configured: false, state: nil, secondsInState: nil, lastCause: nil, failovers: nil, failbacks: nil, callManagers: [])
-        if sources.trunk != nil, let survivability = sources.survivability, let monitor = sources.monitor {
+        if let survivability = sources.survivability, let monitor = sources.monitor {
             let snapshot = survivability.snapshot()
             let roundTrips = monitor.lastRoundTrips.withLock { $0 }
             trunk = View.Trunk(
@@ -184,9 +184,18 @@ struct StatusTopic: ControlTopic {
 
     static func fitted(_ line: String) -> String { line.count <= width ? line : String(line.prefix(width - 1)) + "…" }
 
+    /// The screen as one terminal line each: a labelled row, or a continuation (the label empty),
+    /// or an alarm (no label).
     static func text(_ view: View, now: Date) -> String {
-        var lines: [String] = []
-        func row(_ label: String, _ value: String) { lines.append(fitted(label.padding(toLength: 15, withPad: " ", startingAt: 0) + value)) }
+        rows(view, now: now).map { row in
+            fitted(row.label.map { $0.padding(toLength: 15, withPad: " ", startingAt: 0) + row.value } ?? "  " + row.value)
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// What the screen says, row by row, for the terminal and the status page alike.
+    static func rows(_ view: View, now: Date) -> [(label: String?, value: String)] {
+        var lines: [(label: String?, value: String)] = []
+        func row(_ label: String, _ value: String) { lines.append((label, value)) }
         row("edge", "\(view.server), up \(Self.compact(view.uptimeSeconds))")
         row(
             "mode",
@@ -240,9 +249,9 @@ struct StatusTopic: ControlTopic {
             row("alarms", "\(view.alarms.count) latest, newest first:")
             for alarm in view.alarms {
                 let age = Int(now.timeIntervalSince1970 - alarm.at)
-                lines.append(fitted("  \(Self.compact(max(0, age))) ago  \(alarm.level)  \(alarm.message)"))
+                lines.append((nil, "\(Self.compact(max(0, age))) ago  \(alarm.level)  \(alarm.message)"))
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return lines
     }
 }
