@@ -57,7 +57,9 @@ final class AdminAuthenticator: Sendable {
     static func credentials(_ header: String) -> (String, String)? {
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "basic", let decoded = Data(base64Encoded: String(parts[1])),
-            let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
+            let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":"),
+            // HMAC pads its key with zeros, so "secret\0" would pass PBKDF2 as "secret".
+            !text.contains("\u{0}")
         else { return nil }
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))
     }
